@@ -1,0 +1,35 @@
+# Dashboards and alerting as code for LLM inference.
+# `make generate` writes dashboards/ and alerts/ from inventory.yaml; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INVENTORY ?= inventory.yaml
+
+.PHONY: setup generate check test golden clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+generate: setup
+	$(PY) -m generator generate --inventory $(INVENTORY)
+
+# Regenerate in memory and fail, showing the diff, when the committed output is stale.
+check: setup
+	$(PY) -m generator check --inventory $(INVENTORY)
+
+test: setup
+	@command -v promtool >/dev/null || { echo "promtool not found: install Debian's prometheus package (apt-get install prometheus)"; exit 1; }
+	$(PY) -m pytest
+
+# Rewrite the golden tree under tests/golden/ from tests/golden/inventory.yaml.
+golden: setup
+	rm -rf tests/golden/dashboards tests/golden/alerts
+	$(PY) -m generator generate --inventory tests/golden/inventory.yaml --output tests/golden
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,131 @@
+"""The shape of a metric catalog entry and of an engine's signal map.
+
+A `Metric` is one name as the exporter exposes it in /metrics, with the
+versions that expose it and the public source that says so. An `Engine` maps
+each normalised signal (TTFT, requests, KV cache, ...) to the metrics that
+carry it; where a metric was renamed, a signal lists the candidates newest
+first and the engine version picks the one it exposes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Callable
+
+from generator.versions import Version
+
+COUNTER, GAUGE, HISTOGRAM = "counter", "gauge", "histogram"
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str  # as exposed: counters with `_total` where the client adds it; histograms by base name
+    type: str  # counter | gauge | histogram
+    unit: str
+    help: str
+    source: str
+    since: Version | None = None  # first version that exposes it by default
+    until: Version | None = None  # first version that no longer does (hidden or removed)
+    buckets: tuple[Decimal, ...] = ()  # default bucket bounds, in `unit`
+
+    def exposed_in(self, version: Version) -> bool:
+        if self.since is not None and version < self.since:
+            return False
+        return self.until is None or version < self.until
+
+    def series(self) -> tuple[str, ...]:
+        """Series names a query may use for this metric."""
+        if self.type == HISTOGRAM:
+            return tuple(f"{self.name}{s}" for s in ("_bucket", "_sum", "_count"))
+        return (self.name,)
+
+
+# Which label set scopes a series to one inventory model.
+MODEL = "model"  # the engine's model label equals the served name
+WORKLOAD = "workload"  # the model's pods: namespace and pod name
+
+
+@dataclass(frozen=True)
+class Part:
+    """One metric (or one series of a histogram) with fixed extra matchers."""
+
+    metric: str
+    matchers: tuple[tuple[str, str, str], ...] = ()
+    suffix: str = ""  # "_sum" / "_count" to use one series of a histogram
+    scope: str = MODEL
+    optional: bool = False  # series appear only after the first event (labelled counters)
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """A latency histogram; candidates newest first; `scale` converts its unit to seconds."""
+
+    candidates: tuple[str, ...]
+    scale: Decimal = Decimal(1)
+
+
+@dataclass(frozen=True)
+class Gauge:
+    candidates: tuple[Part, ...]
+    aggregation: str  # sum | max | avg
+    scale: Decimal = Decimal(1)
+
+
+@dataclass(frozen=True)
+class Counters:
+    """The summed per-second rate of one or more counters."""
+
+    parts: tuple[Part, ...]
+
+
+@dataclass(frozen=True)
+class Custom:
+    """A query too specific for the shapes above: fn(ctx, window) -> PromQL."""
+
+    metrics: tuple[str, ...]
+    build: Callable[..., str]
+
+
+Signal = Histogram | Gauge | Counters | Custom
+
+
+@dataclass(frozen=True)
+class Engine:
+    name: str
+    title: str
+    model_label: str  # the label carrying the served model name
+    oldest: Version  # the oldest version this catalog covers
+    metrics: tuple[Metric, ...]
+    signals: dict[str, Signal]
+    # Signals the engine never exposes, with the sentence dashboards show instead.
+    cannot_show: dict[str, str] = field(default_factory=dict)
+    # What must be switched on in the engine for some metrics to appear.
+    requirements: tuple[str, ...] = ()
+
+    def metric(self, name: str) -> Metric:
+        for m in self.metrics:
+            if m.name == name:
+                return m
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Exporter:
+    """A non-engine source joined to models by namespace and pod (DCGM, kube-state-metrics)."""
+
+    name: str
+    title: str
+    default_version: Version
+    oldest: Version
+    metrics: tuple[Metric, ...]
+    requirements: tuple[str, ...] = ()
+
+    def metric(self, name: str) -> Metric:
+        for m in self.metrics:
+            if m.name == name:
+                return m
+        raise KeyError(name)
+
+
+def seconds(*values: str) -> tuple[Decimal, ...]:
+    return tuple(Decimal(x) for x in values)

@@ -1,0 +1,24 @@
+"""kube-state-metrics pod series, for replicas and cold start.
+
+Scrape it with `honorLabels: true` (as kube-prometheus-stack does) so the
+series keep the pod's own `namespace` and `pod` labels.
+"""
+from generator.catalog.base import GAUGE, Exporter, Metric
+from generator.versions import v
+
+POD = "kubernetes/kube-state-metrics docs/metrics/workload/pod-metrics.md, internal/store/pod.go"
+
+EXPORTER = Exporter(
+    name="kube_state_metrics",
+    title="kube-state-metrics",
+    default_version=v("2.13.0"),
+    oldest=v("2.8.0"),
+    metrics=(
+        Metric("kube_pod_created", GAUGE, "timestamp", "Pod creation time, Unix seconds.", POD, since=v("1.1.0")),
+        Metric("kube_pod_status_ready_time", GAUGE, "timestamp",
+               "Time the pod last became Ready; only present while Ready.", POD, since=v("2.8.0")),
+        Metric("kube_pod_status_ready", GAUGE, "bool", "Pod Ready condition, by `condition`.", POD,
+               since=v("1.0.0")),
+    ),
+    requirements=("Scrape kube-state-metrics with honorLabels: true.",),
+)

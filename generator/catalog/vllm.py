@@ -1,0 +1,100 @@
+"""vLLM (V1 engine) metrics.
+
+Counters are defined without `_total` and exposed with it by prometheus_client.
+Every engine metric carries `model_name` (the served model name) and `engine`
+(the data-parallel rank). Renames: `gpu_cache_usage_perc` -> `kv_cache_usage_perc`,
+`time_per_output_token_seconds` -> `inter_token_latency_seconds`; a deprecated
+metric is hidden one minor release after deprecation, so it counts as gone from
+then on (`--show-hidden-metrics-for-version` would be needed).
+"""
+
+from generator.catalog.base import (
+    COUNTER, GAUGE, HISTOGRAM, WORKLOAD, Counters, Engine, Gauge, Histogram, Metric, Part, seconds,
+)
+from generator.versions import v
+
+LOGGERS = "vllm wheel, vllm/v1/metrics/loggers.py (PrometheusStatLogger)"
+TTFT_BUCKETS = seconds("0.001", "0.005", "0.01", "0.02", "0.04", "0.06", "0.08", "0.1", "0.25", "0.5",
+                       "0.75", "1.0", "2.5", "5.0", "7.5", "10.0", "20.0", "40.0", "80.0", "160.0",
+                       "640.0", "2560.0")
+ITL_BUCKETS = seconds("0.01", "0.025", "0.05", "0.075", "0.1", "0.15", "0.2", "0.3", "0.4", "0.5",
+                      "0.75", "1.0", "2.5", "5.0", "7.5", "10.0", "20.0", "40.0", "80.0")
+REQUEST_LATENCY_BUCKETS = seconds("0.3", "0.5", "0.8", "1.0", "1.5", "2.0", "2.5", "5.0", "10.0", "15.0",
+                                  "20.0", "30.0", "40.0", "50.0", "60.0", "120.0", "240.0", "480.0",
+                                  "960.0", "1920.0", "7680.0")
+
+METRICS = (
+    Metric("vllm:time_to_first_token_seconds", HISTOGRAM, "seconds",
+           "Time to first token, from arrival (includes queueing).", LOGGERS,
+           since=v("0.8.0"), buckets=TTFT_BUCKETS),
+    Metric("vllm:inter_token_latency_seconds", HISTOGRAM, "seconds",
+           "Latency between streamed outputs.", f"{LOGGERS}; wheels: absent in 0.10.1.1, present from 0.10.2",
+           since=v("0.10.2"), buckets=ITL_BUCKETS),
+    Metric("vllm:time_per_output_token_seconds", HISTOGRAM, "seconds",
+           "Old name of inter-token latency; deprecated 0.11, hidden from 0.12.",
+           f"{LOGGERS}; wheels: hidden 0.12.0-0.14.1, removed 0.15.0 (vllm PR #32661)", since=v("0.8.0"),
+           until=v("0.12.0"), buckets=ITL_BUCKETS),
+    Metric("vllm:e2e_request_latency_seconds", HISTOGRAM, "seconds",
+           "End-to-end request latency, arrival to last token.", LOGGERS,
+           since=v("0.8.0"), buckets=REQUEST_LATENCY_BUCKETS),
+    Metric("vllm:request_queue_time_seconds", HISTOGRAM, "seconds",
+           "Time spent waiting in the scheduler queue.", LOGGERS,
+           since=v("0.8.0"), buckets=REQUEST_LATENCY_BUCKETS),
+    Metric("vllm:num_requests_running", GAUGE, "requests", "Requests in model execution batches.",
+           LOGGERS, since=v("0.8.0")),
+    Metric("vllm:num_requests_waiting", GAUGE, "requests", "Requests waiting to be scheduled.",
+           LOGGERS, since=v("0.8.0")),
+    Metric("vllm:kv_cache_usage_perc", GAUGE, "ratio", "KV-cache usage, 1 = full (a fraction despite the name).",
+           f"{LOGGERS}; wheels: absent in 0.9.1, present from 0.9.2 (replaces gpu_cache_usage_perc)",
+           since=v("0.9.2")),
+    Metric("vllm:gpu_cache_usage_perc", GAUGE, "ratio", "Old name of KV-cache usage (fraction 0-1).",
+           f"{LOGGERS}; hidden in 0.11, removed in 0.12.0", since=v("0.8.0"), until=v("0.11.0")),
+    Metric("vllm:num_preemptions_total", COUNTER, "preemptions", "Cumulative preemptions by the scheduler.",
+           LOGGERS, since=v("0.8.0")),
+    Metric("vllm:prompt_tokens_total", COUNTER, "tokens", "Prefill tokens processed (includes cached tokens).",
+           LOGGERS, since=v("0.8.0")),
+    Metric("vllm:generation_tokens_total", COUNTER, "tokens", "Generation tokens processed.",
+           LOGGERS, since=v("0.8.0")),
+    Metric("vllm:request_success_total", COUNTER, "requests",
+           "Finished requests by finished_reason (all reasons, despite the name).", LOGGERS, since=v("0.8.0")),
+    Metric("http_requests_total", COUNTER, "requests",
+           "HTTP requests by handler, method and status class (2xx, 4xx, 5xx); no model label.",
+           "vllm wheel, vllm/entrypoints (prometheus-fastapi-instrumentator); docs/design/metrics.md",
+           since=v("0.8.0")),
+)
+
+# Requests that reach the OpenAI-compatible inference endpoints.
+_INFERENCE_HANDLERS = ("handler", "=~", "/v1/.+")
+
+ENGINE = Engine(
+    name="vllm",
+    title="vLLM",
+    model_label="model_name",
+    oldest=v("0.8.0"),
+    metrics=METRICS,
+    signals={
+        "ttft": Histogram(("vllm:time_to_first_token_seconds",)),
+        "itl": Histogram(("vllm:inter_token_latency_seconds", "vllm:time_per_output_token_seconds")),
+        "e2e": Histogram(("vllm:e2e_request_latency_seconds",)),
+        "queue_time": Histogram(("vllm:request_queue_time_seconds",)),
+        "requests": Counters((Part("vllm:request_success_total"),)),
+        # HTTP status is what clients see, and it counts failures that never reach the engine.
+        "errors": Counters((Part("http_requests_total", (_INFERENCE_HANDLERS, ("status", "=", "5xx")),
+                                 scope=WORKLOAD, optional=True),)),
+        "error_base": Counters((Part("http_requests_total", (_INFERENCE_HANDLERS,), scope=WORKLOAD),)),
+        "prompt_tokens": Counters((Part("vllm:prompt_tokens_total"),)),
+        "generation_tokens": Counters((Part("vllm:generation_tokens_total"),)),
+        "preemptions": Counters((Part("vllm:num_preemptions_total"),)),
+        "running": Gauge((Part("vllm:num_requests_running"),), "sum"),
+        "waiting": Gauge((Part("vllm:num_requests_waiting"),), "sum"),
+        "kv_cache": Gauge((Part("vllm:kv_cache_usage_perc"), Part("vllm:gpu_cache_usage_perc")), "max"),
+    },
+    cannot_show={
+        "model_load": "vLLM exports no model-load duration; cold start is measured from kube-state-metrics "
+                      "(pod created to pod ready).",
+    },
+    requirements=(
+        "Scrape /metrics on the OpenAI server port; with --api-server-count > 1 vLLM runs in "
+        "multiprocess mode and drops process_* metrics (not used here).",
+    ),
+)

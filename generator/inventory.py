@@ -1,0 +1,527 @@
+"""The model inventory: the YAML users write, checked and resolved into `Inventory`.
+
+Defaults apply to every model; a team's `slo` and `thresholds` override them and
+a model's override both, key by key. Every problem is reported with the file,
+the line and the key path (`models[3].slo.ttft.objective`), all at once.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from generator import located_yaml
+from generator.catalog import ENGINES, EXPORTERS
+from generator.errors import InventoryError, InventoryErrors
+from generator.versions import Version
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$")
+LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+URL = re.compile(r"^https?://[^\s]+$")
+LATENCY_SLOS = ("ttft", "itl", "e2e")
+THRESHOLDS = {
+    "kv_cache_usage": "fraction of the KV cache in use (0-1)",
+    "queue_depth": "requests waiting",
+    "gpu_utilization": "GPU utilisation (0-1)",
+    "gpu_memory_usage": "fraction of GPU memory used (0-1)",
+    "cold_start_seconds": "seconds from pod creation to ready",
+    "min_request_rate": "requests per second below which latency and error alerts stay silent",
+    "preemptions_per_second": "scheduler preemptions per second",
+}
+FRACTION_THRESHOLDS = ("kv_cache_usage", "gpu_utilization", "gpu_memory_usage")
+BUILTIN_THRESHOLDS = {"min_request_rate": Decimal("0.1"), "preemptions_per_second": Decimal("0.5")}
+
+
+@dataclass(frozen=True)
+class LatencySlo:
+    threshold_seconds: Decimal
+    objective: Decimal
+    origin: str  # key path the threshold came from, for error messages
+
+
+@dataclass(frozen=True)
+class Slos:
+    ttft: LatencySlo
+    itl: LatencySlo
+    e2e: LatencySlo
+    availability: Decimal
+
+    def latency(self, name: str) -> LatencySlo:
+        return getattr(self, name)
+
+
+@dataclass(frozen=True)
+class Team:
+    name: str
+    folder: str
+    labels: tuple[tuple[str, str], ...]  # routing labels added to this team's alerts
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    served_name: str
+    engine: str
+    engine_version: Version
+    team: Team
+    namespace: str
+    pod_regex: str
+    backend_model: str | None
+    gpu_type: str
+    gpus_per_replica: int
+    replicas_min: int
+    replicas_max: int
+    selector: tuple[tuple[str, str], ...]  # labels every query matches
+    slo: Slos
+    thresholds: dict[str, Decimal]
+    buckets: dict[str, tuple[Decimal, ...]]  # declared histogram bounds, seconds
+    path: str  # models[i]
+
+
+@dataclass(frozen=True)
+class Inventory:
+    file: str
+    grafana_url: str
+    runbook_base_url: str
+    exporters: dict[str, Version]
+    teams: tuple[Team, ...]
+    models: tuple[Model, ...]
+
+
+def load(path: str | Path) -> Inventory:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InventoryError(str(path), None, "", f"cannot read the inventory: {exc.strerror}") from None
+    return parse(text, str(path))
+
+
+def parse(text: str, file: str) -> Inventory:
+    data = located_yaml.load(text, file)
+    checker = _Checker(file)
+    inventory = checker.inventory(data)
+    if checker.errors:
+        raise InventoryErrors(checker.errors)
+    return inventory
+
+
+class _Invalid(Exception):
+    """Raised inside the checker once an error is recorded for a value that cannot be used."""
+
+
+class _Checker:
+    def __init__(self, file: str):
+        self.file = file
+        self.errors: list[InventoryError] = []
+        self.lines: dict[str, int | None] = {}  # key path -> line, for values checked after merging
+
+    # -- reporting -------------------------------------------------------
+
+    def fail(self, parent, key, path: str, message: str):
+        line = None
+        if isinstance(parent, dict):
+            line = getattr(parent, "key_lines", {}).get(key) or getattr(parent, "line", None)
+        elif isinstance(parent, list):
+            lines = getattr(parent, "item_lines", [])
+            line = lines[key] if isinstance(key, int) and key < len(lines) else getattr(parent, "line", None)
+        self.errors.append(InventoryError(self.file, line, path, message))
+        raise _Invalid()
+
+    def attempt(self, fn, *args, default=None):
+        try:
+            return fn(*args)
+        except _Invalid:
+            return default
+
+    # -- shapes ----------------------------------------------------------
+
+    def mapping(self, parent, key, path, allowed: dict[str, bool]):
+        """A mapping with known keys; allowed maps key -> required."""
+        value = parent[key] if parent is not None else None
+        if not isinstance(value, dict):
+            self.fail(parent, key, path, f"expected a mapping, got {_kind(value)}")
+        for k in value:
+            if k not in allowed:
+                self.attempt(self.fail, value, k, _join(path, k), _unknown(k, allowed))
+        missing = [k for k, required in allowed.items() if required and k not in value]
+        for k in missing:
+            self.attempt(self.fail, parent, key, path, f"missing required key {k!r}")
+        if missing:
+            raise _Invalid()
+        return value
+
+    def string(self, parent, key, path, pattern: re.Pattern | None = None, what: str = "") -> str:
+        value = parent[key]
+        if not isinstance(value, str) or not value:
+            self.fail(parent, key, path, f"expected a non-empty string, got {_kind(value)}")
+        if pattern is not None and not pattern.match(value):
+            self.fail(parent, key, path, f"{value!r} is not {what}")
+        return value
+
+    def number(self, parent, key, path) -> Decimal:
+        value = parent[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(parent, key, path, f"expected a number, got {_kind(value)}")
+        return Decimal(str(value))
+
+    def positive(self, parent, key, path) -> Decimal:
+        value = self.number(parent, key, path)
+        if value <= 0:
+            self.fail(parent, key, path, f"must be greater than 0, got {value}")
+        return value
+
+    def fraction(self, parent, key, path) -> Decimal:
+        value = self.positive(parent, key, path)
+        if value > 1:
+            self.fail(parent, key, path, f"a fraction between 0 and 1 (0.9 = 90%), got {value}")
+        return value
+
+    def objective(self, parent, key, path) -> Decimal:
+        value = self.number(parent, key, path)
+        if not 0 < value < 1:
+            self.fail(parent, key, path, f"an objective is a fraction strictly between 0 and 1 (0.995 = 99.5%), "
+                                         f"got {value}")
+        return value
+
+    def integer(self, parent, key, path, minimum: int) -> int:
+        value = parent[key]
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(parent, key, path, f"expected a whole number, got {_kind(value)}")
+        if value < minimum:
+            self.fail(parent, key, path, f"must be at least {minimum}, got {value}")
+        return value
+
+    def version(self, parent, key, path) -> Version:
+        value = parent[key]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            self.fail(parent, key, path, "write the version as a quoted string: YAML reads an unquoted "
+                                         f"version as the number {value} (0.10 becomes 0.1)")
+        if not isinstance(value, str):
+            self.fail(parent, key, path, f"expected a version string, got {_kind(value)}")
+        try:
+            return Version.parse(value)
+        except ValueError as exc:
+            self.fail(parent, key, path, f"unparseable version: {exc}")
+
+    def labels(self, parent, key, path) -> dict[str, str]:
+        value = parent[key]
+        if not isinstance(value, dict):
+            self.fail(parent, key, path, f"expected a mapping of label names to values, got {_kind(value)}")
+        result = {}
+        for name, label_value in value.items():
+            if not LABEL_NAME.match(name):
+                self.attempt(self.fail, value, name, _join(path, name),
+                             f"{name!r} is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)")
+                continue
+            if name in ("model", "le", "quantile", "alertname", "severity"):
+                self.attempt(self.fail, value, name, _join(path, name),
+                             f"label {name!r} is set by the generator and cannot be configured")
+                continue
+            if not isinstance(label_value, str):
+                self.attempt(self.fail, value, name, _join(path, name),
+                             f"label values must be strings, got {_kind(label_value)}")
+                continue
+            result[name] = label_value
+        return result
+
+    # -- sections --------------------------------------------------------
+
+    def inventory(self, data) -> Inventory | None:
+        root = {"<root>": data}
+        doc = self.attempt(self.mapping, root, "<root>", "", {
+            "version": True, "grafana_url": True, "runbook_base_url": True, "exporters": False,
+            "defaults": True, "teams": True, "models": True})
+        if doc is None:
+            return None
+        if "version" in doc and doc["version"] != 1:
+            self.attempt(self.fail, doc, "version", "version",
+                         f"unsupported inventory version {doc['version']!r}; this generator reads version: 1")
+            return None
+        grafana_url = self.attempt(self._url, doc, "grafana_url")
+        runbook_base_url = self.attempt(self._url, doc, "runbook_base_url")
+        exporters = self.attempt(self._exporters, doc) or {}
+        defaults = self.attempt(self.mapping, doc, "defaults", "defaults",
+                                {"labels": False, "slo": True, "thresholds": True}) or {}
+        if defaults:
+            self.attempt(self._slos, [(defaults, "defaults")])
+            self.attempt(self._thresholds, [(defaults, "defaults")])
+        teams = self.attempt(self._teams, doc) or {}
+        models = self.attempt(self._models, doc, defaults, teams) or []
+        if self.errors:
+            unique = {str(e): e for e in self.errors}  # defaults are checked once alone, then per model
+            self.errors = list(unique.values())
+            return None
+        return Inventory(self.file, grafana_url.rstrip("/"), runbook_base_url.rstrip("/"), exporters,
+                         tuple(teams.values()), tuple(models))
+
+    def _url(self, doc, key) -> str:
+        if key not in doc:
+            raise _Invalid()
+        return self.string(doc, key, key, URL, "an http(s) URL")
+
+    def _exporters(self, doc) -> dict[str, Version]:
+        result = {name: e.default_version for name, e in EXPORTERS.items()}
+        if "exporters" not in doc:
+            return result
+        section = self.mapping(doc, "exporters", "exporters", {n: False for n in EXPORTERS})
+        for name in section:
+            if name not in EXPORTERS:
+                continue
+            version = self.attempt(self.version, section, name, f"exporters.{name}")
+            if version is None:
+                continue
+            if version < EXPORTERS[name].oldest:
+                self.attempt(self.fail, section, name, f"exporters.{name}",
+                             f"{EXPORTERS[name].title} {version} is older than the oldest supported, "
+                             f"{EXPORTERS[name].oldest}")
+                continue
+            result[name] = version
+        return result
+
+    def _teams(self, doc) -> dict[str, tuple[Team, dict]]:
+        section = doc.get("teams")
+        if not isinstance(section, dict) or not section:
+            self.fail(doc, "teams", "teams", "expected a mapping with at least one team")
+        teams = {}
+        for name in section:
+            path = f"teams.{name}"
+            if not SLUG.match(str(name)):
+                self.attempt(self.fail, section, name, path,
+                             "team names are lower-case letters, digits and '-' (at most 48)")
+                continue
+            team = self.attempt(self.mapping, section, name, path,
+                                {"folder": True, "labels": False, "slo": False, "thresholds": False})
+            if team is None:
+                continue
+            folder = self.attempt(self.string, team, "folder", f"{path}.folder") if "folder" in team else None
+            labels = self.attempt(self.labels, team, "labels", f"{path}.labels") if "labels" in team else {}
+            teams[name] = (Team(name, folder or name, tuple(sorted((labels or {}).items()))), team)
+        return teams
+
+    def _models(self, doc, defaults, teams) -> list[Model]:
+        section = doc.get("models")
+        if not isinstance(section, list) or not section:
+            self.fail(doc, "models", "models", "expected a list with at least one model")
+        models, seen = [], {}
+        for i, entry in enumerate(section):
+            path = f"models[{i}]"
+            model = self.attempt(self._model, section, i, path, defaults, teams)
+            if model is None:
+                continue
+            if model.name in seen:
+                self.attempt(self.fail, section, i, f"{path}.name",
+                             f"duplicate model name {model.name!r} (also {seen[model.name]})")
+                continue
+            seen[model.name] = path
+            models.append(model)
+        return models
+
+    def _model(self, section, i, path, defaults, teams) -> Model:
+        m = self.mapping(section, i, path, {
+            "name": True, "served_name": True, "engine": True, "engine_version": True, "team": True,
+            "namespace": True, "pod_regex": False, "backend_model": False, "gpu": True, "replicas": True,
+            "labels": False, "slo": False, "thresholds": False, "buckets": False})
+        name = self.string(m, "name", f"{path}.name", SLUG,
+                           "a slug: lower-case letters, digits and '-', at most 48 characters")
+        served_name = self.string(m, "served_name", f"{path}.served_name")
+        engine_name = self.string(m, "engine", f"{path}.engine")
+        if engine_name not in ENGINES:
+            self.fail(m, "engine", f"{path}.engine", _unknown(engine_name, ENGINES, "engine"))
+        engine = ENGINES[engine_name]
+        version = self.version(m, "engine_version", f"{path}.engine_version")
+        if version < engine.oldest:
+            self.fail(m, "engine_version", f"{path}.engine_version",
+                      f"{engine.title} {version} is older than the oldest version the catalog covers, {engine.oldest}")
+        team_name = self.string(m, "team", f"{path}.team")
+        if team_name not in teams:
+            self.fail(m, "team", f"{path}.team", _unknown(team_name, teams, "team"))
+        team, team_doc = teams[team_name]
+        namespace = self.string(m, "namespace", f"{path}.namespace")
+        pod_regex = self.string(m, "pod_regex", f"{path}.pod_regex") if "pod_regex" in m else f"{name}-.*"
+        if "pod_regex" in m:
+            self._check_regex(m, "pod_regex", f"{path}.pod_regex")
+        backend_model = None
+        if engine_name == "triton-trtllm":
+            backend_model = (self.string(m, "backend_model", f"{path}.backend_model")
+                             if "backend_model" in m else "tensorrt_llm")
+        elif "backend_model" in m:
+            self.fail(m, "backend_model", f"{path}.backend_model",
+                      "backend_model is only for engine triton-trtllm (the TensorRT-LLM model behind an ensemble)")
+        gpu = self.mapping(m, "gpu", f"{path}.gpu", {"type": True, "per_replica": True})
+        gpu_type = self.string(gpu, "type", f"{path}.gpu.type")
+        per_replica = self.integer(gpu, "per_replica", f"{path}.gpu.per_replica", 1)
+        replicas = self.mapping(m, "replicas", f"{path}.replicas", {"min": True, "max": True})
+        rmin = self.integer(replicas, "min", f"{path}.replicas.min", 0)
+        rmax = self.integer(replicas, "max", f"{path}.replicas.max", 1)
+        if rmax < rmin:
+            self.fail(replicas, "max", f"{path}.replicas.max", f"max ({rmax}) is below min ({rmin})")
+        selector = {}
+        if "labels" in defaults:
+            selector.update(self.labels(defaults, "labels", "defaults.labels"))
+        if "labels" in m:
+            selector.update(self.labels(m, "labels", f"{path}.labels"))
+        layers = [(defaults, "defaults"), (team_doc, f"teams.{team_name}"), (m, path)]
+        slo = self._slos(layers)
+        thresholds = self._thresholds(layers)
+        buckets = self._buckets(m, f"{path}.buckets") if "buckets" in m else {}
+        model = Model(name, served_name, engine_name, version, team, namespace, pod_regex, backend_model,
+                      gpu_type, per_replica, rmin, rmax, tuple(sorted(selector.items())), slo, thresholds,
+                      buckets, path)
+        self._check_slo_buckets(model)
+        return model
+
+    def _check_slo_buckets(self, model: Model):
+        """A latency SLO is measured from the bucket at its threshold: it must be a bucket bound."""
+        from generator.queries import ModelQueries  # queries builds on the resolved model
+
+        queries = ModelQueries(None, model)
+        for name in LATENCY_SLOS:
+            if not queries.has(name):
+                continue
+            slo = model.slo.latency(name)
+            bounds = queries.bucket_bounds(name)
+            if slo.threshold_seconds in bounds:
+                continue
+            below = [b for b in bounds if b < slo.threshold_seconds]
+            above = [b for b in bounds if b > slo.threshold_seconds]
+            nearest = " and ".join(_plain(b) for b in (below[-1:] + above[:1]))
+            source = "declared in " + f"{model.path}.buckets.{name}" if name in model.buckets else \
+                f"the {ENGINES[model.engine].title} {model.engine_version} default"
+            inherited = "" if slo.origin.startswith(model.path) else f" (inherited from {slo.origin})"
+            self.attempt(self._fail_at, slo.origin,
+                         f"{model.path} ({model.name}): the {name} SLO threshold {_plain(slo.threshold_seconds)} s"
+                         f"{inherited} is not a bucket bound of the histogram ({source}), so the share of "
+                         f"requests under it cannot be measured; nearest bounds: {nearest} s. Set "
+                         f"{model.path}.slo.{name}.threshold_seconds to a bound, or declare the engine's "
+                         f"buckets in {model.path}.buckets.{name}")
+
+    def _fail_at(self, path: str, message: str):
+        self.errors.append(InventoryError(self.file, self.lines.get(path), path, message))
+        raise _Invalid()
+
+    def _check_regex(self, parent, key, path):
+        try:
+            re.compile(parent[key])
+        except re.error as exc:
+            self.fail(parent, key, path, f"not a valid regular expression: {exc}")
+
+    def _layered(self, layers, section: str, key: str, field: str, read):
+        """The value of section.key.field from the most specific layer that sets it."""
+        found = None
+        for doc, path in layers:
+            node = doc.get(section)
+            if node is None:
+                continue
+            if not isinstance(node, dict):
+                self.fail(doc, section, f"{path}.{section}", f"expected a mapping, got {_kind(node)}")
+            if key not in node:
+                continue
+            item = node[key]
+            item_path = f"{path}.{section}.{key}"
+            if field is None:
+                found = (read(node, key, item_path), item_path)
+                continue
+            if not isinstance(item, dict):
+                self.fail(node, key, item_path, f"expected a mapping, got {_kind(item)}")
+            if field in item:
+                found = (read(item, field, f"{item_path}.{field}"), f"{item_path}.{field}")
+                self.lines[f"{item_path}.{field}"] = item.key_lines.get(field) if hasattr(item, "key_lines") else None
+        return found
+
+    def _slos(self, layers) -> Slos:
+        for doc, path in layers:
+            slo = doc.get("slo")
+            if isinstance(slo, dict):
+                for name in slo:
+                    if name not in (*LATENCY_SLOS, "availability"):
+                        self.attempt(self.fail, slo, name, f"{path}.slo.{name}",
+                                     _unknown(name, (*LATENCY_SLOS, "availability"), "SLO"))
+                    elif isinstance(slo[name], dict):
+                        allowed = ("objective",) if name == "availability" else ("threshold_seconds", "objective")
+                        for k in slo[name]:
+                            if k not in allowed:
+                                self.attempt(self.fail, slo[name], k, f"{path}.slo.{name}.{k}", _unknown(k, allowed))
+        latency = {}
+        for name in LATENCY_SLOS:
+            threshold = self._layered(layers, "slo", name, "threshold_seconds", self.positive)
+            objective = self._layered(layers, "slo", name, "objective", self.objective)
+            if threshold is None or objective is None:
+                missing = "threshold_seconds" if threshold is None else "objective"
+                self.fail(layers[0][0], "slo", f"defaults.slo.{name}.{missing}", "missing: every model needs it")
+            latency[name] = LatencySlo(threshold[0], objective[0], threshold[1])
+        availability = self._layered(layers, "slo", "availability", "objective", self.objective)
+        if availability is None:
+            self.fail(layers[0][0], "slo", "defaults.slo.availability.objective", "missing: every model needs it")
+        return Slos(availability=availability[0], **latency)
+
+    def _thresholds(self, layers) -> dict[str, Decimal]:
+        for doc, path in layers:
+            node = doc.get("thresholds")
+            if isinstance(node, dict):
+                for k in node:
+                    if k not in THRESHOLDS:
+                        self.attempt(self.fail, node, k, f"{path}.thresholds.{k}", _unknown(k, THRESHOLDS, "threshold"))
+        result = {}
+        for name in THRESHOLDS:
+            read = self.fraction if name in FRACTION_THRESHOLDS else self.positive
+            found = self._layered(layers, "thresholds", name, None, read)
+            if found is None:
+                if name in BUILTIN_THRESHOLDS:
+                    result[name] = BUILTIN_THRESHOLDS[name]
+                    continue
+                self.fail(layers[0][0], "thresholds", f"defaults.thresholds.{name}",
+                          f"missing: {THRESHOLDS[name]}")
+            result[name] = found[0]
+        return result
+
+    def _buckets(self, m, path) -> dict[str, tuple[Decimal, ...]]:
+        node = self.mapping(m, "buckets", path, {k: False for k in LATENCY_SLOS})
+        result = {}
+        for name, bounds in node.items():
+            if name not in LATENCY_SLOS:
+                continue
+            if not isinstance(bounds, list) or not bounds:
+                self.attempt(self.fail, node, name, f"{path}.{name}", "expected a list of bucket bounds in seconds")
+                continue
+            values = [self.attempt(self.positive, bounds, j, f"{path}.{name}[{j}]") for j in range(len(bounds))]
+            if None in values:
+                continue
+            if values != sorted(set(values)):
+                self.attempt(self.fail, node, name, f"{path}.{name}", "bucket bounds must be increasing")
+                continue
+            result[name] = tuple(values)
+        return result
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _join(path: str, key) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    return type(value).__name__
+
+
+def _unknown(name, valid, what: str = "key") -> str:
+    valid = list(valid)
+    close = difflib.get_close_matches(str(name), valid, n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown {what} {name!r}{hint} (expected one of: {', '.join(valid)})"

@@ -1,0 +1,160 @@
+"""The inventory: what it accepts, how it merges, and what it says about bad input."""
+from decimal import Decimal
+
+import pytest
+
+from conftest import MINIMAL
+from generator import inventory
+from generator.errors import InventoryError, InventoryErrors
+
+
+def edit(old: str, new: str) -> str:
+    assert old in MINIMAL, old
+    return MINIMAL.replace(old, new, 1)
+
+
+def errors_of(text: str) -> list[InventoryError]:
+    with pytest.raises((InventoryErrors, InventoryError)) as caught:
+        inventory.parse(text, "inv.yaml")
+    exc = caught.value
+    return exc.errors if isinstance(exc, InventoryErrors) else [exc]
+
+
+# (sentence, inventory text, key path, line, words the message must contain)
+BAD = [
+    ("a wrong version is refused",
+     edit("version: 1", "version: 2"), "version", 1, ["unsupported inventory version 2"]),
+    ("an unknown top-level key names the nearest valid one",
+     edit("teams:", "temas: {}\nteams:"), "temas", 12, ["unknown key 'temas'", "did you mean 'teams'"]),
+    ("an unknown engine names the nearest valid one",
+     edit("engine: vllm", "engine: vlm"), "models[0].engine", 17, ["unknown engine 'vlm'", "did you mean 'vllm'"]),
+    ("an unknown team is refused with the valid ones",
+     edit("team: infra\n", "team: infar\n"), "models[0].team", 19, ["unknown team 'infar'", "did you mean 'infra'"]),
+    ("an unknown key in a model names the nearest valid one",
+     edit("    namespace: llm", "    namespace: llm\n    replica: 3"), "models[0].replica", 21,
+     ["unknown key 'replica'", "did you mean 'replicas'"]),
+    ("an objective of 1 is outside (0, 1)",
+     edit("ttft: {threshold_seconds: 1.0, objective: 0.95}", "ttft: {threshold_seconds: 1.0, objective: 1}"),
+     "defaults.slo.ttft.objective", 7, ["strictly between 0 and 1", "got 1"]),
+    ("an objective written as a percentage is outside (0, 1)",
+     edit("availability: {objective: 0.995}", "availability: {objective: 99.5}"),
+     "defaults.slo.availability.objective", 10, ["strictly between 0 and 1"]),
+    ("a zero latency threshold is not positive",
+     edit("itl: {threshold_seconds: 0.1,", "itl: {threshold_seconds: 0,"),
+     "defaults.slo.itl.threshold_seconds", 8, ["greater than 0"]),
+    ("a negative queue threshold is not positive",
+     edit("queue_depth: 50", "queue_depth: -5"), "defaults.thresholds.queue_depth", 11, ["greater than 0"]),
+    ("a KV-cache threshold above 1 is not a fraction",
+     edit("kv_cache_usage: 0.9", "kv_cache_usage: 90"), "defaults.thresholds.kv_cache_usage", 11,
+     ["fraction between 0 and 1"]),
+    ("an unparseable engine version is refused",
+     edit('engine_version: "0.11.2"', 'engine_version: "latest"'), "models[0].engine_version", 18,
+     ["unparseable version", "'latest'"]),
+    ("an engine version written as a number asks for quotes",
+     edit('engine_version: "0.11.2"', "engine_version: 0.10"), "models[0].engine_version", 18,
+     ["quoted string", "0.10 becomes 0.1"]),
+    ("an engine version older than the catalog is refused",
+     edit('engine_version: "0.11.2"', 'engine_version: "0.5.0"'), "models[0].engine_version", 18,
+     ["older than the oldest version", "0.8.0"]),
+    ("a model name that is not a slug is refused",
+     edit("name: small", "name: Small_Model"), "models[0].name", 15, ["is not a slug"]),
+    ("a duplicate model name is refused",
+     MINIMAL + MINIMAL[MINIMAL.index("  - name: small"):], "models[1].name", 23, ["duplicate model name 'small'"]),
+    ("a duplicate key is refused with both lines",
+     edit("    namespace: llm", "    namespace: llm\n    namespace: other"), "", 21,
+     ["duplicate key 'namespace'", "first at line 20"]),
+    ("replicas max below min is refused",
+     edit("replicas: {min: 1, max: 2}", "replicas: {min: 3, max: 2}"), "models[0].replicas.max", 22,
+     ["max (2) is below min (3)"]),
+    ("a missing required model key is named",
+     edit("    namespace: llm\n", ""), "models[0]", 15, ["missing required key 'namespace'"]),
+    ("a reserved label cannot be a selector label",
+     edit("labels: {cluster: test}", "labels: {model: x}"), "defaults.labels.model", 5, ["set by the generator"]),
+    ("an invalid label name is refused",
+     edit("labels: {cluster: test}", "labels: {cluster-name: test}"), "defaults.labels.cluster-name", 5,
+     ["not a Prometheus label name"]),
+    ("a pod regex that does not compile is refused",
+     edit("    namespace: llm", "    namespace: llm\n    pod_regex: 'small-(['"), "models[0].pod_regex", 21,
+     ["not a valid regular expression"]),
+    ("backend_model is refused for vLLM",
+     edit("    namespace: llm", "    namespace: llm\n    backend_model: x"), "models[0].backend_model", 21,
+     ["only for engine triton-trtllm"]),
+    ("an SLO threshold between buckets names the nearest bounds",
+     edit("ttft: {threshold_seconds: 1.0,", "ttft: {threshold_seconds: 0.3,"),
+     "defaults.slo.ttft.threshold_seconds", 7, ["not a bucket bound", "nearest bounds: 0.25 and 0.5 s",
+                                                "inherited from defaults"]),
+    ("broken YAML is reported with its line",
+     edit("teams:\n", "teams: [\n"), "", 14, ["invalid YAML", "flow sequence started at line 12"]),
+    ("an empty file is refused",
+     "", "", None, ["expected a mapping"]),
+]
+
+
+@pytest.mark.parametrize("text,path,line,words", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_inventory_is_reported_by_file_line_and_key(text, path, line, words):
+    errors = errors_of(text)
+    matching = [e for e in errors if e.path == path]
+    assert matching, f"no error at {path!r}: {[str(e) for e in errors]}"
+    error = matching[0]
+    assert error.file == "inv.yaml"
+    assert error.line == line
+    for word in words:
+        assert word in error.message
+
+
+def test_every_error_in_one_file_is_reported_at_once():
+    text = edit("queue_depth: 50", "queue_depth: -5").replace("engine: vllm", "engine: vlm")
+    paths = {e.path for e in errors_of(text)}
+    assert {"defaults.thresholds.queue_depth", "models[0].engine"} <= paths
+
+
+def test_a_model_override_changes_only_the_key_it_sets():
+    model = inventory.parse(edit("    namespace: llm", "    namespace: llm\n    slo: {ttft: {threshold_seconds: 0.5}}"),
+                            "inv.yaml").models[0]
+    assert model.slo.ttft.threshold_seconds == Decimal("0.5")
+    assert model.slo.ttft.objective == Decimal("0.95")
+
+
+def test_team_thresholds_override_defaults_and_models_override_teams():
+    text = edit("infra: {folder: Infra, labels: {team: infra}}",
+                "infra: {folder: Infra, labels: {team: infra}, thresholds: {queue_depth: 80, kv_cache_usage: 0.8}}")
+    text = text.replace("    namespace: llm", "    namespace: llm\n    thresholds: {queue_depth: 20}")
+    model = inventory.parse(text, "inv.yaml").models[0]
+    assert model.thresholds["queue_depth"] == Decimal(20)
+    assert model.thresholds["kv_cache_usage"] == Decimal("0.8")
+    assert model.thresholds["gpu_utilization"] == Decimal("0.95")
+
+
+def test_model_labels_extend_and_override_the_default_selector():
+    text = edit("    namespace: llm", "    namespace: llm\n    labels: {cluster: other, region: eu}")
+    assert inventory.parse(text, "inv.yaml").models[0].selector == (("cluster", "other"), ("region", "eu"))
+
+
+def test_the_example_inventory_has_what_the_readme_promises(example):
+    engines = {(m.engine, str(m.engine_version)) for m in example.models}
+    assert len(example.models) >= 5
+    assert ("vllm", "0.8.5") in engines  # before the renames
+    assert any(e == "triton-trtllm" for e, _ in engines)
+    assert len(example.teams) >= 2
+    assert any("/" in m.served_name and "." in m.served_name for m in example.models)
+
+
+def test_cli_reports_bad_input_without_a_traceback_and_writes_nothing(tmp_path, capsys):
+    from generator.cli import main
+
+    bad = tmp_path / "inventory.yaml"
+    bad.write_text(edit("engine: vllm", "engine: vlm"))
+    code = main(["generate", "--inventory", str(bad), "--output", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "Traceback" not in err
+    assert f"{bad}:17: models[0].engine: unknown engine 'vlm'" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_reports_a_missing_inventory_file(tmp_path, capsys):
+    from generator.cli import main
+
+    code = main(["generate", "--inventory", str(tmp_path / "nope.yaml"), "--output", str(tmp_path)])
+    assert code == 1
+    assert "cannot read the inventory" in capsys.readouterr().err
