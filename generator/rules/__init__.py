@@ -1,0 +1,1 @@
+"""Prometheus rules: recording rules onto the `llm:` vocabulary, then alerts on it."""

@@ -1,0 +1,72 @@
+"""Recording rules that normalise one model's engine metrics onto the `llm:` vocabulary."""
+from __future__ import annotations
+
+from generator import conventions as c
+from generator.inventory import Inventory, Model
+from generator.promql import number
+from generator.queries import ModelQueries
+
+
+def base_labels(model: Model) -> dict[str, str]:
+    """Labels every recorded series of the model carries: its id and its selector labels."""
+    return {c.MODEL_LABEL: model.name, **dict(model.selector)}
+
+
+def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
+    q = ModelQueries(inventory, model)
+    labels = base_labels(model)
+    rules: list[dict] = []
+
+    def record(name: str, expr: str, **extra: str):
+        rules.append({"record": name, "expr": expr, "labels": {**labels, **extra}})
+
+    record(c.MODEL_INFO, "vector(1)", served_name=model.served_name, team=model.team.name,
+           engine=model.engine, engine_version=str(model.engine_version), namespace=model.namespace,
+           gpu_type=model.gpu_type, gpus_per_replica=str(model.gpus_per_replica),
+           replicas_min=str(model.replicas_min), replicas_max=str(model.replicas_max),
+           dashboard_uid=c.model_dashboard_uid(model.name))
+    for signal in c.LATENCY_SIGNALS:
+        if q.has(signal):
+            slo = model.slo.latency(signal)
+            record(c.SLO_OBJECTIVE, f"vector({number(slo.objective)})", slo=signal)
+            record(c.SLO_THRESHOLD, f"vector({number(slo.threshold_seconds)})", slo=signal)
+    record(c.SLO_OBJECTIVE, f"vector({number(model.slo.availability)})", slo="availability")
+
+    for window in c.SLO_WINDOWS:
+        record(c.REQUESTS.format(window=window), q.rate("requests", window))
+        record(c.ERROR_RATIO.format(window=window), q.error_ratio(window))
+        for signal in c.LATENCY_SIGNALS:
+            if q.has(signal):
+                threshold = model.slo.latency(signal).threshold_seconds
+                record(c.LATENCY_WITHIN_SLO.format(signal=signal, window=window),
+                       q.within_ratio(signal, threshold, window))
+
+    for signal in c.LATENCY_SIGNALS:
+        if q.has(signal):
+            for quantile in c.QUANTILES:
+                record(c.LATENCY_QUANTILE.format(signal=signal), q.quantile(signal, quantile, "5m"),
+                       quantile=quantile)
+        if q.has_mean(signal):
+            record(c.LATENCY_MEAN.format(signal=signal), q.mean(signal, "5m"))
+
+    if q.has("prompt_tokens"):
+        record(c.PROMPT_TOKENS, q.rate("prompt_tokens", "5m"))
+    if q.has("generation_tokens"):
+        record(c.GENERATION_TOKENS, q.rate("generation_tokens", "5m"))
+    record(c.RUNNING, q.gauge("running"))
+    record(c.WAITING, q.gauge("waiting"))
+    record(c.KV_CACHE, q.gauge("kv_cache"))
+    if q.has("preemptions"):
+        record(c.PREEMPTIONS, q.rate("preemptions", "5m"))
+    if q.has("model_load"):
+        record(c.MODEL_LOAD, q.gauge("model_load"))
+
+    record(c.GPU_UTILIZATION, q.gpu_utilization())
+    record(c.GPU_MEMORY, q.gpu_memory_usage())
+    record(c.GPU_POWER, q.gpu_power())
+    record(c.GPU_XID, q.gpu_xid())
+    record(c.GPU_COUNT, q.gpu_count())
+    record(c.COLD_START, q.cold_start())
+    record(c.REPLICAS_READY, q.replicas_ready())
+    record(c.TARGETS_UP, q.targets_up())
+    return rules

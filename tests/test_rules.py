@@ -1,0 +1,278 @@
+"""Recording rules and alerts: valid for promtool, in real metric names, escaped, and computing the right values."""
+import textwrap
+
+import promql_parser
+import pytest
+import yaml
+
+from conftest import MINIMAL, run_promtool
+from generator import conventions as c
+from generator import inventory
+from generator.catalog import ENGINES, EXPORTERS, SIGNALS
+from generator.catalog.base import Counters, Custom, Gauge, Histogram
+from generator.queries import ModelQueries
+from generator.rules.alerts import alert_rules
+from generator.rules.files import rule_file, rule_files
+from generator.rules.recording import recording_rules
+
+
+def model_text(engine: str, version: str, served_name: str = "org/small-1.0", extra: str = "") -> str:
+    text = MINIMAL.replace("engine: vllm", f"engine: {engine}").replace('"0.11.2"', f'"{version}"')
+    text = text.replace("served_name: org/small-1.0", f"served_name: {served_name}")
+    if engine == "triton-trtllm":
+        text = text.replace("ttft: {threshold_seconds: 1.0", "ttft: {threshold_seconds: 0.5")
+    return text + extra
+
+
+def load(engine: str, version: str, **kw):
+    inv = inventory.parse(model_text(engine, version, **kw), "test.yaml")
+    return inv, inv.models[0]
+
+
+def selectors(expr: str) -> list:
+    found = []
+
+    def visit(node):
+        if isinstance(node, promql_parser.VectorSelector):
+            found.append(node)
+        for attr in ("expr", "lhs", "rhs", "param", "vector_selector"):
+            child = getattr(node, attr, None)
+            if child is not None and not isinstance(child, (str, int, float)):
+                visit(child)
+        for arg in getattr(node, "args", None) or []:
+            visit(arg)
+
+    visit(promql_parser.parse(expr))
+    return found
+
+
+ENGINE_VERSIONS = [(name, str(e.oldest)) for name, e in ENGINES.items()] + [
+    ("vllm", "0.9.2"), ("vllm", "0.10.2"), ("vllm", "0.11.2"), ("vllm", "0.33.0"), ("triton-trtllm", "25.08")]
+
+
+@pytest.mark.parametrize("engine,version", ENGINE_VERSIONS, ids=[f"{e} {v}" for e, v in ENGINE_VERSIONS])
+def test_every_signal_an_engine_claims_maps_to_promql_that_parses(engine, version):
+    inv, model = load(engine, version)
+    q = ModelQueries(inv, model)
+    claimed = [s for s in ENGINES[engine].signals if q.has(s)]
+    assert claimed, "an engine version with no signal at all"
+    for signal in claimed:
+        spec = q.signal(signal)
+        if isinstance(spec, Histogram):
+            exprs = [q.quantile(signal, "0.95", "5m"), q.mean(signal, "5m")]
+        elif isinstance(spec, Counters):
+            exprs = [q.rate(signal, "5m")]
+        elif isinstance(spec, Gauge):
+            exprs = [q.gauge(signal)]
+        else:
+            exprs = [q.rate(signal, "5m") if signal != "kv_cache" and signal != "model_load" else q.gauge(signal)]
+        for expr in exprs:
+            promql_parser.parse(expr)
+
+
+@pytest.mark.parametrize("name", list(ENGINES))
+def test_engine_signal_maps_name_only_known_signals_and_catalog_metrics(name):
+    engine = ENGINES[name]
+    known = {m.name for m in engine.metrics}
+    assert set(engine.signals) <= set(SIGNALS)
+    assert set(engine.cannot_show) <= set(SIGNALS)
+    for spec in engine.signals.values():
+        if isinstance(spec, Histogram):
+            names = spec.candidates
+        elif isinstance(spec, Gauge):
+            names = [p.metric for p in spec.candidates]
+        elif isinstance(spec, Counters):
+            names = [p.metric for p in spec.parts]
+        else:
+            assert isinstance(spec, Custom)
+            names = spec.metrics
+        assert set(names) <= known
+
+
+def test_every_catalog_entry_names_its_source_and_a_valid_version_range():
+    for source in [*ENGINES.values(), *EXPORTERS.values()]:
+        for metric in source.metrics:
+            assert metric.source, metric.name
+            assert metric.type in ("counter", "gauge", "histogram")
+            if metric.since and metric.until:
+                assert metric.since < metric.until, metric.name
+            if metric.type == "counter" and source.name == "vllm":
+                assert metric.name.endswith("_total"), "prometheus_client exposes vLLM counters with _total"
+
+
+RENAMES = [
+    ("0.8.5", "vllm:gpu_cache_usage_perc", "vllm:time_per_output_token_seconds_bucket"),
+    ("0.9.2", "vllm:kv_cache_usage_perc", "vllm:time_per_output_token_seconds_bucket"),
+    ("0.10.2", "vllm:kv_cache_usage_perc", "vllm:inter_token_latency_seconds_bucket"),
+    ("0.11.2", "vllm:kv_cache_usage_perc", "vllm:inter_token_latency_seconds_bucket"),
+]
+
+
+@pytest.mark.parametrize("version,kv,itl", RENAMES, ids=[f"vLLM {r[0]} reads {r[1]} and {r[2]}" for r in RENAMES])
+def test_vllm_version_picks_the_names_it_exposes(version, kv, itl):
+    inv, model = load("vllm", version)
+    names = {s.name for r in recording_rules(inv, model) for s in selectors(r["expr"])}
+    assert kv in names and itl in names
+    gone = {"vllm:gpu_cache_usage_perc", "vllm:kv_cache_usage_perc", "vllm:time_per_output_token_seconds_bucket",
+            "vllm:inter_token_latency_seconds_bucket"} - {kv, itl}
+    assert not names & gone
+
+
+def test_every_metric_in_the_example_rules_exists_for_its_engine_version(example):
+    for model in example.models:
+        engine = ENGINES[model.engine]
+        exposed = {s for m in engine.metrics if m.exposed_in(model.engine_version) for s in m.series()}
+        exposed |= {s for e in EXPORTERS.values() for m in e.metrics for s in m.series()}
+        recorded = {r["record"] for r in recording_rules(example, model)}
+        for rule in recording_rules(example, model) + alert_rules(example, model):
+            for sel in selectors(rule["expr"]):
+                if sel.name.startswith("llm:"):
+                    assert sel.name in recorded, f"{model.name}: {sel.name} is used but not recorded"
+                else:
+                    assert sel.name in exposed, f"{model.name}: {sel.name} not exposed by {model.engine} {model.engine_version}"
+
+
+def test_triton_rules_say_what_the_engine_cannot_show(example):
+    model = next(m for m in example.models if m.engine == "triton-trtllm")
+    text = rule_file(example, model)
+    assert "# No itl: Triton and the TensorRT-LLM backend export no inter-token latency metric." in text
+    assert "llm:itl_" not in text
+    assert "LLMInterTokenLatencySLOBurn" not in text
+
+
+def test_every_alert_has_severity_team_annotations_and_for(example):
+    for model in example.models:
+        for rule in alert_rules(example, model):
+            assert rule["labels"]["severity"] in ("critical", "warning")
+            assert dict(model.team.labels).items() <= rule["labels"].items()
+            assert rule["for"]
+            for key in ("summary", "description", "runbook_url", "dashboard_url"):
+                assert rule["annotations"][key]
+            assert rule["annotations"]["summary"].endswith(".")
+            assert "{{" not in rule["annotations"]["summary"]
+
+
+def test_latency_and_error_alerts_are_guarded_by_minimum_traffic(example):
+    for model in example.models:
+        for rule in alert_rules(example, model):
+            if rule["alert"].endswith("SLOBurn") or rule["alert"] == "LLMErrorBudgetBurn":
+                assert f"llm:requests:rate{rule['labels']['long']}" in rule["expr"]
+                assert ">= 0.1" in rule["expr"]
+
+
+def test_scale_to_zero_models_get_no_model_down_alert(example):
+    model = next(m for m in example.models if m.replicas_min == 0)
+    assert "LLMModelDown" not in {r["alert"] for r in alert_rules(example, model)}
+
+
+def test_a_loose_objective_caps_the_burn_threshold_at_every_request(tmp_path):
+    text = model_text("vllm", "0.11.2").replace("e2e: {threshold_seconds: 30, objective: 0.95}",
+                                                 "e2e: {threshold_seconds: 30, objective: 0.9}")
+    inv = inventory.parse(text, "t.yaml")
+    fast = next(r for r in alert_rules(inv, inv.models[0])
+                if r["alert"] == "LLMEndToEndLatencySLOBurn" and r["labels"]["long"] == "1h")
+    assert ">= 1)" in fast["expr"]  # 14.4 x 10% > 100%
+
+
+def test_every_generated_rule_file_passes_promtool_check(example, promtool, tmp_path):
+    paths = []
+    for rel, text in rule_files(example).items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        paths.append(str(path))
+    result = run_promtool(promtool, "check", "rules", *paths)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("SUCCESS") == len(example.models)
+
+
+# A served name with every character that needs escaping somewhere:
+# PromQL string escapes (" and \), regex metacharacters, and a Go template action.
+WEIRD = 'we"ird\\{{ .x }}/v1.0-a$b*c+(d)|[e]^'
+WEIRD_YAML = "'we\"ird\\{{ .x }}/v1.0-a$b*c+(d)|[e]^'"  # single-quoted YAML: backslash is literal
+# Hand-written PromQL spellings, independent of generator.promql.
+WEIRD_PROMQL = 'we\\"ird\\\\{{ .x }}/v1.0-a$b*c+(d)|[e]^'
+DECOY_PROMQL = 'we\\"ird\\\\{{ .x }}/v1X0-a$b*c+(d)|[e]^'
+
+
+def promtool_test(promtool, tmp_path, rules_text: str, tests: str):
+    (tmp_path / "rules.yaml").write_text(rules_text)
+    (tmp_path / "test.yaml").write_text(textwrap.dedent(tests))
+    return run_promtool(promtool, "test", "rules", "test.yaml", cwd=tmp_path)
+
+
+def test_odd_served_names_match_exactly_their_series_and_render_in_annotations(promtool, tmp_path):
+    inv = inventory.parse(model_text("vllm", "0.11.2", served_name=WEIRD_YAML), "t.yaml")
+    model = inv.models[0]
+    assert model.served_name == WEIRD
+    rules_text = rule_file(inv, model)
+    kv_alert = next(r for r in alert_rules(inv, model) if r["alert"] == "LLMKVCacheNearFull")
+    annotations = dict(kv_alert["annotations"])
+    annotations["description"] = f"The KV cache of small ({WEIRD}) is 95% full (threshold 90%)."
+    expected = yaml.safe_dump([{"exp_labels": {**kv_alert["labels"], "model": "small", "cluster": "test"},
+                                "exp_annotations": annotations}], default_flow_style=False)
+    tests = f"""\
+        rule_files: [rules.yaml]
+        evaluation_interval: 1m
+        tests:
+          - interval: 1m
+            input_series:
+              - series: 'vllm:request_success_total{{model_name="{WEIRD_PROMQL}", cluster="test", finished_reason="stop"}}'
+                values: '0+60x30'
+              - series: 'vllm:request_success_total{{model_name="{DECOY_PROMQL}", cluster="test", finished_reason="stop"}}'
+                values: '0+6000x30'
+              - series: 'vllm:kv_cache_usage_perc{{model_name="{WEIRD_PROMQL}", cluster="test", engine="0"}}'
+                values: '0.95x30'
+              - series: 'vllm:kv_cache_usage_perc{{model_name="{DECOY_PROMQL}", cluster="test", engine="0"}}'
+                values: '0.99x30'
+            promql_expr_test:
+              - expr: llm:requests:rate5m
+                eval_time: 20m
+                exp_samples:
+                  - labels: 'llm:requests:rate5m{{model="small", cluster="test"}}'
+                    value: 1
+              - expr: llm:kv_cache_usage:max
+                eval_time: 20m
+                exp_samples:
+                  - labels: 'llm:kv_cache_usage:max{{model="small", cluster="test"}}'
+                    value: 0.95
+            alert_rule_test:
+              - eval_time: 20m
+                alertname: LLMKVCacheNearFull
+                exp_alerts:
+{textwrap.indent(expected, " " * 18)}
+    """
+    result = promtool_test(promtool, tmp_path, rules_text, tests)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_slo_share_matches_bucket_bounds_written_by_prometheus_2_and_3(promtool, tmp_path):
+    inv = inventory.parse(model_text("triton-trtllm", "25.01"), "t.yaml")
+    rules_text = rule_file(inv, inv.models[0])
+    # Triton writes le="500"; Prometheus 3 stores it as le="500.0". 3 of 4 requests are within 0.5 s.
+    for spelling in ("500", "500.0"):
+        series = [(f'nv_inference_first_response_histogram_ms_bucket{{model="org/small-1.0", cluster="test", le="{le}"}}', rate)
+                  for le, rate in (("100", 1), (spelling, 3), ("2000", 4), ("5000", 4), ("+Inf", 4))]
+        series.append(('nv_inference_first_response_histogram_ms_count{model="org/small-1.0", cluster="test"}', 4))
+        lines = "\n".join(f"      - series: '{name}'\n        values: '0+{rate * 60}x30'" for name, rate in series)
+        tests = f"""\
+rule_files: [rules.yaml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+{lines}
+    promql_expr_test:
+      - expr: llm:ttft_within_slo:ratio_rate5m
+        eval_time: 20m
+        exp_samples:
+          - labels: 'llm:ttft_within_slo:ratio_rate5m{{model="small", cluster="test"}}'
+            value: 0.75
+      - expr: llm:ttft_seconds:quantile_rate5m{{quantile="0.5"}}
+        eval_time: 20m
+        exp_samples:
+          - labels: 'llm:ttft_seconds:quantile_rate5m{{model="small", cluster="test", quantile="0.5"}}'
+            value: 0.3
+"""
+        result = promtool_test(promtool, tmp_path, rules_text, tests)
+        assert result.returncode == 0, f"le={spelling}: " + result.stdout + result.stderr
