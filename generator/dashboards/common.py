@@ -1,0 +1,96 @@
+"""What every generated dashboard shares: variables, links, and the shell around the panels.
+
+`dashboard()` is the one place grafanalib's `Dashboard` is built and turned
+into plain JSON: schemaVersion set explicitly, not editable (the inventory is
+the source of truth), uid and panel ids checked.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from grafanalib._gen import DashboardEncoder
+from grafanalib.core import (
+    REFRESH_ON_TIME_RANGE_CHANGE, Annotations, Dashboard, DashboardLink, Template, Templating, Time,
+)
+
+from generator import conventions as c
+from generator.dashboards.layout import Section, layout
+from generator.dashboards.panels import DATASOURCE
+from generator.promql import selector
+
+SCHEMA_VERSION = 39
+TAGS = ("llm", "generated")
+MODEL_TAG = "llm-model"  # on every per-model dashboard: the "Model dashboards" link lists them
+UID = re.compile(r"^[a-zA-Z0-9_-]{1,40}$")
+_LEGACY_TARGET_KEYS = ("query", "target", "metric", "step")  # grafanalib's pre-Grafana-7 target fields
+
+
+def datasource_variable() -> Template:
+    return Template(name="datasource", label="Data source", query="prometheus", type="datasource")
+
+
+def info_variables() -> list[Template]:
+    """`team`, then `model` narrowed by team, both from the model info series."""
+    def variable(name: str, label: str, query: str) -> Template:
+        return Template(name=name, label=label, query=query, dataSource=DATASOURCE, includeAll=True,
+                        multi=True, allValue=".+", default="$__all",
+                        refresh=REFRESH_ON_TIME_RANGE_CHANGE)
+
+    return [
+        variable("team", "Team", f"label_values({c.MODEL_INFO}, team)"),
+        variable("model", "Model", f'label_values({c.MODEL_INFO}{{team=~"$team"}}, {c.MODEL_LABEL})'),
+    ]
+
+
+def fleet_series(metric: str, *matchers: tuple[str, str, str]) -> str:
+    """A recorded `llm:` series of the models the `model` variable selects."""
+    return selector(metric, [(c.MODEL_LABEL, "=~", "$model"), *matchers])
+
+
+def by_model(aggregation: str, expr: str) -> str:
+    """One series per model, whatever selector labels (cluster, ...) the models carry."""
+    return f"{aggregation} by ({c.MODEL_LABEL}) ({expr})"
+
+
+def link(uid: str, title: str) -> DashboardLink:
+    return DashboardLink(type="link", title=title, uri=f"/d/{uid}", icon="dashboard", keepTime=True,
+                         includeVars=False)
+
+
+def model_dashboards_link() -> DashboardLink:
+    return DashboardLink(type="dashboards", title="Model dashboards", tags=[MODEL_TAG], asDropdown=True,
+                         keepTime=True)
+
+
+def dashboard(uid: str, title: str, description: str, tags: list[str], sections: list[Section],
+              links: list[DashboardLink], variables: list[Template], annotations: list[dict] = ()) -> dict:
+    if not UID.match(uid):
+        raise ValueError(f"dashboard uid {uid!r} is not 1-{c.UID_MAX} characters of [a-zA-Z0-9_-]")
+    panels = layout(sections)
+    _check_unique_ids(uid, panels)
+    board = Dashboard(
+        title=title, uid=uid, id=None, description=f"{description} {c.GENERATED_HEADER}",
+        tags=[*TAGS, *tags], editable=False, schemaVersion=SCHEMA_VERSION, graphTooltip=1,
+        time=Time("now-6h", "now"), refresh="1m", timezone="utc", panels=panels, links=links,
+        templating=Templating(list=[datasource_variable(), *variables]),
+        annotations=Annotations(list=list(annotations)),
+    )
+    data = json.loads(json.dumps(board.to_json_data(), cls=DashboardEncoder))
+    del data["rows"]  # legacy pre-grid rows; we use row panels
+    for panel in data["panels"]:
+        for key in [k for k, v in panel.items() if v is None]:
+            del panel[key]  # grafanalib writes every legacy option, mostly as null
+        for t in panel.get("targets", []):
+            for key in _LEGACY_TARGET_KEYS:
+                t.pop(key, None)
+    return data
+
+
+def _check_unique_ids(uid: str, panels) -> None:
+    seen: dict[int, str] = {}
+    for panel in panels:
+        if panel.id in seen:
+            raise ValueError(f"dashboard {uid}: panels {seen[panel.id]!r} and {panel.title!r} share id {panel.id}; "
+                             f"give one of them another key")
+        seen[panel.id] = panel.title

@@ -1,0 +1,114 @@
+"""The fleet overview: every model on one page, from the `llm:` recording rules only.
+
+The table joins one instant query per column on the `model` label (Grafana's
+"merge" transformation), then names and orders the columns ("organize").
+Engine metrics never appear here: a new engine needs no change to this page.
+"""
+from __future__ import annotations
+
+from generator import conventions as c
+from generator.dashboards import panels as p
+from generator.dashboards.common import (
+    by_model, dashboard, fleet_series, info_variables, link, model_dashboards_link,
+)
+from generator.dashboards.layout import Section
+from generator.inventory import Inventory
+
+SLO_WINDOW = "1h"
+P95 = ("quantile", "=", "0.95")
+
+# (column, unit, instant query) after the info query, in display order.
+COLUMNS = (
+    ("SLO status", p.RATIO, None),  # filled in by _slo_status()
+    ("Requests/s", p.REQPS, by_model("sum", fleet_series(c.REQUESTS.format(window="5m")))),
+    ("Generated tok/s", p.TOKENS_PER_SECOND, by_model("sum", fleet_series(c.GENERATION_TOKENS))),
+    ("TTFT p95", p.SECONDS, by_model("max", fleet_series(c.LATENCY_QUANTILE.format(signal="ttft"), P95))),
+    ("Error ratio", p.RATIO, by_model("max", fleet_series(c.ERROR_RATIO.format(window="5m")))),
+    ("KV cache peak", p.RATIO, by_model("max", f"max_over_time({fleet_series(c.KV_CACHE)}[$__range])")),
+    ("GPU utilisation", p.RATIO, by_model("max", fleet_series(c.GPU_UTILIZATION))),
+)
+
+
+def fleet_dashboard(inventory: Inventory) -> dict:
+    sections = [
+        Section("models", "Status", [_table(inventory)]),
+        Section("traffic", "Traffic and latency", [
+            _by_model("fleet.requests", "Requests by model", "Finished requests per second.", p.REQPS,
+                      by_model("sum", fleet_series(c.REQUESTS.format(window="5m")))),
+            _by_model("fleet.tokens", "Generated tokens by model", "Tokens generated per second.",
+                      p.TOKENS_PER_SECOND, by_model("sum", fleet_series(c.GENERATION_TOKENS))),
+            _by_model("fleet.ttft_p95", "TTFT p95 by model", "95th percentile of time to first token.", p.SECONDS,
+                      by_model("max", fleet_series(c.LATENCY_QUANTILE.format(signal="ttft"), P95))),
+            _by_model("fleet.errors", "Error ratio by model", "Share of requests that failed.", p.RATIO,
+                      by_model("max", fleet_series(c.ERROR_RATIO.format(window="5m")))),
+        ]),
+        Section("capacity", "Capacity", [
+            _by_model("fleet.kv_cache", "KV-cache usage by model", "Fullest replica's KV cache, 1 = full.",
+                      p.RATIO, by_model("max", fleet_series(c.KV_CACHE))),
+            _by_model("fleet.gpu_utilization", "GPU utilisation by model", "Mean utilisation of each model's GPUs.",
+                      p.RATIO, by_model("max", fleet_series(c.GPU_UTILIZATION))),
+        ]),
+    ]
+    return dashboard(
+        c.FLEET_UID, "LLM fleet overview",
+        "Every model in the inventory, from the llm: recording rules.", ["llm-fleet"], sections,
+        [link(c.GPU_UID, "GPU fleet"), model_dashboards_link()], info_variables())
+
+
+def _by_model(key: str, title: str, description: str, unit: str, expr: str) -> p.TimeSeries:
+    return p.timeseries(key, title, f"{description} One line per model.", unit, [p.target(expr, "{{model}}")],
+                        width=12)
+
+
+def _info() -> str:
+    """Model, team and engine, plus each model's dashboard uid (which may be shortened) for the cell link."""
+    return f"max by ({c.MODEL_LABEL}, team, engine, dashboard_uid) ({fleet_series(c.MODEL_INFO)})"
+
+
+def _slo_status() -> str:
+    """Worst SLO over the last hour: the lowest of (share good / objective); under 1 means an SLO is missed."""
+    def versus_objective(good: str, slo: str) -> str:
+        objective = fleet_series(c.SLO_OBJECTIVE, ("slo", "=", slo))
+        return f'label_replace({good} / on ({c.MODEL_LABEL}) {objective}, "slo", "{slo}", "", "")'
+
+    terms = [versus_objective(fleet_series(c.LATENCY_WITHIN_SLO.format(signal=s, window=SLO_WINDOW)), s)
+             for s in c.LATENCY_SIGNALS]
+    errors = fleet_series(c.ERROR_RATIO.format(window=SLO_WINDOW))
+    terms.append(versus_objective(f"(1 - {errors})", "availability"))
+    return by_model("min", " or ".join(terms))
+
+
+def _table(inventory: Inventory) -> p.Table:
+    targets = [p.target(_info(), instant=True, table=True)]
+    targets += [p.target(expr or _slo_status(), instant=True, table=True) for _, _, expr in COLUMNS]
+    values = {f"Value #{chr(ord('B') + i)}": name for i, (name, _, _) in enumerate(COLUMNS)}
+    order = ["model", "team", "engine", *values.values(), "dashboard_uid"]
+    transformations = [
+        {"id": "merge", "options": {}},
+        {"id": "organize", "options": {
+            "excludeByName": {"Time": True, "Value #A": True},
+            "renameByName": values,
+            "indexByName": {name: i for i, name in enumerate(order)},
+        }},
+    ]
+    overrides = [_column(name, [{"id": "unit", "value": unit}]) for name, unit, _ in COLUMNS]
+    overrides[0]["properties"] += [
+        {"id": "thresholds", "value": {"mode": "absolute", "steps": p.at_least(1)}},
+        {"id": "custom.cellOptions", "value": {"type": "color-background"}},
+        {"id": "decimals", "value": 1},
+    ]
+    overrides += [
+        _column("model", [{"id": "links", "value": [{
+            "title": "Open the model's dashboard", "url": "/d/${__data.fields.dashboard_uid}?${__url_time_range}"}]}]),
+        _column("dashboard_uid", [{"id": "custom.hidden", "value": True}]),
+    ]
+    return p.table(
+        "fleet.table", "Models",
+        f"One row per model. SLO status: the lowest of share-within-SLO / objective over TTFT, ITL, E2E and "
+        f"availability in the last {SLO_WINDOW}; under 100% an SLO is being missed. Rates are 5-minute; KV cache "
+        f"peak is over the dashboard range. Click a model to open its dashboard.",
+        targets, transformations=transformations, overrides=overrides, height=min(24, 5 + len(inventory.models)))
+
+
+def _column(name: str, properties: list[dict]) -> dict:
+    return {"matcher": {"id": "byName", "options": name}, "properties": properties}

@@ -1,0 +1,50 @@
+"""Automatic grid layout: sections become row panels, their panels packed left to right.
+
+Grafana's grid is 24 columns wide; a panel that does not fit on the current
+line starts the next one, below the tallest panel of the line. Nothing
+overlaps, and the y coordinates only grow.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import attr
+from grafanalib.core import GridPos, Panel, RowPanel
+
+from generator.dashboards.panels import DATASOURCE, panel_id
+
+COLUMNS = 24
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str  # stable: the row's id derives from it
+    title: str
+    panels: list[Panel]
+
+
+def layout(sections: list[Section]) -> list[Panel]:
+    placed: list[Panel] = []
+    y = 0
+    for section in sections:
+        placed.append(RowPanel(id=panel_id(f"row.{section.key}"), title=section.title, dataSource=DATASOURCE,
+                               gridPos=GridPos(h=1, w=COLUMNS, x=0, y=y)))
+        y += 1
+        x, line_height = 0, 0
+        for panel in section.panels:
+            width, height = panel.gridPos.w, panel.gridPos.h
+            if not 1 <= width <= COLUMNS:
+                raise ValueError(f"panel {panel.title!r} is {width} columns wide; the grid has {COLUMNS}")
+            if x + width > COLUMNS:
+                y, x, line_height = y + line_height, 0, 0
+            placed.append(attr.evolve(panel, gridPos=GridPos(h=height, w=width, x=x, y=y)))
+            x += width
+            line_height = max(line_height, height)
+        y += line_height
+    return placed
+
+
+def spread(panels: list[Panel]) -> list[Panel]:
+    """The panels side by side on one line, sharing its width equally (at most 24 panels)."""
+    width = COLUMNS // len(panels)
+    return [attr.evolve(p, gridPos=GridPos(h=p.gridPos.h, w=width, x=0, y=0)) for p in panels]

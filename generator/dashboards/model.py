@@ -1,0 +1,214 @@
+"""One dashboard per inventory model: SLOs, then the engine's live signals, GPUs and pods.
+
+SLO stats read the `llm:` recording rules (the numbers alerts use); the charts
+query the engine's own metrics through `ModelQueries`, in the names its version
+exposes, with `$__rate_interval` windows. A signal the engine cannot show gets
+a text panel saying why, never an empty chart.
+"""
+from __future__ import annotations
+
+from generator import conventions as c
+from generator.dashboards import panels as p
+from generator.dashboards.common import MODEL_TAG, dashboard, link, model_dashboards_link
+from generator.dashboards.layout import Section, spread
+from generator.inventory import Inventory, Model
+from generator.promql import number, selector
+from generator.queries import ModelQueries
+from generator.rules.recording import base_labels
+
+LIVE = "$__rate_interval"
+NEW_POD_SECONDS = 120
+
+
+def model_dashboard(inventory: Inventory, model: Model) -> dict:
+    q = ModelQueries(inventory, model)
+    sections = [
+        Section("slo", "SLOs", spread(_slos(q))),
+        Section("latency", "Latency", spread(_latency(q))),
+        Section("throughput", "Throughput", spread(_throughput(q))),
+        Section("queue", "Queue and batching", spread(_queue(q))),
+        Section("kv", "KV cache", spread(_kv_cache(q))),
+        Section("errors", "Errors", spread(_errors(q))),
+        Section("gpu", "GPUs", spread(_gpus(q))),
+        Section("pods", "Cold start and replicas", spread(_pods(q))),
+    ]
+    engine = f"{q.engine.title} {model.engine_version}"
+    return dashboard(
+        c.model_dashboard_uid(model.name), f"LLM model / {model.name}",
+        f"{model.served_name} on {engine}, team {model.team.name}, {model.gpus_per_replica} x {model.gpu_type} "
+        f"per replica.", [MODEL_TAG], sections,
+        [link(c.FLEET_UID, "Fleet overview"), link(c.GPU_UID, "GPU fleet"), model_dashboards_link()],
+        [], [_deploy_annotation(q)],
+    )
+
+
+def _llm(model: Model, metric: str) -> str:
+    """A recorded `llm:` series of this model."""
+    return selector(metric, [(k, "=", v) for k, v in base_labels(model).items()])
+
+
+def _why_not(q: ModelQueries, key: str, title: str, signal: str, height: int = p.HEIGHT) -> p.Text:
+    return p.text(key, title, f"**Not available for {q.engine.title} {q.model.engine_version}.** "
+                              f"{q.why_not(signal)}", height=height)
+
+
+def _percent(value) -> str:
+    return f"{number(value * 100)}%"
+
+
+# -- SLOs ----------------------------------------------------------------
+
+
+def _slos(q: ModelQueries) -> list:
+    model, result = q.model, []
+    for signal, what in c.LATENCY_SIGNALS.items():
+        key, title = f"slo.{signal}", f"{signal.upper()} within SLO"
+        if not q.has(signal):
+            result.append(_why_not(q, key, title, signal, height=4))
+            continue
+        slo = model.slo.latency(signal)
+        ratio = _llm(model, c.LATENCY_WITHIN_SLO.format(signal=signal, window="5m"))
+        result.append(p.stat(
+            key, title,
+            f"Share of requests with {what} at or under {number(slo.threshold_seconds)} s over the dashboard "
+            f"range (mean of the 5-minute ratios). Objective: {_percent(slo.objective)}; red below it.",
+            p.RATIO, [p.target(f"avg_over_time({ratio}[$__range])", instant=True)],
+            thresholds=p.at_least(slo.objective), minimum=0, maximum=1, decimals=2))
+    errors = _llm(model, c.ERROR_RATIO.format(window="5m"))
+    result.append(p.stat(
+        "slo.availability", "Availability",
+        f"Share of requests that did not fail over the dashboard range (1 - mean of the 5-minute error "
+        f"ratios). Objective: {_percent(model.slo.availability)}; red below it.",
+        p.RATIO, [p.target(f"1 - avg_over_time({errors}[$__range])", instant=True)],
+        thresholds=p.at_least(model.slo.availability), minimum=0, maximum=1, decimals=2))
+    return result
+
+
+# -- engine signals ------------------------------------------------------
+
+
+def _latency(q: ModelQueries) -> list:
+    result = []
+    for signal, what in c.LATENCY_SIGNALS.items():
+        key, title = f"latency.{signal}", what[0].upper() + what[1:]
+        if q.has(signal):
+            slo = q.model.slo.latency(signal)
+            targets = [p.target(q.quantile(signal, quantile, LIVE), f"p{number(float(quantile) * 100)}")
+                       for quantile in c.QUANTILES]
+            if q.has_mean(signal):
+                targets.append(p.target(q.mean(signal, LIVE), "mean"))
+            result.append(p.timeseries(
+                key, title, f"Percentiles and mean of {what} from the engine's histogram. The dashed line is "
+                            f"the SLO threshold, {number(slo.threshold_seconds)} s.",
+                p.SECONDS, targets, thresholds=p.above(slo.threshold_seconds)))
+            continue
+        result.append(_why_not(q, key, title, signal))
+        if q.has_mean(signal):
+            result.append(p.timeseries(
+                f"{key}_mean", f"{title} (mean)", f"Mean {what}; the engine exports no histogram for it.",
+                p.SECONDS, [p.target(q.mean(signal, LIVE), "mean")]))
+    return result
+
+
+def _rate_or_text(q: ModelQueries, signal: str, key: str, title: str, description: str, unit: str,
+                  legend: str, thresholds=None):
+    if not q.has(signal):
+        return _why_not(q, key, title, signal)
+    return p.timeseries(key, title, description, unit, [p.target(q.rate(signal, LIVE), legend)],
+                        thresholds=thresholds)
+
+
+def _throughput(q: ModelQueries) -> list:
+    return [
+        _rate_or_text(q, "requests", "throughput.requests", "Requests", "Finished requests per second.",
+                      p.REQPS, "requests/s"),
+        _rate_or_text(q, "prompt_tokens", "throughput.prompt_tokens", "Prompt tokens",
+                      "Prompt (prefill) tokens processed per second.", p.TOKENS_PER_SECOND, "prompt"),
+        _rate_or_text(q, "generation_tokens", "throughput.generation_tokens", "Generation tokens",
+                      "Tokens generated per second.", p.TOKENS_PER_SECOND, "generated"),
+    ]
+
+
+def _queue(q: ModelQueries) -> list:
+    limit = q.model.thresholds["queue_depth"]
+    return [
+        p.timeseries("queue.running", "Requests running", "Requests in the engine's running batch.",
+                     p.SHORT, [p.target(q.gauge("running"), "running")]),
+        p.timeseries("queue.waiting", "Requests waiting",
+                     f"Requests queued for a batch slot. The dashed line is the queue-depth threshold, "
+                     f"{number(limit)}.",
+                     p.SHORT, [p.target(q.gauge("waiting"), "waiting")], thresholds=p.above(limit)),
+    ]
+
+
+def _kv_cache(q: ModelQueries) -> list:
+    limit = q.model.thresholds["kv_cache_usage"]
+    preemptions = q.model.thresholds["preemptions_per_second"]
+    usage = p.timeseries(
+        "kv.usage", "KV-cache usage",
+        f"Fullest replica's KV cache, 1 = full. The dashed line is the threshold, {_percent(limit)}.",
+        p.RATIO, [p.target(q.gauge("kv_cache"), "usage")], thresholds=p.above(limit), minimum=0, maximum=1)
+    return [usage, _rate_or_text(
+        q, "preemptions", "kv.preemptions", "Preemptions",
+        f"Requests preempted per second when the KV cache runs out. The dashed line is the threshold, "
+        f"{number(preemptions)}/s.", p.PER_SECOND, "preemptions/s", thresholds=p.above(preemptions))]
+
+
+def _errors(q: ModelQueries) -> list:
+    budget = 1 - q.model.slo.availability
+    return [p.timeseries(
+        "errors.ratio", "Error ratio",
+        f"Share of requests that failed. The dashed line is the error budget, {_percent(budget)} "
+        f"(1 - the {_percent(q.model.slo.availability)} availability objective).",
+        p.RATIO, [p.target(q.error_ratio(LIVE), "errors")], thresholds=p.above(budget), minimum=0)]
+
+
+def _gpus(q: ModelQueries) -> list:
+    t = q.model.thresholds
+    return [
+        p.timeseries("gpu.utilization", "GPU utilisation",
+                     f"Mean utilisation of the model's GPUs (DCGM), 0-1. Dashed: {_percent(t['gpu_utilization'])}.",
+                     p.RATIO, [p.target(q.gpu_utilization(), "utilisation")],
+                     thresholds=p.above(t["gpu_utilization"]), minimum=0, maximum=1),
+        p.timeseries("gpu.memory", "GPU memory used",
+                     f"Fullest GPU's framebuffer memory in use, 0-1. Dashed: {_percent(t['gpu_memory_usage'])}.",
+                     p.RATIO, [p.target(q.gpu_memory_usage(), "memory")],
+                     thresholds=p.above(t["gpu_memory_usage"]), minimum=0, maximum=1),
+        p.timeseries("gpu.power", "GPU power", "Power drawn by all of the model's GPUs.", p.WATT,
+                     [p.target(q.gpu_power(), "power")]),
+        p.timeseries("gpu.xid", "GPU XID errors", "Last XID error code any of the model's GPUs reported; 0 = none.",
+                     p.NONE, [p.target(q.gpu_xid(), "xid")], thresholds=p.above(1), minimum=0),
+    ]
+
+
+def _pods(q: ModelQueries) -> list:
+    m = q.model
+    budget = m.thresholds["cold_start_seconds"]
+    result = [
+        p.timeseries("pods.ready", "Ready replicas",
+                     f"Pods passing readiness. Dashed lines: the minimum ({m.replicas_min}) and maximum "
+                     f"({m.replicas_max}) replica counts.", p.SHORT, [p.target(q.replicas_ready(), "ready")],
+                     thresholds=p.steps(p.BAD, (m.replicas_min, p.GOOD), (m.replicas_max, p.WARN)), minimum=0),
+        p.timeseries("pods.cold_start", "Cold start",
+                     f"Longest time from pod creation to ready, for pods started in the last hour or not ready "
+                     f"yet. The dashed line is the budget, {number(budget)} s.", p.SECONDS,
+                     [p.target(q.cold_start(), "cold start")], thresholds=p.above(budget)),
+    ]
+    if q.has("model_load"):
+        result.append(p.timeseries("pods.model_load", "Model load time", "Model load time the engine reports.",
+                                   p.SECONDS, [p.target(q.gauge("model_load"), "load")]))
+    else:
+        result.append(_why_not(q, "pods.model_load", "Model load time", "model_load"))
+    return result
+
+
+def _deploy_annotation(q: ModelQueries) -> dict:
+    return {
+        "name": "New pods (deploy, restart or scale-up)",
+        "datasource": p.DATASOURCE,
+        "enable": True,
+        "expr": q.new_pods(NEW_POD_SECONDS),
+        "iconColor": "blue",
+        "step": "1m",
+        "titleFormat": "New pods",
+    }

@@ -1,0 +1,366 @@
+"""Grafana dashboards built from the inventory: house rules every generated dashboard keeps."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import promql_parser
+import pytest
+
+from conftest import ROOT
+from generator import conventions as c
+from generator.dashboards import build_dashboards
+from generator.inventory import load, parse
+
+SMALL = """
+version: 1
+grafana_url: https://grafana.test
+runbook_base_url: https://runbooks.test
+defaults:
+  labels: {cluster: test}
+  slo:
+    ttft: {threshold_seconds: 0.5, objective: 0.9}
+    itl: {threshold_seconds: 0.1, objective: 0.95}
+    e2e: {threshold_seconds: 30, objective: 0.95}
+    availability: {objective: 0.99}
+  thresholds:
+    {kv_cache_usage: 0.9, queue_depth: 20, gpu_utilization: 0.95, gpu_memory_usage: 0.95, cold_start_seconds: 300}
+teams:
+  core: {folder: Core}
+models:
+  - name: small-vllm
+    served_name: org/small
+    engine: vllm
+    engine_version: "0.11.0"
+    team: core
+    namespace: ns
+    gpu: {type: L4, per_replica: 1}
+    replicas: {min: 1, max: 3}
+  - name: a-model-name-long-enough-to-need-a-hashed-uid
+    served_name: ensemble
+    engine: triton-trtllm
+    engine_version: "25.01"
+    team: core
+    namespace: ns
+    gpu: {type: H100, per_replica: 2}
+    replicas: {min: 1, max: 2}
+"""
+
+EXTRA_MODEL = """
+  - name: added-later
+    served_name: org/added
+    engine: vllm
+    engine_version: "0.13.0"
+    team: core
+    namespace: ns
+    gpu: {type: L4, per_replica: 1}
+    replicas: {min: 1, max: 1}
+"""
+
+RATE_MARK = "4321s"  # stands in for $__rate_interval, so a parsed window shows where it came from
+RATE_FUNCTIONS = {"rate", "irate", "increase"}
+
+
+@pytest.fixture(scope="module")
+def example():
+    return build_dashboards(load(ROOT / "inventory.yaml"))
+
+
+@pytest.fixture(scope="module")
+def small_inventory():
+    return parse(SMALL, "test.yaml")
+
+
+@pytest.fixture(scope="module")
+def small(small_inventory):
+    return build_dashboards(small_inventory)
+
+
+@pytest.fixture(scope="module", params=["example", "small"], ids=["example inventory", "small inventory"])
+def boards(request):
+    return request.getfixturevalue(request.param)
+
+
+def data_panels(board):
+    return [p for p in board["panels"] if p["type"] not in ("row", "text")]
+
+
+def queries(board):
+    """(where, expr) for every target and annotation query."""
+    found = [(f"panel {p['title']!r}", t["expr"]) for p in board["panels"] for t in p.get("targets", [])]
+    found += [(f"annotation {a['name']!r}", a["expr"]) for a in board["annotations"]["list"]]
+    return found
+
+
+def parsed(expr: str):
+    text = (expr.replace("$__rate_interval", RATE_MARK).replace("$__range", "6h")
+            .replace("$model", ".+").replace("$team", ".+"))
+    return promql_parser.parse(text)
+
+
+def nodes(expr):
+    found = []
+    promql_parser.walk(expr, pre_visit=lambda node: found.append(node))
+    return found
+
+
+def metric_names(expr: str) -> set[str]:
+    names = set()
+    for node in nodes(parsed(expr)):
+        if isinstance(node, promql_parser.MatrixSelector):
+            node = node.vector_selector
+        if isinstance(node, promql_parser.VectorSelector) and node.name:
+            names.add(node.name)
+    return names
+
+
+def by_title(board, title):
+    matches = [p for p in board["panels"] if p["title"] == title]
+    assert len(matches) == 1, f"{len(matches)} panels titled {title!r}"
+    return matches[0]
+
+
+# -- what is built -------------------------------------------------------
+
+
+def test_one_dashboard_per_model_plus_fleet_and_gpu(small):
+    expected = {c.dashboard_file(c.FLEET_UID), c.dashboard_file(c.GPU_UID)}
+    expected |= {c.dashboard_file(c.model_dashboard_uid(m)) for m in ("small-vllm",
+                                                                      "a-model-name-long-enough-to-need-a-hashed-uid")}
+    assert set(small) == expected
+    assert all(path == c.dashboard_file(board["uid"]) for path, board in small.items())
+
+
+def test_building_twice_gives_identical_output():
+    inventory = load(ROOT / "inventory.yaml")
+    first = json.dumps(build_dashboards(inventory), sort_keys=True)
+    assert first == json.dumps(build_dashboards(inventory), sort_keys=True)
+
+
+def test_output_holds_only_plain_json_types(boards):
+    assert json.loads(json.dumps(boards)) == boards
+
+
+@pytest.mark.parametrize("check", [
+    ("schemaVersion", lambda b: b["schemaVersion"] == 39),
+    ("not editable", lambda b: b["editable"] is False),
+    ("id is null", lambda b: b["id"] is None),
+    ("tags llm and generated", lambda b: {"llm", "generated"} <= set(b["tags"])),
+    ("generated header in the description", lambda b: c.GENERATED_HEADER in b["description"]),
+    ("last 6 hours by default", lambda b: b["time"] == {"from": "now-6h", "to": "now"}),
+    ("refresh every minute", lambda b: b["refresh"] == "1m"),
+    ("UTC", lambda b: b["timezone"] == "utc"),
+], ids=lambda check: check[0])
+def test_every_dashboard_has_the_house_settings(boards, check):
+    name, holds = check
+    assert [path for path, board in boards.items() if not holds(board)] == []
+
+
+def test_uids_are_at_most_40_characters_of_letters_digits_dash_and_underscore(boards):
+    for board in boards.values():
+        assert re.fullmatch(r"[a-zA-Z0-9_-]{1,40}", board["uid"]), board["uid"]
+
+
+# -- data source ---------------------------------------------------------
+
+
+def test_every_dashboard_has_one_datasource_variable_labelled_data_source(boards):
+    for board in boards.values():
+        variables = [v for v in board["templating"]["list"] if v["type"] == "datasource"]
+        assert [(v["name"], v["label"], v["query"]) for v in variables] == [("datasource", "Data source", "prometheus")]
+
+
+def test_every_panel_target_annotation_and_query_variable_uses_the_datasource_variable(boards):
+    ds = {"type": "prometheus", "uid": "${datasource}"}
+    for path, board in boards.items():
+        for panel in board["panels"]:
+            assert panel["datasource"] == ds, (path, panel["title"])
+            for target in panel.get("targets", []):
+                assert target["datasource"] == ds, (path, panel["title"])
+        for annotation in board["annotations"]["list"]:
+            assert annotation["datasource"] == ds, (path, annotation["name"])
+        for variable in board["templating"]["list"]:
+            if variable["type"] == "query":
+                assert variable["datasource"] == ds, (path, variable["name"])
+
+
+# -- panels --------------------------------------------------------------
+
+
+def test_every_panel_except_rows_and_text_has_a_unit_and_a_description(boards):
+    for path, board in boards.items():
+        for panel in data_panels(board):
+            assert panel["fieldConfig"]["defaults"].get("unit"), (path, panel["title"])
+            assert panel.get("description"), (path, panel["title"])
+
+
+def test_every_chart_has_a_query(boards):
+    for path, board in boards.items():
+        for panel in data_panels(board):
+            assert panel["targets"] and all(t["expr"] for t in panel["targets"]), (path, panel["title"])
+
+
+def test_only_current_panel_types_are_used(boards):
+    types = {p["type"] for board in boards.values() for p in board["panels"]}
+    assert types <= {"row", "timeseries", "stat", "table", "text"}
+
+
+def test_panel_ids_are_unique_within_each_dashboard(boards):
+    for path, board in boards.items():
+        ids = [p["id"] for p in board["panels"]]
+        assert len(ids) == len(set(ids)), path
+
+
+def test_panel_ids_do_not_change_when_another_model_is_added(small):
+    bigger = build_dashboards(parse(SMALL + EXTRA_MODEL, "test.yaml"))
+    for path, board in small.items():
+        before = [(p["title"], p["id"]) for p in board["panels"]]
+        assert [(p["title"], p["id"]) for p in bigger[path]["panels"]] == before, path
+
+
+def test_panels_fit_the_24_column_grid_without_overlapping(boards):
+    for path, board in boards.items():
+        cells = set()
+        for panel in board["panels"]:
+            g = panel["gridPos"]
+            assert 1 <= g["w"] and g["x"] >= 0 and g["x"] + g["w"] <= 24, (path, panel["title"], g)
+            mine = {(x, y) for x in range(g["x"], g["x"] + g["w"]) for y in range(g["y"], g["y"] + g["h"])}
+            assert not cells & mine, (path, panel["title"], "overlaps another panel")
+            cells |= mine
+
+
+# -- queries -------------------------------------------------------------
+
+
+def test_every_query_parses_as_promql(boards):
+    for path, board in boards.items():
+        for where, expr in queries(board):
+            try:
+                parsed(expr)
+            except Exception as exc:  # the parser raises its own error types
+                pytest.fail(f"{path} {where}: {exc}\n{expr}")
+
+
+def test_every_rate_window_in_live_queries_is_the_rate_interval(boards):
+    mark = timedelta(seconds=int(RATE_MARK[:-1]))
+    for path, board in boards.items():
+        for where, expr in queries(board):
+            for node in nodes(parsed(expr)):
+                if isinstance(node, promql_parser.Call) and node.func.name in RATE_FUNCTIONS:
+                    windows = [a.range for a in node.args if isinstance(a, promql_parser.MatrixSelector)]
+                    assert windows == [mark], f"{path} {where}: {expr}"
+
+
+def test_fleet_and_gpu_dashboards_read_only_the_llm_recording_rules(boards):
+    for uid in (c.FLEET_UID, c.GPU_UID):
+        board = boards[c.dashboard_file(uid)]
+        names = {name for _, expr in queries(board) for name in metric_names(expr)}
+        assert names and all(name.startswith("llm:") for name in names), names
+
+
+def test_model_slo_stats_read_the_llm_recording_rules(example):
+    board = example[c.dashboard_file(c.model_dashboard_uid("llama-3-1-8b"))]
+    stats = [p for p in board["panels"] if p["type"] == "stat"]
+    assert len(stats) == 4
+    for panel in stats:
+        assert all(name.startswith("llm:") for t in panel["targets"] for name in metric_names(t["expr"]))
+
+
+def test_model_charts_use_the_metric_names_of_the_engine_version(example):
+    legacy = example[c.dashboard_file(c.model_dashboard_uid("mistral-7b-legacy"))]
+    names = {n for _, expr in queries(legacy) for n in metric_names(expr)}
+    assert "vllm:gpu_cache_usage_perc" in names and "vllm:kv_cache_usage_perc" not in names
+
+
+# -- thresholds and engine gaps ------------------------------------------
+
+
+def test_slo_stat_turns_green_at_the_models_objective(example):
+    board = example[c.dashboard_file(c.model_dashboard_uid("qwen2-5-72b"))]
+    steps = by_title(board, "Availability")["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    assert steps == [{"color": "red", "value": None}, {"color": "green", "value": 0.999}]
+
+
+def test_latency_chart_draws_the_models_slo_threshold_as_a_dashed_line(example):
+    board = example[c.dashboard_file(c.model_dashboard_uid("llama-3-1-8b"))]
+    defaults = by_title(board, "Time to first token")["fieldConfig"]["defaults"]
+    assert defaults["custom"]["thresholdsStyle"]["mode"] == "dashed"
+    assert [s["value"] for s in defaults["thresholds"]["steps"]] == [None, 0.5]
+
+
+def test_triton_dashboard_says_it_has_no_inter_token_latency(example):
+    board = example[c.dashboard_file(c.model_dashboard_uid("llama-3-1-70b-trt"))]
+    texts = [p["options"]["content"] for p in board["panels"] if p["type"] == "text"]
+    assert any("no inter-token latency" in text for text in texts), texts
+    assert not any(t["expr"].count("inter_token") for p in board["panels"] for t in p.get("targets", []))
+
+
+def test_vllm_dashboard_charts_every_latency_signal(example):
+    board = example[c.dashboard_file(c.model_dashboard_uid("llama-3-1-8b"))]
+    for title in ("Time to first token", "Inter-token latency", "End-to-end latency"):
+        assert by_title(board, title)["type"] == "timeseries"
+
+
+def test_model_dashboard_marks_new_pods_with_an_annotation(example):
+    board = example[c.dashboard_file(c.model_dashboard_uid("llama-3-1-8b"))]
+    [annotation] = board["annotations"]["list"]
+    assert annotation["name"] == "New pods (deploy, restart or scale-up)"
+    assert "kube_pod_created" in annotation["expr"]
+
+
+# -- links ---------------------------------------------------------------
+
+
+def test_dashboard_links_point_at_uids_that_exist(boards):
+    uids = {board["uid"] for board in boards.values()}
+    model_tagged = [b for b in boards.values() if "llm-model" in b["tags"]]
+    for path, board in boards.items():
+        assert board["links"], path
+        for link in board["links"]:
+            if link["type"] == "link":
+                assert link["url"].removeprefix("/d/") in uids, (path, link)
+            else:
+                assert model_tagged and all(set(link["tags"]) <= set(b["tags"]) for b in model_tagged), (path, link)
+
+
+def test_fleet_and_gpu_link_to_each_other_and_models_link_to_both(boards):
+    def targets(board):
+        return {link["url"] for link in board["links"] if link["type"] == "link"}
+
+    fleet, gpu = boards[c.dashboard_file(c.FLEET_UID)], boards[c.dashboard_file(c.GPU_UID)]
+    assert f"/d/{c.GPU_UID}" in targets(fleet) and f"/d/{c.FLEET_UID}" in targets(gpu)
+    for board in boards.values():
+        if "llm-model" in board["tags"]:
+            assert targets(board) == {f"/d/{c.FLEET_UID}", f"/d/{c.GPU_UID}"}
+
+
+def test_fleet_table_links_each_model_to_its_dashboard_even_when_the_uid_is_shortened(small, small_inventory):
+    from generator.rules.recording import recording_rules
+
+    table = by_title(small[c.dashboard_file(c.FLEET_UID)], "Models")
+    assert "dashboard_uid" in table["targets"][0]["expr"]
+    long_name = "a-model-name-long-enough-to-need-a-hashed-uid"
+    model = next(m for m in small_inventory.models if m.name == long_name)
+    info = next(r for r in recording_rules(small_inventory, model) if r["record"] == c.MODEL_INFO)
+    assert info["labels"]["dashboard_uid"] == c.model_dashboard_uid(long_name) != f"llm-model-{long_name}"
+    assert c.dashboard_file(c.model_dashboard_uid(long_name)) in small
+    link_overrides = [p for o in table["fieldConfig"]["overrides"] for p in o["properties"] if p["id"] == "links"]
+    assert link_overrides[0]["value"][0]["url"].startswith("/d/${__data.fields.dashboard_uid}")
+
+
+def test_fleet_table_joins_its_queries_by_model_and_names_every_value_column(example):
+    table = by_title(example[c.dashboard_file(c.FLEET_UID)], "Models")
+    assert [t["id"] for t in table["transformations"]] == ["merge", "organize"]
+    renamed = table["transformations"][1]["options"]["renameByName"]
+    value_refs = {f"Value #{t['refId']}" for t in table["targets"][1:]}
+    assert set(renamed) == value_refs
+    assert all(t["instant"] and t["format"] == "table" for t in table["targets"])
+    assert all(re.match(r"^(min|max|sum) by \(model(, [a-z_]+)*\)", t["expr"]) for t in table["targets"])
+
+
+def test_fleet_series_are_one_line_per_model(example):
+    board = example[c.dashboard_file(c.FLEET_UID)]
+    charts = [p for p in board["panels"] if p["type"] == "timeseries"]
+    assert charts and all(t["legendFormat"] == "{{model}}" for p in charts for t in p["targets"])
+
