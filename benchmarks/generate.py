@@ -1,0 +1,48 @@
+"""Print how long generation takes and how much it writes, for the example inventory and larger fleets.
+
+Run on demand: `.venv/bin/python benchmarks/generate.py`. Not a test: it asserts nothing.
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from generator import inventory  # noqa: E402
+from generator.build import build  # noqa: E402
+
+
+def fleet(size: int) -> str:
+    """The example inventory with its models repeated under new names until there are `size`."""
+    doc = yaml.safe_load((ROOT / "inventory.yaml").read_text())
+    base = doc["models"]
+    doc["models"] = [{**base[i % len(base)], "name": f"{base[i % len(base)]['name'][:36]}-{i}"} for i in range(size)]
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def measure(label: str, text: str, repeat: int) -> None:
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        files = build(inventory.parse(text, label))
+        timings.append(time.perf_counter() - started)
+    size = sum(len(c.encode()) for c in files.values())
+    rules = sum(c.count("- record:") + c.count("- alert:") for p, c in files.items() if p.endswith(".rules.yaml"))
+    print(f"{label:>22}: {statistics.median(timings) * 1000:8.1f} ms median of {repeat}, {len(files):5d} files, "
+          f"{size / 1e6:6.2f} MB, {rules:6d} rules")
+
+
+def main() -> None:
+    measure("example inventory", (ROOT / "inventory.yaml").read_text(), repeat=5)
+    for size in (50, 200, 1000):
+        measure(f"{size} models", fleet(size), repeat=3 if size < 1000 else 1)
+
+
+if __name__ == "__main__":
+    main()

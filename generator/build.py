@@ -1,0 +1,25 @@
+"""Inventory in, every generated file out: a pure function, no I/O."""
+from __future__ import annotations
+
+import json
+
+from generator.dashboards import build_dashboards
+from generator.inventory import Inventory
+from generator.rules.files import rule_files
+from generator.runbooks import runbooks
+
+# The folders generation owns; stale generated files in them are removed.
+OUTPUT_DIRS = ("dashboards", "alerts")
+
+
+def dashboard_json(dashboard: dict) -> str:
+    return json.dumps(dashboard, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def build(inventory: Inventory) -> dict[str, str]:
+    """Relative path -> file content, for every generated file."""
+    files: dict[str, str] = {}
+    files.update(rule_files(inventory))
+    files.update(runbooks(inventory))
+    files.update({path: dashboard_json(d) for path, d in build_dashboards(inventory).items()})
+    return dict(sorted(files.items()))
