@@ -15,6 +15,7 @@ from pathlib import Path
 from generator import located_yaml
 from generator.catalog import ENGINES, EXPORTERS
 from generator.errors import InventoryError, InventoryErrors
+from generator.promql import regex_escape
 from generator.versions import Version
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$")
@@ -340,7 +341,8 @@ class _Checker:
             self.fail(m, "team", f"{path}.team", _unknown(team_name, teams, "team"))
         team, team_doc = teams[team_name]
         namespace = self.string(m, "namespace", f"{path}.namespace")
-        pod_regex = self.string(m, "pod_regex", f"{path}.pod_regex") if "pod_regex" in m else f"{name}-.*"
+        pod_regex = (self.string(m, "pod_regex", f"{path}.pod_regex") if "pod_regex" in m
+                     else f"{regex_escape(name)}-.*")
         if "pod_regex" in m:
             self._check_regex(m, "pod_regex", f"{path}.pod_regex")
         backend_model = None

@@ -276,3 +276,27 @@ tests:
 """
         result = promtool_test(promtool, tmp_path, rules_text, tests)
         assert result.returncode == 0, f"le={spelling}: " + result.stdout + result.stderr
+
+
+def test_a_regex_matcher_built_from_an_escaped_value_matches_exactly_that_value(promtool, tmp_path):
+    from generator.promql import regex_escape, selector
+
+    expr = f"count({selector('up', [('job', '=~', regex_escape(WEIRD))])})"
+    tests = f"""\
+        rule_files: [rules.yaml]
+        tests:
+          - interval: 1m
+            input_series:
+              - series: 'up{{job="{WEIRD_PROMQL}"}}'
+                values: '1x5'
+              - series: 'up{{job="{DECOY_PROMQL}"}}'
+                values: '1x5'
+            promql_expr_test:
+              - expr: {yaml.safe_dump(expr, default_style="'").strip()}
+                eval_time: 2m
+                exp_samples:
+                  - labels: '{{}}'
+                    value: 1
+    """
+    result = promtool_test(promtool, tmp_path, "groups: []\n", tests)
+    assert result.returncode == 0, result.stdout + result.stderr
