@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from generator import conventions as c
 from generator import located_yaml
 from generator.catalog import ENGINES, EXPORTERS
 from generator.errors import InventoryError, InventoryErrors
 from generator.promql import regex_escape
 from generator.versions import Version
 
+DURATION = re.compile(r"^((\d+)(y|w|d|h|m|s|ms))+$")
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$")
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 URL = re.compile(r"^https?://[^\s]+$")
@@ -77,6 +79,7 @@ class Model:
     selector: tuple[tuple[str, str], ...]  # labels every query matches
     slo: Slos
     thresholds: dict[str, Decimal]
+    alert_for: dict[str, str]  # alert name -> `for` override
     buckets: dict[str, tuple[Decimal, ...]]  # declared histogram bounds, seconds
     path: str  # models[i]
 
@@ -245,7 +248,7 @@ class _Checker:
         runbook_base_url = self.attempt(self._url, doc, "runbook_base_url")
         exporters = self.attempt(self._exporters, doc) or {}
         defaults = self.attempt(self.mapping, doc, "defaults", "defaults",
-                                {"labels": False, "slo": True, "thresholds": True}) or {}
+                                {"labels": False, "slo": True, "thresholds": True, "alerts": False}) or {}
         if defaults:
             self.attempt(self._slos, [(defaults, "defaults")])
             self.attempt(self._thresholds, [(defaults, "defaults")])
@@ -294,7 +297,8 @@ class _Checker:
                              "team names are lower-case letters, digits and '-' (at most 48)")
                 continue
             team = self.attempt(self.mapping, section, name, path,
-                                {"folder": True, "labels": False, "slo": False, "thresholds": False})
+                                {"folder": True, "labels": False, "slo": False, "thresholds": False,
+                                 "alerts": False})
             if team is None:
                 continue
             folder = self.attempt(self.string, team, "folder", f"{path}.folder") if "folder" in team else None
@@ -324,7 +328,7 @@ class _Checker:
         m = self.mapping(section, i, path, {
             "name": True, "served_name": True, "engine": True, "engine_version": True, "team": True,
             "namespace": True, "pod_regex": False, "backend_model": False, "gpu": True, "replicas": True,
-            "labels": False, "slo": False, "thresholds": False, "buckets": False})
+            "labels": False, "slo": False, "thresholds": False, "buckets": False, "alerts": False})
         name = self.string(m, "name", f"{path}.name", SLUG,
                            "a slug: lower-case letters, digits and '-', at most 48 characters")
         served_name = self.string(m, "served_name", f"{path}.served_name")
@@ -368,10 +372,11 @@ class _Checker:
         layers = [(defaults, "defaults"), (team_doc, f"teams.{team_name}"), (m, path)]
         slo = self._slos(layers)
         thresholds = self._thresholds(layers)
+        alert_for = self._alert_for(layers)
         buckets = self._buckets(m, f"{path}.buckets") if "buckets" in m else {}
         model = Model(name, served_name, engine_name, version, team, namespace, pod_regex, backend_model,
                       gpu_type, per_replica, rmin, rmax, tuple(sorted(selector.items())), slo, thresholds,
-                      buckets, path)
+                      alert_for, buckets, path)
         self._check_slo_buckets(model)
         return model
 
@@ -458,6 +463,31 @@ class _Checker:
         if availability is None:
             self.fail(layers[0][0], "slo", "defaults.slo.availability.objective", "missing: every model needs it")
         return Slos(availability=availability[0], **latency)
+
+    def _alert_for(self, layers) -> dict[str, str]:
+        """`alerts: {LLMKVCacheNearFull: {for: 5m}}`, layered like thresholds."""
+        result = {}
+        for doc, path in layers:
+            node = doc.get("alerts")
+            if node is None:
+                continue
+            if not isinstance(node, dict):
+                self.fail(doc, "alerts", f"{path}.alerts", f"expected a mapping of alert names, got {_kind(node)}")
+            for name, options in node.items():
+                where = f"{path}.alerts.{name}"
+                if name not in c.ALERTS:
+                    self.attempt(self.fail, node, name, where, _unknown(name, c.ALERTS, "alert"))
+                    continue
+                if not isinstance(options, dict) or set(options) != {"for"}:
+                    self.attempt(self.fail, node, name, where, "expected {for: <duration>}, e.g. {for: 5m}")
+                    continue
+                value = options["for"]
+                if not isinstance(value, str) or not DURATION.match(value):
+                    self.attempt(self.fail, options, "for", f"{where}.for",
+                                 f"expected a Prometheus duration such as 30s, 5m or 1h, got {_kind(value)}")
+                    continue
+                result[name] = value
+        return result
 
     def _thresholds(self, layers) -> dict[str, Decimal]:
         for doc, path in layers:

@@ -83,6 +83,12 @@ BAD = [
      edit("ttft: {threshold_seconds: 1.0,", "ttft: {threshold_seconds: 0.3,"),
      "defaults.slo.ttft.threshold_seconds", 7, ["not a bucket bound", "nearest bounds: 0.25 and 0.5 s",
                                                 "inherited from defaults"]),
+    ("an unknown alert name in an override names the nearest valid one",
+     edit("    namespace: llm", "    namespace: llm\n    alerts: {LLMKVCacheFull: {for: 5m}}"),
+     "models[0].alerts.LLMKVCacheFull", 21, ["unknown alert 'LLMKVCacheFull'", "did you mean 'LLMKVCacheNearFull'"]),
+    ("an alert override's for must be a Prometheus duration",
+     edit("    namespace: llm", "    namespace: llm\n    alerts: {LLMKVCacheNearFull: {for: 5 minutes}}"),
+     "models[0].alerts.LLMKVCacheNearFull.for", 21, ["Prometheus duration"]),
     ("broken YAML is reported with its line",
      edit("teams:\n", "teams: [\n"), "", 14, ["invalid YAML", "flow sequence started at line 12"]),
     ("an empty file is refused",
@@ -158,3 +164,10 @@ def test_cli_reports_a_missing_inventory_file(tmp_path, capsys):
     code = main(["generate", "--inventory", str(tmp_path / "nope.yaml"), "--output", str(tmp_path)])
     assert code == 1
     assert "cannot read the inventory" in capsys.readouterr().err
+
+
+def test_alert_for_overrides_apply_per_alert_and_the_model_wins():
+    text = edit("  thresholds: {", "  alerts: {LLMModelDown: {for: 1m}, LLMKVCacheNearFull: {for: 2m}}\n  thresholds: {")
+    text = text.replace("    namespace: llm", "    namespace: llm\n    alerts: {LLMKVCacheNearFull: {for: 30s}}")
+    model = inventory.parse(text, "inv.yaml").models[0]
+    assert model.alert_for == {"LLMModelDown": "1m", "LLMKVCacheNearFull": "30s"}

@@ -300,3 +300,17 @@ def test_a_regex_matcher_built_from_an_escaped_value_matches_exactly_that_value(
     """
     result = promtool_test(promtool, tmp_path, "groups: []\n", tests)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_alert_name_has_a_runbook_and_is_known_to_the_inventory():
+    from generator.rules.alerts import DOCS
+
+    assert set(DOCS) == set(c.ALERTS)
+
+
+def test_an_inventory_for_override_reaches_the_rule():
+    text = model_text("vllm", "0.11.2", extra="    alerts: {LLMKVCacheNearFull: {for: 30s}}\n")
+    inv = inventory.parse(text, "t.yaml")
+    rules = {r["alert"]: r["for"] for r in alert_rules(inv, inv.models[0])}
+    assert rules["LLMKVCacheNearFull"] == "30s"
+    assert rules["LLMQueueBackingUp"] == "10m"

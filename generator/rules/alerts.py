@@ -199,7 +199,7 @@ def alert_rules(inventory: Inventory, model: Model) -> list[dict]:
         rules.append({
             "alert": alertname,
             "expr": expr,
-            "for": for_,
+            "for": model.alert_for.get(alertname, for_),
             "labels": {"severity": severity, **dict(model.team.labels), **labels},
             "annotations": {
                 "summary": DOCS[alertname].summary,
