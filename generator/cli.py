@@ -22,12 +22,18 @@ EXIT_OK, EXIT_USER, EXIT_BUG = 0, 1, 3
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m generator", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, text in (("generate", "write dashboards/ and alerts/ from the inventory"),
-                       ("check", "fail with a diff when the committed output is not what generate writes")):
+    for name, text, func in (("generate", "write dashboards/ and alerts/ from the inventory", generate),
+                             ("check", "fail with a diff when the committed output is not what generate writes",
+                              check)):
         cmd = sub.add_parser(name, help=text, description=text)
-        cmd.add_argument("--inventory", default="inventory.yaml", help="model inventory (default: %(default)s)")
-        cmd.add_argument("--output", default=".", help="folder holding dashboards/ and alerts/ (default: %(default)s)")
+        add_common_arguments(cmd)
+        cmd.set_defaults(func=func)
     return parser
+
+
+def add_common_arguments(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--inventory", default="inventory.yaml", help="model inventory (default: %(default)s)")
+    cmd.add_argument("--output", default=".", help="folder holding dashboards/ and alerts/ (default: %(default)s)")
 
 
 def generate(args) -> int:
@@ -53,14 +59,11 @@ def check(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"generate": generate, "check": check}
-
-
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     args = _parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        return args.func(args)
     except GeneratorError as exc:
         print(f"error: {exc}" if "\n" not in str(exc) else f"error:\n{exc}", file=sys.stderr)
         return EXIT_USER
