@@ -24,6 +24,8 @@ check: setup
 
 test: setup
 	@command -v promtool >/dev/null || { echo "promtool not found: install Debian's prometheus package (apt-get install prometheus)"; exit 1; }
+	promtool check rules alerts/*.rules.yaml
+	promtool test rules alerts/tests/*.test.yaml
 	$(PY) -m pytest
 
 # Rewrite the golden tree under tests/golden/ from tests/golden/inventory.yaml.

@@ -6,6 +6,7 @@ import json
 from generator.dashboards import build_dashboards
 from generator.inventory import Inventory
 from generator.rules.files import rule_files
+from generator.rules.promtool_tests import test_files
 from generator.runbooks import runbooks
 
 # The folders generation owns; stale generated files in them are removed.
@@ -20,6 +21,7 @@ def build(inventory: Inventory) -> dict[str, str]:
     """Relative path -> file content, for every generated file."""
     files: dict[str, str] = {}
     files.update(rule_files(inventory))
+    files.update(test_files(inventory))
     files.update(runbooks(inventory))
     files.update({path: dashboard_json(d) for path, d in build_dashboards(inventory).items()})
     return dict(sorted(files.items()))

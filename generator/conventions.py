@@ -66,6 +66,10 @@ def rules_file(model: str) -> str:
     return f"alerts/{model}.rules.yaml"
 
 
+def rules_test_file(model: str) -> str:
+    return f"alerts/tests/{model}.test.yaml"
+
+
 def runbook_file(alert: str) -> str:
     return f"alerts/runbooks/{alert}.md"
 

@@ -9,12 +9,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from generator.catalog import ENGINES, EXPORTERS
-from generator.catalog.base import MODEL, WORKLOAD, Counters, Custom, Gauge, Histogram, Metric
+from generator.catalog.base import BACKEND, MODEL, WORKLOAD, Counters, Custom, Gauge, Histogram, Metric
 from generator.errors import CatalogError
 from generator.inventory import Inventory, Model
 from generator.promql import le_matcher, number, selector
-
-BACKEND = "backend"  # the engine model label set to the backend model (Triton's tensorrt_llm)
 
 
 class ModelQueries:

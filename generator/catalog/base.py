@@ -43,6 +43,7 @@ class Metric:
 # Which label set scopes a series to one inventory model.
 MODEL = "model"  # the engine's model label equals the served name
 WORKLOAD = "workload"  # the model's pods: namespace and pod name
+BACKEND = "backend"  # the engine model label set to the backend model (Triton's tensorrt_llm)
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,15 @@ class Counters:
 
 @dataclass(frozen=True)
 class Custom:
-    """A query too specific for the shapes above: fn(ctx, window) -> PromQL."""
+    """A query too specific for the shapes above: build(ctx, window) -> PromQL.
+
+    `inputs(value)` is its inverse for generated tests: the series
+    (metric, scope, matchers, value) that make the query return `value`.
+    """
 
     metrics: tuple[str, ...]
     build: Callable[..., str]
+    inputs: Callable[..., list] | None = None
 
 
 Signal = Histogram | Gauge | Counters | Custom

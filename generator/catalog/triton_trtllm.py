@@ -11,7 +11,7 @@ and `nv_llm_*` metrics are reported by the TensorRT-LLM backend model
 from decimal import Decimal
 
 from generator.catalog.base import (
-    COUNTER, GAUGE, HISTOGRAM, Counters, Custom, Engine, Gauge, Histogram, Metric, Part,
+    BACKEND, COUNTER, GAUGE, HISTOGRAM, Counters, Custom, Engine, Gauge, Histogram, Metric, Part,
 )
 from generator.versions import v
 
@@ -58,10 +58,16 @@ METRICS = (
 def _kv_cache_usage(ctx, window: str) -> str:
     # used / max blocks per instance; both exist since the first TRT-LLM metrics release.
     used = ctx.selector("nv_trt_llm_kv_cache_block_metrics", (("kv_cache_block_type", "=", "used"),),
-                        scope="backend")
+                        scope=BACKEND)
     total = ctx.selector("nv_trt_llm_kv_cache_block_metrics", (("kv_cache_block_type", "=", "max"),),
-                         scope="backend")
+                         scope=BACKEND)
     return f"max({used} / ignoring(kv_cache_block_type) ({total} > 0))"
+
+
+def _kv_cache_inputs(usage: Decimal) -> list:
+    blocks = Decimal(1000)
+    return [("nv_trt_llm_kv_cache_block_metrics", BACKEND, (("kv_cache_block_type", "=", "used"),), usage * blocks),
+            ("nv_trt_llm_kv_cache_block_metrics", BACKEND, (("kv_cache_block_type", "=", "max"),), blocks)]
 
 
 def _e2e_mean(ctx, window: str) -> str:
@@ -83,13 +89,13 @@ ENGINE = Engine(
         "requests": Counters((Part("nv_inference_request_success"),
                               Part("nv_inference_request_failure", optional=True))),
         "errors": Counters((Part("nv_inference_request_failure", optional=True),)),
-        "prompt_tokens": Counters((Part("nv_llm_input_token_len", suffix="_sum", scope="backend"),)),
-        "generation_tokens": Counters((Part("nv_llm_output_token_len", suffix="_sum", scope="backend"),)),
+        "prompt_tokens": Counters((Part("nv_llm_input_token_len", suffix="_sum", scope=BACKEND),)),
+        "generation_tokens": Counters((Part("nv_llm_output_token_len", suffix="_sum", scope=BACKEND),)),
         "running": Gauge((Part("nv_trt_llm_request_metrics", (("request_type", "=", "active"),),
-                               scope="backend"),), "sum"),
+                               scope=BACKEND),), "sum"),
         "waiting": Gauge((Part("nv_inference_pending_request_count"),), "sum"),
-        "kv_cache": Custom(("nv_trt_llm_kv_cache_block_metrics",), _kv_cache_usage),
-        "model_load": Gauge((Part("nv_model_load_duration_secs", scope="backend"),), "max"),
+        "kv_cache": Custom(("nv_trt_llm_kv_cache_block_metrics",), _kv_cache_usage, _kv_cache_inputs),
+        "model_load": Gauge((Part("nv_model_load_duration_secs", scope=BACKEND),), "max"),
     },
     cannot_show={
         "itl": "Triton and the TensorRT-LLM backend export no inter-token latency metric.",

@@ -36,6 +36,26 @@ BURN_TIERS = (
 
 
 @dataclass(frozen=True)
+class Condition:
+    """What makes an alert fire, in vocabulary terms, for generated promtool tests.
+
+    `signal` names the recorded quantity (`kv_cache`, `ttft_miss`, ...), compared
+    with `op` to `threshold`; `guard` is the window of the minimum-traffic guard.
+    """
+
+    signal: str
+    op: str  # > >= < ==
+    threshold: Decimal
+    guard: str | None = None
+
+
+@dataclass(frozen=True)
+class Alert:
+    rule: dict
+    condition: Condition
+
+
+@dataclass(frozen=True)
 class AlertDoc:
     """What a runbook says about one alert."""
 
@@ -186,17 +206,22 @@ DOCS = {d.name: d for d in (
 
 
 def alert_rules(inventory: Inventory, model: Model) -> list[dict]:
+    return [a.rule for a in alerts(inventory, model)]
+
+
+def alerts(inventory: Inventory, model: Model) -> list[Alert]:
     q = ModelQueries(inventory, model)
     sel = base_labels(model)
     name = go_template_literal(f"{model.name} ({model.served_name})")
     th = model.thresholds
-    rules: list[dict] = []
+    rules: list[Alert] = []
 
     def vocab(metric: str) -> str:
         return selector(metric, [(k, "=", v) for k, v in sel.items()])
 
-    def alert(alertname: str, severity: str, expr: str, for_: str, description: str, **labels: str):
-        rules.append({
+    def alert(alertname: str, severity: str, condition: Condition, expr: str, for_: str, description: str,
+              **labels: str):
+        rules.append(Alert({
             "alert": alertname,
             "expr": expr,
             "for": model.alert_for.get(alertname, for_),
@@ -207,14 +232,15 @@ def alert_rules(inventory: Inventory, model: Model) -> list[dict]:
                 "runbook_url": f"{inventory.runbook_base_url}/{alertname}.md",
                 "dashboard_url": f"{inventory.grafana_url}/d/{c.model_dashboard_uid(model.name)}",
             },
-        })
+        }, condition))
 
     if model.replicas_min >= 1:
-        alert("LLMModelDown", CRITICAL,
+        alert("LLMModelDown", CRITICAL, Condition("replicas_ready", "==", Decimal(0)),
               f"{vocab(c.REPLICAS_READY)} == 0 or {vocab(c.TARGETS_UP)} == 0", "5m",
               f"{name} has no ready replica or no scrape target up (value {{{{ $value }}}}).")
     if model.replicas_min >= 2:
-        alert("LLMReplicasBelowMin", WARNING, f"{vocab(c.REPLICAS_READY)} < {model.replicas_min}", "15m",
+        alert("LLMReplicasBelowMin", WARNING, Condition("replicas_ready", "<", Decimal(model.replicas_min)),
+              f"{vocab(c.REPLICAS_READY)} < {model.replicas_min}", "15m",
               f"{name} has {{{{ $value }}}} ready replicas, below its minimum of {model.replicas_min}.")
 
     burns = [(s, f"LLM{doc}SLOBurn", what) for s, doc, what in (
@@ -229,7 +255,8 @@ def alert_rules(inventory: Inventory, model: Model) -> list[dict]:
             limit, op = _burn_limit(tier.factor, slo.objective)
             miss = [f"(1 - {vocab(c.LATENCY_WITHIN_SLO.format(signal=signal, window=w))}) {op} {limit}"
                     for w in (tier.long, tier.short)]
-            alert(alertname, tier.severity, _guarded(miss, vocab, tier, th), tier.for_,
+            alert(alertname, tier.severity, Condition(f"{signal}_miss", op, Decimal(limit), tier.long),
+                  _guarded(miss, vocab, tier, th), tier.for_,
                   f"{{{{ $value | humanizePercentage }}}} of requests to {name} had a {what} above "
                   f"{number(slo.threshold_seconds)} s over the last {tier.long}; the SLO allows "
                   f"{_percent(1 - slo.objective)} and this alert fires above {_percent(Decimal(limit))} "
@@ -239,31 +266,32 @@ def alert_rules(inventory: Inventory, model: Model) -> list[dict]:
     for tier in BURN_TIERS:
         limit, op = _burn_limit(tier.factor, model.slo.availability)
         errors = [f"{vocab(c.ERROR_RATIO.format(window=w))} {op} {limit}" for w in (tier.long, tier.short)]
-        alert("LLMErrorBudgetBurn", tier.severity, _guarded(errors, vocab, tier, th), tier.for_,
+        alert("LLMErrorBudgetBurn", tier.severity, Condition("error_ratio", op, Decimal(limit), tier.long),
+              _guarded(errors, vocab, tier, th), tier.for_,
               f"{{{{ $value | humanizePercentage }}}} of requests to {name} failed over the last {tier.long}; "
               f"the availability SLO allows {_percent(1 - model.slo.availability)} and this alert fires above "
               f"{_percent(Decimal(limit))} ({number(tier.factor)}x the budget).",
               long=tier.long, short=tier.short)
 
-    alert("LLMQueueBackingUp", WARNING, f"{vocab(c.WAITING)} > {number(th['queue_depth'])}", "10m",
+    alert("LLMQueueBackingUp", WARNING, Condition("waiting", ">", th["queue_depth"]), f"{vocab(c.WAITING)} > {number(th['queue_depth'])}", "10m",
           f"{name} has {{{{ $value }}}} requests waiting (threshold {number(th['queue_depth'])}).")
-    alert("LLMKVCacheNearFull", WARNING, f"{vocab(c.KV_CACHE)} > {number(th['kv_cache_usage'])}", "15m",
+    alert("LLMKVCacheNearFull", WARNING, Condition("kv_cache", ">", th["kv_cache_usage"]), f"{vocab(c.KV_CACHE)} > {number(th['kv_cache_usage'])}", "15m",
           f"The KV cache of {name} is {{{{ $value | humanizePercentage }}}} full "
           f"(threshold {_percent(th['kv_cache_usage'])}).")
     if q.has("preemptions"):
-        alert("LLMPreemptionsHigh", WARNING,
+        alert("LLMPreemptionsHigh", WARNING, Condition("preemptions", ">", th["preemptions_per_second"]),
               f"{vocab(c.PREEMPTIONS)} > {number(th['preemptions_per_second'])}", "15m",
               f"{name} preempts {{{{ $value | humanize }}}} requests per second "
               f"(threshold {number(th['preemptions_per_second'])}).")
-    alert("LLMGPUSaturated", WARNING, f"{vocab(c.GPU_UTILIZATION)} > {number(th['gpu_utilization'])}", "30m",
+    alert("LLMGPUSaturated", WARNING, Condition("gpu_utilization", ">", th["gpu_utilization"]), f"{vocab(c.GPU_UTILIZATION)} > {number(th['gpu_utilization'])}", "30m",
           f"The GPUs of {name} are {{{{ $value | humanizePercentage }}}} utilised on average "
           f"(threshold {_percent(th['gpu_utilization'])}).")
-    alert("LLMGPUMemoryNearFull", WARNING, f"{vocab(c.GPU_MEMORY)} > {number(th['gpu_memory_usage'])}", "15m",
+    alert("LLMGPUMemoryNearFull", WARNING, Condition("gpu_memory", ">", th["gpu_memory_usage"]), f"{vocab(c.GPU_MEMORY)} > {number(th['gpu_memory_usage'])}", "15m",
           f"A GPU of {name} has {{{{ $value | humanizePercentage }}}} of its memory in use "
           f"(threshold {_percent(th['gpu_memory_usage'])}).")
-    alert("LLMGPUXidErrors", WARNING, f"{vocab(c.GPU_XID)} > 0", "1m",
+    alert("LLMGPUXidErrors", WARNING, Condition("gpu_xid", ">", Decimal(0)), f"{vocab(c.GPU_XID)} > 0", "1m",
           f"A GPU of {name} reported XID error {{{{ $value }}}}.")
-    alert("LLMColdStartSlow", WARNING, f"{vocab(c.COLD_START)} > {number(th['cold_start_seconds'])}", "1m",
+    alert("LLMColdStartSlow", WARNING, Condition("cold_start", ">", th["cold_start_seconds"]), f"{vocab(c.COLD_START)} > {number(th['cold_start_seconds'])}", "1m",
           f"A replica of {name} took {{{{ $value | humanizeDuration }}}} from creation to ready "
           f"(budget {number(th['cold_start_seconds'])} s).")
     return rules

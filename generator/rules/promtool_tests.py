@@ -1,0 +1,261 @@
+"""promtool unit tests for every generated alert and the recording rules, one file per model.
+
+For each alerting rule: it fires once its condition has held for `for`; it
+does not fire before `for` elapses; it does not fire just under its threshold;
+and, for ratio and latency alerts, it does not fire below the minimum-traffic
+guard. Inputs are raw engine and exporter series (`test_inputs.py`), so each
+test runs the model's recording rules too. A baseline test checks recorded
+values against numbers computed by hand from the inputs.
+"""
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal
+
+from generator import conventions as c
+from generator.inventory import Inventory, Model
+from generator.promql import number, quote
+from generator.queries import ModelQueries
+from generator.rules.alerts import Alert, alerts
+from generator.rules.recording import base_labels
+from generator.rules.test_inputs import Inputs
+from generator.yaml_out import comment, dump
+
+RATE = Decimal(10)  # requests per second in every test with traffic
+RATE_SIGNALS = {"ttft_miss", "itl_miss", "e2e_miss", "error_ratio", "preemptions"}
+FRACTIONS = {"ttft_miss", "itl_miss", "e2e_miss", "error_ratio", "kv_cache", "gpu_utilization", "gpu_memory"}
+
+
+def test_files(inventory: Inventory) -> dict[str, str]:
+    return {c.rules_test_file(m.name): test_file(inventory, m) for m in inventory.models}
+
+
+def test_file(inventory: Inventory, model: Model) -> str:
+    inputs = Inputs(inventory, model)
+    rules = alerts(inventory, model)
+    tests = [_baseline(inventory, model, inputs)]
+    for alert in rules:
+        tests += _alert_tests(alert, [a for a in rules if a.rule["alert"] == alert.rule["alert"]], model, inputs)
+    doc = {"rule_files": [f"../{c.rules_file(model.name).split('/', 1)[1]}"], "evaluation_interval": "1m",
+           "tests": tests}
+    return comment(c.GENERATED_HEADER) + comment(f"promtool tests for {c.rules_file(model.name)}.") + dump(doc)
+
+
+# -- alerts ----------------------------------------------------------------
+
+def _alert_tests(alert: Alert, siblings: list[Alert], model: Model, inputs: Inputs) -> list[dict]:
+    rule, cond = alert.rule, alert.condition
+    name = rule["alert"]
+    tier = f" ({rule['labels']['severity']})" if len(siblings) > 1 else ""
+    hold = _minutes(rule["for"])
+    fire, near = _fire_value(cond), _near_value(cond)
+    start = _first_minute(cond, fire, RATE, model)
+    before, after = start + hold - 1, start + hold + 1
+    length = after + 2
+
+    def group(title: str, value: Decimal, rate: Decimal, checks: list[tuple[int, Decimal]]) -> dict:
+        series = inputs.signal(cond.signal, value, rate)
+        return {
+            "name": f"{name}{tier}: {title}",
+            "interval": "1m",
+            "input_series": [{"series": s.text(), "values": s.values(length)} for s in series],
+            "alert_rule_test": [{"eval_time": f"{t}m", "alertname": name,
+                                 "exp_alerts": _expected(siblings, v, t - start, model)} for t, v in checks],
+        }
+
+    tests = [
+        group(f"fires after {rule['for']} at {number(fire)}, not before", fire, RATE,
+              [(max(before, 0), fire), (after, fire)]),
+        group(f"silent just under the threshold, at {number(near)}", near, RATE, [(after, near)]),
+    ]
+    if cond.guard:
+        quiet = model.thresholds["min_request_rate"] / 2
+        tests.append(group(f"silent below the minimum traffic, at {number(quiet)} requests/s", fire, quiet,
+                           [(after, None)]))
+    return tests
+
+
+def _expected(siblings: list[Alert], value: Decimal | None, held: int, model: Model) -> list[dict]:
+    """The alerts of this name that fire: condition true for at least their `for`."""
+    if value is None:
+        return []
+    out = []
+    for alert in siblings:
+        if _holds(alert.condition, value) and held >= _minutes(alert.rule["for"]):
+            annotations = dict(alert.rule["annotations"])
+            annotations["description"] = render(annotations["description"], float(value))
+            out.append({"exp_labels": {**base_labels(model), **alert.rule["labels"]}, "exp_annotations": annotations})
+    return out
+
+
+def _first_minute(cond, value: Decimal, rate: Decimal, model: Model) -> int:
+    """The first evaluation (in minutes) at which the condition holds for series that start at 0.
+
+    Prometheus divides the increase seen so far by the whole range while a
+    counter is younger than the range, so `rate(x[w])` of a series that grew
+    at r since t=0 reads r*t/w until t reaches w. Ratios of two such rates
+    are exact from the second sample; a plain rate or the traffic guard ramps up.
+    """
+    def ramped(per_second: Decimal, window: str, enough) -> int:
+        seconds = _minutes(window) * 60
+        minute = 1
+        while not enough(per_second * min(minute * 60, seconds) / seconds):
+            minute += 1
+        return minute
+
+    if cond.signal == "preemptions":
+        return ramped(value, "5m", lambda r: _holds(cond, r))
+    if cond.signal in RATE_SIGNALS:
+        minimum = model.thresholds["min_request_rate"]
+        return ramped(rate, cond.guard, lambda r: r >= minimum) if cond.guard else 1
+    return 0
+
+
+def _holds(cond, value: Decimal) -> bool:
+    return {">": value > cond.threshold, ">=": value >= cond.threshold, "<": value < cond.threshold,
+            "==": value == cond.threshold}[cond.op]
+
+
+def _fire_value(cond) -> Decimal:
+    if cond.op == "==":
+        return cond.threshold
+    if cond.op == "<":
+        return cond.threshold - 1
+    if cond.op == ">=":
+        return cond.threshold
+    if cond.signal in FRACTIONS:
+        return (cond.threshold + 1) / 2
+    if cond.threshold == 0:
+        return Decimal(79) if cond.signal == "gpu_xid" else Decimal(1)
+    return cond.threshold * 2
+
+
+def _near_value(cond) -> Decimal:
+    if cond.op == "==":
+        return cond.threshold + 1
+    if cond.op == "<":
+        return cond.threshold
+    return cond.threshold * Decimal("0.99")
+
+
+def _minutes(duration: str) -> int:
+    seconds = sum(int(n) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}[u]
+                  for n, u in re.findall(r"(\d+)(ms|s|m|h|d|w|y)", duration))
+    return math.ceil(seconds / 60)
+
+
+# -- recording rules -------------------------------------------------------
+
+def _baseline(inventory: Inventory, model: Model, inputs: Inputs) -> dict:
+    """Recorded values against numbers computed by hand from the inputs."""
+    q = ModelQueries(inventory, model)
+    labels = base_labels(model)
+    values = {  # vocabulary signal -> value put in
+        "error_ratio": Decimal("0.02"), "kv_cache": Decimal("0.42"), "waiting": Decimal(3),
+        "gpu_utilization": Decimal("0.5"), "gpu_memory": Decimal("0.6"), "cold_start": Decimal(300),
+    }
+    series = inputs.signal("error_ratio", values["error_ratio"], RATE)
+    expected = [(c.REQUESTS.format(window="5m"), RATE), (c.ERROR_RATIO.format(window="5m"), values["error_ratio"])]
+    for signal in ("kv_cache", "waiting", "gpu_utilization", "gpu_memory", "cold_start"):
+        series += inputs.signal(signal, values[signal], RATE)
+    expected += [(c.KV_CACHE, values["kv_cache"]), (c.WAITING, values["waiting"]),
+                 (c.GPU_UTILIZATION, values["gpu_utilization"]), (c.GPU_MEMORY, values["gpu_memory"]),
+                 (c.COLD_START, values["cold_start"])]
+    if q.has("preemptions"):
+        series += inputs.signal("preemptions", Decimal("0.25"), RATE)
+        expected.append((c.PREEMPTIONS, Decimal("0.25")))
+    for signal, miss in (("ttft", Decimal("0.1")), ("itl", Decimal("0.2")), ("e2e", Decimal("0.05"))):
+        if q.has(signal):
+            series += inputs.miss(signal, miss, RATE)
+            expected.append((c.LATENCY_WITHIN_SLO.format(signal=signal, window="5m"), 1 - miss))
+    seen, unique = set(), []
+    for s in series:  # the first of two equal series wins: error_ratio sets the request counters
+        if (s.name, s.labels) not in seen:
+            seen.add((s.name, s.labels))
+            unique.append(s)
+    inner = ", ".join(f"{k}={quote(v)}" for k, v in labels.items())
+    return {
+        "name": "recording rules: hand-computed values",
+        "interval": "1m",
+        "input_series": [{"series": s.text(), "values": s.values(12)} for s in unique],
+        "promql_expr_test": [{"expr": f"{name}{{{inner}}}", "eval_time": "10m",
+                              "exp_samples": [{"labels": f"{name}{{{inner}}}", "value": float(value)}]}
+                             for name, value in expected],
+    }
+
+
+# -- Go template rendering of our annotations ------------------------------
+
+_ACTION = re.compile(r"{{\s*(.*?)\s*}}")
+
+
+def render(template: str, value: float) -> str:
+    """Render the subset of Prometheus templating the generated descriptions use."""
+    def action(match: re.Match) -> str:
+        body = match.group(1)
+        if body == '"{{"':
+            return "{{"
+        parts = [p.strip() for p in body.split("|")]
+        if parts[0] != "$value" or len(parts) > 2:
+            raise ValueError(f"unsupported template action {{{{ {body} }}}}")
+        if len(parts) == 1:
+            return _go_float(value)
+        return {"humanize": humanize, "humanizePercentage": humanize_percentage,
+                "humanizeDuration": humanize_duration}[parts[1]](value)
+
+    return _ACTION.sub(action, template)
+
+
+def _go_float(v: float) -> str:
+    """Go's %v of a float64 (strconv 'g', shortest)."""
+    if v == int(v) and abs(v) < 1e21:
+        return str(int(v))
+    text = repr(v)
+    return text
+
+
+def _g4(v: float) -> str:
+    text = f"{v:.4g}"
+    if "e" in text:
+        mantissa, exp = text.split("e")
+        text = f"{mantissa}e{exp[0]}{int(exp[1:]):02d}"
+    return text
+
+
+def humanize(v: float) -> str:
+    if v == 0 or math.isnan(v) or math.isinf(v):
+        return _g4(v)
+    prefix = ""
+    if abs(v) >= 1:
+        for p in ("k", "M", "G", "T", "P", "E", "Z", "Y"):
+            if abs(v) < 1000:
+                break
+            prefix, v = p, v / 1000
+        return _g4(v) + prefix
+    for p in ("m", "u", "n", "p", "f", "a", "z", "y"):
+        if abs(v) >= 1:
+            break
+        prefix, v = p, v * 1000
+    return _g4(v) + prefix
+
+
+def humanize_percentage(v: float) -> str:
+    return _g4(v * 100) + "%"
+
+
+def humanize_duration(v: float) -> str:
+    if math.isnan(v) or math.isinf(v) or v == 0:
+        return _g4(v) + ("s" if v == 0 else "")
+    if abs(v) >= 1:
+        sign = "-" if v < 0 else ""
+        whole = int(abs(v))
+        seconds, minutes, hours, days = whole % 60, whole // 60 % 60, whole // 3600 % 24, whole // 86400
+        if days:
+            return f"{sign}{days}d {hours}h {minutes}m {seconds}s"
+        if hours:
+            return f"{sign}{hours}h {minutes}m {seconds}s"
+        if minutes:
+            return f"{sign}{minutes}m {seconds}s"
+        return f"{sign}{_g4(abs(v))}s"
+    raise ValueError("sub-second durations are not used by the generated alerts")

@@ -1,0 +1,222 @@
+"""Input series, in each engine's real metric names, that give a vocabulary signal a chosen value.
+
+The inverse of `queries.py`: where a query reads `vllm:kv_cache_usage_perc`, this
+writes a `vllm:kv_cache_usage_perc` series; where Triton's KV usage is used/max
+blocks, it writes both. Series are in promtool's expanding notation, one sample
+per minute.
+"""
+from __future__ import annotations
+
+import re
+import re._parser as sre  # the standard library's own regex parser, to build a matching example
+from dataclasses import dataclass
+from decimal import Decimal
+
+from generator.catalog.base import BACKEND, MODEL, WORKLOAD, Counters, Custom, Gauge, Histogram, Part
+from generator.errors import CatalogError
+from generator.inventory import Inventory, Model
+from generator.promql import number, quote
+from generator.queries import ModelQueries
+
+LATENCY = {"ttft_miss": "ttft", "itl_miss": "itl", "e2e_miss": "e2e"}
+# A value each known regex matcher accepts, and a label value that fails an equality matcher.
+REGEX_EXAMPLES = {"/v1/.+": "/v1/chat/completions"}
+COMPLEMENTS = {"status": "2xx"}
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    labels: tuple[tuple[str, str], ...]
+    per_minute: Decimal  # counter increase per minute, or 0 for a gauge
+    value: Decimal  # gauge value, or the counter's start
+
+    def text(self) -> str:
+        inner = ", ".join(f"{k}={quote(v)}" for k, v in self.labels)
+        return f"{self.name}{{{inner}}}"
+
+    def values(self, minutes: int) -> str:
+        if self.per_minute:
+            return f"{number(self.value)}+{number(self.per_minute)}x{minutes}"
+        return f"{number(self.value)}x{minutes}"
+
+
+class Inputs:
+    def __init__(self, inventory: Inventory, model: Model):
+        self.model = model
+        self.q = ModelQueries(inventory, model)
+        self.pods = [example_match(model.pod_regex, i) for i in range(max(model.replicas_min, 1))]
+
+    # -- label sets -------------------------------------------------------
+
+    def labels(self, scope: str, matchers=(), pod: int = 0, **extra: str) -> tuple[tuple[str, str], ...]:
+        result: dict[str, str] = dict(self.model.selector)
+        if scope == MODEL:
+            result[self.q.engine.model_label] = self.model.served_name
+        elif scope == BACKEND:
+            result[self.q.engine.model_label] = self.model.backend_model or self.model.served_name
+        elif scope == WORKLOAD:
+            result.update(namespace=self.model.namespace, pod=self.pods[pod])
+        for label, op, value in matchers:
+            if op == "=":
+                result[label] = value
+            elif op == "=~" and value in REGEX_EXAMPLES:
+                result[label] = REGEX_EXAMPLES[value]
+            else:
+                raise CatalogError(f"no example value for the matcher {label}{op}{value!r}")
+        result.update(extra)
+        return tuple(sorted(result.items()))
+
+    def _counter(self, part: Part, rate: Decimal, **extra: str) -> Series:
+        return Series(part.metric + part.suffix, self.labels(part.scope, part.matchers, **extra), rate * 60,
+                      Decimal(0))
+
+    def _gauge(self, name: str, scope: str, value: Decimal, matchers=(), pod: int = 0, **extra: str) -> Series:
+        return Series(name, self.labels(scope, matchers, pod, **extra), Decimal(0), value)
+
+    # -- signals ------------------------------------------------------------
+
+    def requests(self, rate: Decimal) -> list[Series]:
+        spec = self.q.signal("requests")
+        return [self._counter(spec.parts[0], rate)]
+
+    def miss(self, signal: str, ratio: Decimal, rate: Decimal) -> list[Series]:
+        """`ratio` of `rate` requests/s slower than the SLO threshold; the rest in the lowest bucket."""
+        spec = self.q.signal(signal)
+        assert isinstance(spec, Histogram)
+        metric = spec.candidates[0]
+        bounds = [b / spec.scale for b in self.q.bucket_bounds(signal)]
+        spellings = [number(b) if signal in self.model.buckets else str(b) for b in bounds]
+        good = rate * (1 - ratio) * 60
+        series = [Series(f"{metric}_bucket", self.labels(MODEL, le=le), good, Decimal(0)) for le in spellings]
+        series.append(Series(f"{metric}_bucket", self.labels(MODEL, le="+Inf"), rate * 60, Decimal(0)))
+        series.append(Series(f"{metric}_count", self.labels(MODEL), rate * 60, Decimal(0)))
+        return self._requests_unless_shared(series, rate)
+
+    def error_ratio(self, ratio: Decimal, rate: Decimal) -> list[Series]:
+        errors = self.q.signal("errors").parts[0]
+        base = self.q.signal("error_base") or self.q.signal("requests")
+        others = [p for p in base.parts if p.metric != errors.metric]
+        if others:
+            # Triton: requests = success + failure.
+            return [self._counter(errors, rate * ratio), self._counter(others[0], rate * (1 - ratio))]
+        # vLLM: errors are the 5xx share of all HTTP requests; the rest answer 2xx.
+        base_labels = {m[0] for m in base.parts[0].matchers}
+        complement = {label: COMPLEMENTS.get(label, f"not-{value}")
+                      for label, _, value in errors.matchers if label not in base_labels}
+        other = [m for m in errors.matchers if m[0] not in complement]
+        ok = Series(errors.metric, self.labels(errors.scope, other, **complement), rate * (1 - ratio) * 60,
+                    Decimal(0))
+        return [self._counter(errors, rate * ratio), ok, *self.requests(rate)]
+
+    def _requests_unless_shared(self, series: list[Series], rate: Decimal) -> list[Series]:
+        names = {s.name for s in series}
+        extra = [s for s in self.requests(rate) if s.name not in names]
+        return series + extra
+
+    def gauge_signal(self, signal: str, value: Decimal) -> list[Series]:
+        spec = self.q.signal(signal)
+        if isinstance(spec, Custom):
+            if spec.inputs is None:
+                raise CatalogError(f"{self.q.engine.name} {signal}: no input recipe for generated tests")
+            return [self._gauge(name, scope, v, matchers) for name, scope, matchers, v in spec.inputs(value)]
+        assert isinstance(spec, Gauge)
+        part = spec.candidates[0]
+        return [self._gauge(part.metric, part.scope, value / spec.scale, part.matchers)]
+
+    def counter_signal(self, signal: str, rate: Decimal) -> list[Series]:
+        spec = self.q.signal(signal)
+        assert isinstance(spec, Counters)
+        return [self._counter(spec.parts[0], rate)]
+
+    def gpu_utilization(self, value: Decimal) -> list[Series]:
+        return [self._gauge("DCGM_FI_DEV_GPU_UTIL", WORKLOAD, value * 100, gpu="0")]
+
+    def gpu_memory(self, value: Decimal) -> list[Series]:
+        return [self._gauge("DCGM_FI_DEV_FB_USED", WORKLOAD, value * 1000, gpu="0"),
+                self._gauge("DCGM_FI_DEV_FB_FREE", WORKLOAD, (1 - value) * 1000, gpu="0")]
+
+    def gpu_xid(self, value: Decimal) -> list[Series]:
+        return [self._gauge("DCGM_FI_DEV_XID_ERRORS", WORKLOAD, value, gpu="0")]
+
+    def cold_start(self, seconds: Decimal) -> list[Series]:
+        """One pod, created a minute before the test, ready `seconds` after its creation."""
+        created = Decimal(-60)
+        uid = {"uid": "00000000-0000-0000-0000-000000000000"}
+        return [self._gauge("kube_pod_created", WORKLOAD, created, **uid),
+                self._gauge("kube_pod_status_ready_time", WORKLOAD, created + seconds, **uid),
+                self._gauge("kube_pod_status_ready", WORKLOAD, Decimal(1), (("condition", "=", "true"),), **uid)]
+
+    def replicas_ready(self, ready: int) -> list[Series]:
+        series = []
+        for i in range(len(self.pods)):
+            series.append(self._gauge("kube_pod_status_ready", WORKLOAD, Decimal(1 if i < ready else 0),
+                                      (("condition", "=", "true"),), pod=i))
+            series.append(self._gauge("up", WORKLOAD, Decimal(1), pod=i))
+        return series
+
+    def signal(self, signal: str, value: Decimal, rate: Decimal) -> list[Series]:
+        """Series giving the vocabulary `signal` the `value`, with `rate` requests/s where traffic matters."""
+        if signal in LATENCY:
+            return self.miss(LATENCY[signal], value, rate)
+        if signal == "error_ratio":
+            return self.error_ratio(value, rate)
+        if signal in ("kv_cache", "waiting"):
+            return self.gauge_signal(signal, value)
+        if signal == "preemptions":
+            return self.counter_signal(signal, value)
+        if signal == "replicas_ready":
+            return self.replicas_ready(int(value))
+        return {"gpu_utilization": self.gpu_utilization, "gpu_memory": self.gpu_memory, "gpu_xid": self.gpu_xid,
+                "cold_start": self.cold_start}[signal](value)
+
+
+def example_match(pattern: str, index: int = 0) -> str:
+    """A string the regex matches in full (first branch, fewest repeats), with `index` appended where free."""
+    text = _example(sre.parse(pattern), str(index))
+    if not re.fullmatch(pattern, text):
+        text = _example(sre.parse(pattern), "")
+    if not re.fullmatch(pattern, text):
+        raise CatalogError(f"cannot build a pod name matching {pattern!r}")
+    return text
+
+
+def _example(parsed, fill: str) -> str:
+    out = []
+    for op, arg in parsed:
+        name = str(op)
+        if name == "LITERAL":
+            out.append(chr(arg))
+        elif name == "ANY":
+            out.append(fill[:1] or "x")
+            fill = fill[1:]
+        elif name == "IN":
+            out.append(_first_in(arg))
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, _high, sub = arg
+            if low == 0 and fill and _example(sub, "") in ("x", "0"):
+                out.append(fill)  # `.*` takes the index, so replicas get distinct names
+                fill = ""
+            else:
+                out.append(_example(sub, fill) * max(low, 0))
+        elif name == "SUBPATTERN":
+            out.append(_example(arg[-1], fill))
+        elif name == "BRANCH":
+            out.append(_example(arg[1][0], fill))
+        elif name in ("AT", "ASSERT", "ASSERT_NOT"):
+            continue
+        else:
+            raise CatalogError(f"cannot build an example for regex element {name}")
+    return "".join(out)
+
+
+def _first_in(items) -> str:
+    for op, arg in items:
+        name = str(op)
+        if name == "LITERAL":
+            return chr(arg)
+        if name == "RANGE":
+            return chr(arg[0])
+        if name == "CATEGORY":
+            return {"CATEGORY_DIGIT": "0", "CATEGORY_WORD": "a", "CATEGORY_SPACE": " "}.get(str(arg), "a")
+    return "a"

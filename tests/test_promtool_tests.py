@@ -1,0 +1,90 @@
+"""The generated promtool tests: every alert rule covered by its four cases, and all of them pass."""
+import math
+
+import pytest
+import yaml
+
+from conftest import ROOT, run_promtool
+from generator import inventory
+from generator.rules.alerts import alerts
+from generator.rules import promtool_tests as pt
+from generator.rules.promtool_tests import humanize, humanize_duration, humanize_percentage, render
+from generator.rules.recording import base_labels
+
+
+def test_every_generated_promtool_test_of_the_golden_tree_passes(promtool):
+    # `make test` runs the same on the example inventory's committed output.
+    files = sorted(str(p) for p in (ROOT / "tests" / "golden" / "alerts" / "tests").glob("*.test.yaml"))
+    assert len(files) == 2
+    result = run_promtool(promtool, "test", "rules", *files)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr
+    assert result.stdout.count("SUCCESS") == len(files)
+
+
+def _groups(example, model):
+    return yaml.safe_load(pt.test_file(example, model))["tests"]
+
+
+def _fired(check) -> list[dict]:
+    return [a["exp_labels"] for a in check.get("exp_alerts") or []]
+
+
+@pytest.mark.parametrize("index", range(5), ids=lambda i: f"model {i}")
+def test_every_alert_rule_has_its_four_cases(example, index):
+    model = example.models[index]
+    groups = _groups(example, model)
+    rules = alerts(example, model)
+    assert rules
+    for alert in rules:
+        name, labels = alert.rule["alert"], {**base_labels(model), **alert.rule["labels"]}
+        siblings = [a for a in rules if a.rule["alert"] == name]
+        prefix = f"{name} ({labels['severity']})" if len(siblings) > 1 else name
+        mine = {g["name"].split(": ", 1)[1].split(" ")[0]: g for g in groups if g["name"].startswith(prefix + ":")}
+        assert {"fires", "silent"} <= set(mine), f"{model.name} {prefix}: {sorted(mine)}"
+        before, after = mine["fires"]["alert_rule_test"]
+        assert labels in _fired(after), f"{prefix} does not fire in its own test"
+        assert labels not in _fired(before), f"{prefix} fires before its for"
+        assert int(before["eval_time"][:-1]) < int(after["eval_time"][:-1])
+        near = [g for g in groups if g["name"].startswith(f"{prefix}: silent just under")]
+        assert near and labels not in _fired(near[0]["alert_rule_test"][0])
+        if alert.condition.guard:
+            quiet = [g for g in groups if g["name"].startswith(f"{prefix}: silent below the minimum traffic")]
+            assert quiet and quiet[0]["alert_rule_test"][0].get("exp_alerts") == []
+
+
+def test_recording_rules_are_checked_against_hand_computed_values(example):
+    for model in example.models:
+        baseline = _groups(example, model)[0]
+        assert baseline["name"].startswith("recording rules")
+        checked = {t["expr"].split("{")[0] for t in baseline["promql_expr_test"]}
+        assert {"llm:requests:rate5m", "llm:request_errors:ratio_rate5m", "llm:kv_cache_usage:max",
+                "llm:gpu_utilization:avg", "llm:cold_start_seconds:max", "llm:ttft_within_slo:ratio_rate5m"} <= checked
+
+
+def test_inputs_use_each_engine_s_real_metric_names(example):
+    names = {}
+    for model in example.models:
+        series = {s["series"].split("{")[0] for g in _groups(example, model) for s in g["input_series"]}
+        names[model.engine] = names.get(model.engine, set()) | series
+    assert "vllm:kv_cache_usage_perc" in names["vllm"] and "vllm:gpu_cache_usage_perc" in names["vllm"]
+    assert "nv_inference_request_success" in names["triton-trtllm"]
+    assert not any(n.startswith("llm:") for n in names["vllm"] | names["triton-trtllm"])
+
+
+GO_FORMATS = [
+    (humanize_percentage, 0.86, "86%"), (humanize_percentage, 0.515, "51.5%"), (humanize_percentage, 1.0, "100%"),
+    (humanize, 1.0, "1"), (humanize, 1234.0, "1.234k"), (humanize, 0.25, "250m"), (humanize, 0.0, "0"),
+    (humanize_duration, 1200.0, "20m 0s"), (humanize_duration, 90061.0, "1d 1h 1m 1s"), (humanize_duration, 42.0, "42s"),
+]
+
+
+@pytest.mark.parametrize("fn,value,text", GO_FORMATS, ids=[f"{f.__name__}({v}) is {t}" for f, v, t in GO_FORMATS])
+def test_expected_annotations_use_prometheus_number_formats(fn, value, text):
+    assert fn(value) == text
+
+
+def test_rendering_keeps_literal_braces_and_refuses_unknown_actions():
+    assert render('a {{ "{{" }}b}} {{ $value }}', 79.0) == "a {{b}} 79"
+    with pytest.raises(ValueError):
+        render("{{ $labels.pod }}", 1.0)
+    assert math.isclose(float(render("{{ $value }}", 0.5)), 0.5)
