@@ -80,19 +80,16 @@ def dashboard_file(uid: str) -> str:
 
 def model_dashboard_uid(model: str) -> str:
     """`llm-model-<id>`, shortened with a hash when longer than Grafana's 40 characters."""
-    uid = f"llm-model-{model}"
-    if len(uid) <= UID_MAX:
-        return uid
-    digest = hashlib.sha256(model.encode()).hexdigest()[:8]
-    return f"{uid[:UID_MAX - 9]}-{digest}"
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return _uid("llm-model-", model)
 
 
 def folder_uid(team: str) -> str:
-    uid = f"llm-team-{team}"
+    return _uid("llm-team-", team)
+
+
+def _uid(prefix: str, name: str) -> str:
+    uid = prefix + name
     if len(uid) <= UID_MAX:
         return uid
-    return f"{uid[:UID_MAX - 9]}-{hashlib.sha256(team.encode()).hexdigest()[:8]}"
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{uid[:UID_MAX - 9]}-{digest}"

@@ -109,10 +109,7 @@ class Engine:
     requirements: tuple[str, ...] = ()
 
     def metric(self, name: str) -> Metric:
-        for m in self.metrics:
-            if m.name == name:
-                return m
-        raise KeyError(name)
+        return find(self.metrics, name)
 
 
 @dataclass(frozen=True)
@@ -127,10 +124,14 @@ class Exporter:
     requirements: tuple[str, ...] = ()
 
     def metric(self, name: str) -> Metric:
-        for m in self.metrics:
-            if m.name == name:
-                return m
-        raise KeyError(name)
+        return find(self.metrics, name)
+
+
+def find(metrics: tuple[Metric, ...], name: str) -> Metric:
+    for metric in metrics:
+        if metric.name == name:
+            return metric
+    raise KeyError(name)
 
 
 def seconds(*values: str) -> tuple[Decimal, ...]:
