@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INVENTORY ?= inventory.yaml
 
-.PHONY: setup generate check test golden clean
+.PHONY: setup generate check test golden publish clean
 
 setup: $(VENV)/.installed
 
@@ -32,6 +32,11 @@ test: setup
 golden: setup
 	rm -rf tests/golden/dashboards tests/golden/alerts
 	$(PY) -m generator generate --inventory tests/golden/inventory.yaml --output tests/golden
+
+# Push the generated dashboards to Grafana; configuration from GRAFANA_* environment variables.
+# PUBLISH_FLAGS: --dry-run (plan and diffs), --prune (delete managed dashboards no longer generated).
+publish: generate
+	$(PY) -m generator publish --inventory $(INVENTORY) $(PUBLISH_FLAGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,4 +1,4 @@
-"""Command line: `python -m generator generate|check`.
+"""Command line: `python -m generator generate|check|publish`.
 
 Exit codes: 0 success, 1 a user error (bad inventory, stale output), 3 a bug.
 """
@@ -15,6 +15,7 @@ from generator import inventory as inventory_mod
 from generator import output
 from generator.build import OUTPUT_DIRS, build
 from generator.errors import GeneratorError
+from generator.publish import command as publish_command
 
 EXIT_OK, EXIT_USER, EXIT_BUG = 0, 1, 3
 
@@ -28,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=text, description=text)
         add_common_arguments(cmd)
         cmd.set_defaults(func=func)
+    publish_command.register(sub)
     return parser
 
 
