@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INVENTORY ?= inventory.yaml
 
-.PHONY: setup generate check test golden publish clean
+.PHONY: setup generate check validate test golden publish clean
 
 setup: $(VENV)/.installed
 
@@ -22,7 +22,11 @@ generate: setup
 check: setup
 	$(PY) -m generator check --inventory $(INVENTORY)
 
-test: setup
+# Check the committed output offline: queries, metric names, rules, alerts, dashboards.
+validate: setup
+	$(PY) -m generator validate --inventory $(INVENTORY)
+
+test: setup validate
 	@command -v promtool >/dev/null || { echo "promtool not found: install Debian's prometheus package (apt-get install prometheus)"; exit 1; }
 	promtool check rules alerts/*.rules.yaml
 	promtool test rules alerts/tests/*.test.yaml
@@ -35,7 +39,7 @@ golden: setup
 
 # Push the generated dashboards to Grafana; configuration from GRAFANA_* environment variables.
 # PUBLISH_FLAGS: --dry-run (plan and diffs), --prune (delete managed dashboards no longer generated).
-publish: generate
+publish: generate validate
 	$(PY) -m generator publish --inventory $(INVENTORY) $(PUBLISH_FLAGS)
 
 clean:

@@ -1,4 +1,4 @@
-"""Command line: `python -m generator generate|check|publish`.
+"""Command line: `python -m generator generate|check|validate|publish`.
 
 Exit codes: 0 success, 1 a user error (bad inventory, stale output), 3 a bug.
 """
@@ -16,6 +16,7 @@ from generator import output
 from generator.build import OUTPUT_DIRS, build
 from generator.errors import GeneratorError
 from generator.publish import command as publish_command
+from generator.validate import command as validate_command
 
 EXIT_OK, EXIT_USER, EXIT_BUG = 0, 1, 3
 
@@ -29,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=text, description=text)
         add_common_arguments(cmd)
         cmd.set_defaults(func=func)
+    validate_command.register(sub)
     publish_command.register(sub)
     return parser
 

@@ -17,13 +17,13 @@ from generator import located_yaml
 from generator.catalog import ENGINES, EXPORTERS
 from generator.errors import InventoryError, InventoryErrors
 from generator.promql import regex_escape
+from generator.slo_buckets import LATENCY_SLOS, off_bucket_thresholds
 from generator.versions import Version
 
 DURATION = re.compile(r"^((\d+)(y|w|d|h|m|s|ms))+$")
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$")
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 URL = re.compile(r"^https?://[^\s]+$")
-LATENCY_SLOS = ("ttft", "itl", "e2e")
 THRESHOLDS = {
     "kv_cache_usage": "fraction of the KV cache in use (0-1)",
     "queue_depth": "requests waiting",
@@ -104,12 +104,21 @@ def load(path: str | Path) -> Inventory:
 
 
 def parse(text: str, file: str) -> Inventory:
+    return parse_with_lines(text, file)[0]
+
+
+def parse_with_lines(text: str, file: str, *, check_buckets: bool = True) -> tuple[Inventory, dict[str, int | None]]:
+    """The inventory and the line of each merged value's key path.
+
+    `check_buckets=False` leaves SLO thresholds between bucket bounds to the
+    caller (`validate` reports them as findings of its own check).
+    """
     data = located_yaml.load(text, file)
-    checker = _Checker(file)
+    checker = _Checker(file, check_buckets)
     inventory = checker.inventory(data)
     if checker.errors:
         raise InventoryErrors(checker.errors)
-    return inventory
+    return inventory, checker.lines
 
 
 class _Invalid(Exception):
@@ -117,8 +126,9 @@ class _Invalid(Exception):
 
 
 class _Checker:
-    def __init__(self, file: str):
+    def __init__(self, file: str, check_buckets: bool = True):
         self.file = file
+        self.check_buckets = check_buckets
         self.errors: list[InventoryError] = []
         self.lines: dict[str, int | None] = {}  # key path -> line, for values checked after merging
 
@@ -377,33 +387,13 @@ class _Checker:
         model = Model(name, served_name, engine_name, version, team, namespace, pod_regex, backend_model,
                       gpu_type, per_replica, rmin, rmax, tuple(sorted(selector.items())), slo, thresholds,
                       alert_for, buckets, path)
-        self._check_slo_buckets(model)
+        if self.check_buckets:
+            self._check_slo_buckets(model)
         return model
 
     def _check_slo_buckets(self, model: Model):
-        """A latency SLO is measured from the bucket at its threshold: it must be a bucket bound."""
-        from generator.queries import ModelQueries  # queries builds on the resolved model
-
-        queries = ModelQueries(None, model)
-        for name in LATENCY_SLOS:
-            if not queries.has(name):
-                continue
-            slo = model.slo.latency(name)
-            bounds = queries.bucket_bounds(name)
-            if slo.threshold_seconds in bounds:
-                continue
-            below = [b for b in bounds if b < slo.threshold_seconds]
-            above = [b for b in bounds if b > slo.threshold_seconds]
-            nearest = " and ".join(_plain(b) for b in (below[-1:] + above[:1]))
-            source = "declared in " + f"{model.path}.buckets.{name}" if name in model.buckets else \
-                f"the {ENGINES[model.engine].title} {model.engine_version} default"
-            inherited = "" if slo.origin.startswith(model.path) else f" (inherited from {slo.origin})"
-            self.attempt(self._fail_at, slo.origin,
-                         f"{model.path} ({model.name}): the {name} SLO threshold {_plain(slo.threshold_seconds)} s"
-                         f"{inherited} is not a bucket bound of the histogram ({source}), so the share of "
-                         f"requests under it cannot be measured; nearest bounds: {nearest} s. Set "
-                         f"{model.path}.slo.{name}.threshold_seconds to a bound, or declare the engine's "
-                         f"buckets in {model.path}.buckets.{name}")
+        for off in off_bucket_thresholds(model):
+            self.attempt(self._fail_at, off.origin, off.message)
 
     def _fail_at(self, path: str, message: str):
         self.errors.append(InventoryError(self.file, self.lines.get(path), path, message))
@@ -526,10 +516,6 @@ class _Checker:
                 continue
             result[name] = tuple(values)
         return result
-
-
-def _plain(value: Decimal) -> str:
-    return format(value.normalize(), "f")
 
 
 def _join(path: str, key) -> str:

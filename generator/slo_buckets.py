@@ -1,0 +1,51 @@
+"""A latency SLO is measured at a histogram bucket bound: find thresholds that are not one.
+
+The share of requests within a threshold is read from the bucket at that
+bound; between two bounds it cannot be measured exactly. Used by the inventory
+(generation refuses) and by `validate` (reports the same words).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from generator.promql import number
+
+LATENCY_SLOS = ("ttft", "itl", "e2e")
+
+
+@dataclass(frozen=True)
+class OffBucket:
+    signal: str
+    origin: str  # inventory key path the threshold came from
+    message: str
+
+
+def nearest(value: Decimal, bounds) -> str:
+    below = [b for b in bounds if b < value][-1:]
+    above = [b for b in bounds if b > value][:1]
+    return " and ".join(number(b) for b in below + above)
+
+
+def off_bucket_thresholds(model) -> list[OffBucket]:
+    from generator.queries import ModelQueries  # queries builds on the resolved inventory
+
+    queries = ModelQueries(None, model)
+    found = []
+    for name in LATENCY_SLOS:
+        if not queries.has(name):
+            continue
+        slo = model.slo.latency(name)
+        bounds = queries.bucket_bounds(name)
+        if slo.threshold_seconds in bounds:
+            continue
+        source = (f"declared in {model.path}.buckets.{name}" if name in model.buckets
+                  else f"the {queries.engine.title} {model.engine_version} default")
+        inherited = "" if slo.origin.startswith(model.path) else f" (inherited from {slo.origin})"
+        found.append(OffBucket(name, slo.origin, (
+            f"{model.path} ({model.name}): the {name} SLO threshold {number(slo.threshold_seconds)} s{inherited} "
+            f"is not a bucket bound of the histogram ({source}), so the share of requests under it cannot be "
+            f"measured; nearest bounds: {nearest(slo.threshold_seconds, bounds)} s. Set "
+            f"{model.path}.slo.{name}.threshold_seconds to a bound, or declare the engine's buckets in "
+            f"{model.path}.buckets.{name}")))
+    return found

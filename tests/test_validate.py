@@ -1,0 +1,572 @@
+"""`validate`: the shipped output passes; each broken input fails on the right check and place; garbage never crashes.
+
+The corpus is data: each case breaks one thing in the freshly generated output of
+a small inventory (a vLLM 0.8.5 model and a Triton one) and names the check and
+location that must report it.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pytest
+import yaml
+
+from conftest import ROOT
+from generator import inventory
+from generator.build import build
+from generator.validate import CHECKS, ERROR, WARNING, command, gotemplate, load, report, validate
+from generator.validate import expr as x
+
+SMALL = """\
+version: 1
+grafana_url: https://grafana.test
+runbook_base_url: https://runbooks.test/llm
+defaults:
+  labels: {cluster: test}
+  slo:
+    ttft: {threshold_seconds: 0.5, objective: 0.95}
+    itl: {threshold_seconds: 0.1, objective: 0.95}
+    e2e: {threshold_seconds: 30, objective: 0.95}
+    availability: {objective: 0.995}
+  thresholds: {kv_cache_usage: 0.9, queue_depth: 50, gpu_utilization: 0.95, gpu_memory_usage: 0.95, cold_start_seconds: 600}
+teams:
+  infra: {folder: Infra, labels: {team: infra}}
+models:
+  - name: chat
+    served_name: org/chat-8B
+    engine: vllm
+    engine_version: "0.8.5"
+    team: infra
+    namespace: llm
+    gpu: {type: L4, per_replica: 1}
+    replicas: {min: 2, max: 4}
+  - name: trt
+    served_name: ensemble
+    engine: triton-trtllm
+    engine_version: "25.01"
+    team: infra
+    namespace: llm
+    gpu: {type: H100-80GB, per_replica: 2}
+    replicas: {min: 1, max: 2}
+"""
+CHAT_RULES, TRT_RULES = "alerts/chat.rules.yaml", "alerts/trt.rules.yaml"
+CHAT, TRT, FLEET, GPU = "llm-model-chat", "llm-model-trt", "llm-fleet-overview", "llm-gpu-fleet"
+SEL = 'model_name="org/chat-8B", cluster="test"'
+
+
+@functools.lru_cache(maxsize=1)
+def _generated() -> dict[str, str]:
+    return build(inventory.parse(SMALL, "inventory.yaml"))
+
+
+class Bundle:
+    """The generated output of SMALL in a temporary folder, with helpers to break one thing."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.inventory = root / "inventory.yaml"
+        self.inventory.write_text(SMALL)
+        for rel, content in _generated().items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(content)
+        self._rules: dict[str, dict] = {}
+        self._boards: dict[str, dict] = {}
+
+    # rules
+    def rules(self, rel: str = CHAT_RULES) -> dict:
+        if rel not in self._rules:
+            self._rules[rel] = yaml.safe_load((self.root / rel).read_text())
+        return self._rules[rel]
+
+    def group(self, kind: str, rel: str = CHAT_RULES) -> list[dict]:
+        return self.rules(rel)["groups"][0 if kind == "record" else 1]["rules"]
+
+    def alert(self, name: str, nth: int = 0, rel: str = CHAT_RULES) -> dict:
+        return [r for r in self.group("alert", rel) if r["alert"] == name][nth]
+
+    def record(self, name: str, rel: str = CHAT_RULES) -> dict:
+        return next(r for r in self.group("record", rel) if r["record"] == name)
+
+    # dashboards
+    def board(self, uid: str) -> dict:
+        if uid not in self._boards:
+            self._boards[uid] = json.loads((self.root / f"dashboards/{uid}.json").read_text())
+        return self._boards[uid]
+
+    def panel(self, uid: str, title: str) -> dict:
+        return next(p for p in self.board(uid)["panels"] if p.get("title") == title)
+
+    def write(self, rel: str, text: str):
+        (self.root / rel).write_text(text)
+
+    def findings(self):
+        for rel, data in self._rules.items():
+            self.write(rel, yaml.safe_dump(data, sort_keys=False, width=1 << 16))
+        for uid, data in self._boards.items():
+            self.write(f"dashboards/{uid}.json", json.dumps(data, indent=2))
+        return validate(self.inventory, self.root)
+
+
+@pytest.fixture
+def bundle(tmp_path) -> Bundle:
+    return Bundle(tmp_path)
+
+
+def errors(findings):
+    return [f for f in findings if f.severity >= ERROR]
+
+
+def describe(findings) -> str:
+    return "\n".join(f"{f.check} {f.severity} {f.location} | {f.message}" for f in findings) or "(no findings)"
+
+
+# -- what ships passes -----------------------------------------------------
+
+
+def test_the_example_inventorys_committed_output_has_no_errors():
+    findings = validate(ROOT / "inventory.yaml", ROOT)
+    assert not errors(findings), describe(findings)
+
+
+def test_the_example_output_reads_every_rule_dashboard_and_query():
+    ctx = load(ROOT / "inventory.yaml", ROOT)
+    assert ctx.inventory is not None and not ctx.problems
+    assert {r.model.name for r in ctx.rules} == {m.name for m in ctx.inventory.models}
+    assert len(ctx.dashboards) == len(ctx.inventory.models) + 2
+    assert all(q.parsed.ast is not None for q in ctx.queries)
+    assert sum(q.kind == "target" for q in ctx.queries) > 100
+
+
+def test_a_freshly_generated_small_inventory_validates_clean(bundle):
+    findings = bundle.findings()
+    assert not findings, describe(findings)
+
+
+# -- the corpus: each check catches its broken input ------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    description: str
+    breaks: Callable[[Bundle], None]
+    check: str
+    where: dict  # Location fields the finding must have
+    severity: object = ERROR
+    says: str = ""  # a fragment the message must contain
+
+
+def _set(target: dict, key: str, value):
+    target[key] = value
+
+
+def _expr(b: Bundle, uid: str, title: str, text: str, ref: int = 0):
+    b.panel(uid, title)["targets"][ref]["expr"] = text
+
+
+def _replace_expr(b: Bundle, uid: str, title: str, old: str, new: str):
+    target = b.panel(uid, title)["targets"][0]
+    assert old in target["expr"]
+    target["expr"] = target["expr"].replace(old, new)
+
+
+def _duplicate_alert(b: Bundle):
+    rules = b.group("alert")
+    rules.append(copy.deepcopy(b.alert("LLMKVCacheNearFull")))
+
+
+def _duplicate_record(b: Bundle):
+    rules = b.group("record")
+    rules.append(copy.deepcopy(b.record("llm:requests_running:sum")))
+
+
+def _le(b: Bundle, value: str):
+    rule = b.record("llm:ttft_within_slo:ratio_rate5m")
+    start = rule["expr"].index("le=")
+    end = rule["expr"].index('"', rule["expr"].index('"', start) + 1) + 1
+    rule["expr"] = rule["expr"][:start] + value + rule["expr"][end:]
+
+
+def _overlap(b: Bundle):
+    b.panel(CHAT, "Requests waiting")["gridPos"] = dict(b.panel(CHAT, "Requests running")["gridPos"])
+
+
+def _same_panel_id(b: Bundle):
+    b.panel(CHAT, "Requests waiting")["id"] = b.panel(CHAT, "Requests running")["id"]
+
+
+def _inventory(b: Bundle, old: str, new: str):
+    assert old in SMALL
+    b.inventory.write_text(SMALL.replace(old, new))
+
+
+def _rule_file(b: Bundle, text: str):
+    b.write(CHAT_RULES, text)
+
+
+def _drop_annotation(name: str, key: str):
+    return lambda b: b.alert(name)["annotations"].pop(key)
+
+
+ALERT = {"file": CHAT_RULES, "group": "llm-chat-alerts"}
+RECORD = {"file": CHAT_RULES, "group": "llm-chat-recording"}
+
+CASES = [
+    # PromQL
+    Case("an alert expression that is not PromQL",
+         lambda b: _set(b.alert("LLMQueueBackingUp"), "expr", "sum(rate(llm:requests_waiting:sum[5m]"),
+         "promql/syntax", {**ALERT, "rule": "LLMQueueBackingUp"}),
+    Case("a dashboard target that is not PromQL", lambda b: _expr(b, CHAT, "Requests waiting", "sum(vllm:{"),
+         "promql/syntax", {"dashboard": CHAT, "panel": "Requests waiting", "target": "A"}),
+    Case("a gauge rated in a dashboard",
+         lambda b: _expr(b, CHAT, "Requests running",
+                         f"sum(rate(vllm:num_requests_running{{{SEL}}}[$__rate_interval]))"),
+         "promql/rate-on-gauge", {"dashboard": CHAT, "panel": "Requests running"}, says="vllm:num_requests_running"),
+    Case("a recorded llm: series rated in an alert",
+         lambda b: _set(b.alert("LLMQueueBackingUp"), "expr",
+                        'rate(llm:requests_waiting:sum{model="chat", cluster="test"}[5m]) > 1'),
+         "promql/rate-on-gauge", {**ALERT, "rule": "LLMQueueBackingUp"}),
+    Case("a raw counter plotted without rate",
+         lambda b: _expr(b, CHAT, "Requests", f"sum(vllm:request_success_total{{{SEL}}})"),
+         "promql/raw-counter", {"dashboard": CHAT, "panel": "Requests", "target": "A"}),
+    Case("a raw histogram count in a recording rule",
+         lambda b: _set(b.record("llm:requests_running:sum"), "expr",
+                        f"sum(vllm:e2e_request_latency_seconds_count{{{SEL}}})"),
+         "promql/raw-counter", {**RECORD, "rule": "llm:requests_running:sum"}),
+    Case("histogram_quantile after summing le away",
+         lambda b: _set(b.record("llm:ttft_seconds:quantile_rate5m"), "expr",
+                        b.record("llm:ttft_seconds:quantile_rate5m")["expr"].replace("sum by (le) ", "sum ")),
+         "promql/histogram-quantile", {**RECORD, "rule": "llm:ttft_seconds:quantile_rate5m"}),
+    Case("histogram_quantile in a dashboard aggregating by pod only",
+         lambda b: _replace_expr(b, CHAT, "Time to first token", "sum by (le)", "sum by (pod)"),
+         "promql/histogram-quantile", {"dashboard": CHAT, "panel": "Time to first token", "target": "A"}),
+    # catalog
+    Case("a metric from a newer vLLM used with vLLM 0.8.5",
+         lambda b: _expr(b, CHAT, "KV-cache usage", f"max(vllm:kv_cache_usage_perc{{{SEL}}})"),
+         "catalog/unknown-metric", {"dashboard": CHAT, "panel": "KV-cache usage", "target": "A"},
+         says="vLLM 0.8.5 (model chat); vLLM exposes vllm:kv_cache_usage_perc from 0.9.2"),
+    Case("a Triton metric on a vLLM dashboard",
+         lambda b: _expr(b, CHAT, "Requests waiting", 'sum(nv_inference_pending_request_count{model="ensemble"})'),
+         "catalog/unknown-metric", {"dashboard": CHAT, "panel": "Requests waiting"}, says="Triton"),
+    Case("a misspelt metric in a recording rule",
+         lambda b: _set(b.record("llm:requests_running:sum"), "expr", f"sum(vllm:num_request_running{{{SEL}}})"),
+         "catalog/unknown-metric", {**RECORD, "rule": "llm:requests_running:sum"},
+         says="did you mean vllm:num_requests_running"),
+    Case("an engine metric on the fleet dashboard",
+         lambda b: _expr(b, FLEET, "Requests by model", "sum by (model_name) (vllm:num_requests_running)"),
+         "catalog/unknown-metric", {"dashboard": FLEET, "panel": "Requests by model"}),
+    Case("an llm: series no rule records",
+         lambda b: _expr(b, FLEET, "Requests by model", 'sum by (model) (llm:requests:rate2m{model=~"$model"})'),
+         "rules/undefined-recording-rule", {"dashboard": FLEET, "panel": "Requests by model", "target": "A"}),
+    Case("an llm: series recorded for other models only",
+         lambda b: _set(b.alert("LLMQueueBackingUp", rel=TRT_RULES), "expr",
+                        'llm:preemptions:rate5m{model="trt", cluster="test"} > 1'),
+         "rules/undefined-recording-rule", {"file": TRT_RULES, "rule": "LLMQueueBackingUp"}, says='model="trt"'),
+    # SLO buckets
+    Case('an le="0.7" matcher, between two TTFT buckets', lambda b: _le(b, 'le="0.7"'),
+         "slo/bucket-boundary", {**RECORD, "rule": "llm:ttft_within_slo:ratio_rate5m"}, says="0.5 and 0.75"),
+    Case('an le=~"3(\\.0)?" matcher, not a TTFT bucket', lambda b: _le(b, 'le=~"3(\\\\.0)?"'),
+         "slo/bucket-boundary", {**RECORD, "rule": "llm:ttft_within_slo:ratio_rate5m"}, says="2.5 and 5"),
+    Case('an integral bound matched as le="1" only', lambda b: _le(b, 'le="1"'),
+         "slo/bucket-boundary", {**RECORD, "rule": "llm:ttft_within_slo:ratio_rate5m"}, severity=WARNING),
+    Case("an inventory TTFT threshold of 0.7 s",
+         lambda b: _inventory(b, "ttft: {threshold_seconds: 0.5", "ttft: {threshold_seconds: 0.7"),
+         "slo/bucket-boundary", {"key": "defaults.slo.ttft.threshold_seconds", "line": 7}, says="0.5 and 0.75"),
+    # alerts
+    Case("an alert without severity", lambda b: b.alert("LLMKVCacheNearFull")["labels"].pop("severity"),
+         "alerts/labels", {**ALERT, "rule": "LLMKVCacheNearFull"}),
+    Case("an alert with severity page", lambda b: b.alert("LLMKVCacheNearFull")["labels"].update(severity="page"),
+         "alerts/labels", {**ALERT, "rule": "LLMKVCacheNearFull"}),
+    Case("an alert without for", lambda b: b.alert("LLMGPUSaturated").pop("for"),
+         "alerts/for", {**ALERT, "rule": "LLMGPUSaturated"}),
+    Case("an alert without runbook_url", _drop_annotation("LLMGPUSaturated", "runbook_url"),
+         "alerts/annotations", {**ALERT, "rule": "LLMGPUSaturated"}, says="runbook_url"),
+    Case("an alert with an empty summary", lambda b: b.alert("LLMGPUSaturated")["annotations"].update(summary=""),
+         "alerts/annotations", {**ALERT, "rule": "LLMGPUSaturated"}, says="summary"),
+    Case("a description reading $labels.pod after pod is aggregated away",
+         lambda b: b.alert("LLMKVCacheNearFull")["annotations"].update(description="KV cache full on {{ $labels.pod }}"),
+         "alerts/template", {**ALERT, "rule": "LLMKVCacheNearFull"}, says="$labels.pod"),
+    Case("an unbalanced template", lambda b: b.alert("LLMKVCacheNearFull")["annotations"].update(
+        description="{{ $value | humanizePercentage full"), "alerts/template", {**ALERT, "rule": "LLMKVCacheNearFull"},
+        says="unclosed action"),
+    Case("a template calling an unknown function", lambda b: b.alert("LLMKVCacheNearFull")["annotations"].update(
+        description="{{ $value | humanise }}"), "alerts/template", {**ALERT, "rule": "LLMKVCacheNearFull"},
+        says='function "humanise" not defined'),
+    Case("an if without end", lambda b: b.alert("LLMKVCacheNearFull")["annotations"].update(
+        summary="{{ if gt $value 0.5 }}high"), "alerts/template", {**ALERT, "rule": "LLMKVCacheNearFull"}),
+    Case("two identical alerts in one file", _duplicate_alert, "alerts/duplicate",
+         {**ALERT, "rule": "LLMKVCacheNearFull"}),
+    Case("a recording rule recorded twice", _duplicate_record, "rules/duplicate",
+         {**RECORD, "rule": "llm:requests_running:sum"}),
+    Case("a dashboard_url to a missing uid", lambda b: b.alert("LLMGPUSaturated")["annotations"].update(
+        dashboard_url="https://grafana.test/d/llm-model-gone"), "alerts/link", {**ALERT, "rule": "LLMGPUSaturated"}),
+    Case("a runbook_url to a missing runbook", lambda b: b.alert("LLMGPUSaturated")["annotations"].update(
+        runbook_url="https://runbooks.test/llm/LLMGPUMelted.md"), "alerts/link", {**ALERT, "rule": "LLMGPUSaturated"}),
+    # dashboards
+    Case("a panel without datasource", lambda b: b.panel(CHAT, "Requests running").pop("datasource"),
+         "dashboard/datasource", {"dashboard": CHAT, "panel": "Requests running"}),
+    Case("a target with a fixed datasource", lambda b: b.panel(CHAT, "Requests running")["targets"][0].update(
+        datasource={"type": "prometheus", "uid": "prom-eu"}), "dashboard/datasource",
+        {"dashboard": CHAT, "panel": "Requests running", "target": "A"}),
+    Case("a panel without unit", lambda b: b.panel(CHAT, "Requests running")["fieldConfig"]["defaults"].pop("unit"),
+         "dashboard/unit", {"dashboard": CHAT, "panel": "Requests running"}),
+    Case("a panel without description", lambda b: b.panel(CHAT, "Requests running").pop("description"),
+         "dashboard/description", {"dashboard": CHAT, "panel": "Requests running"}),
+    Case("a rate over [5m] instead of $__rate_interval",
+         lambda b: _replace_expr(b, CHAT, "Requests", "$__rate_interval", "5m"),
+         "dashboard/rate-interval", {"dashboard": CHAT, "panel": "Requests", "target": "A"}, says="[5m]"),
+    Case("two panels sharing an id", _same_panel_id, "dashboard/panel-id",
+         {"dashboard": CHAT, "panel": "Requests waiting"}),
+    Case("a panel 25 columns wide", lambda b: b.panel(CHAT, "Error ratio")["gridPos"].update(w=25),
+         "dashboard/grid", {"dashboard": CHAT, "panel": "Error ratio"}),
+    Case("two overlapping panels", _overlap, "dashboard/grid", {"dashboard": CHAT, "panel": "Requests waiting"},
+         says="overlaps"),
+    Case("a 41-character uid", lambda b: b.board(GPU).update(uid="g" * 41), "dashboard/uid",
+         {"file": f"dashboards/{GPU}.json"}),
+    Case("a link to a missing uid", lambda b: b.board(CHAT)["links"][0].update(url="/d/llm-nowhere"),
+         "dashboard/link", {"dashboard": CHAT}, says="llm-nowhere"),
+    Case("a panel link to a missing uid", lambda b: b.panel(CHAT, "Requests").update(
+        links=[{"title": "more", "url": "https://grafana.test/d/llm-nowhere/x?orgId=1"}]), "dashboard/link",
+        {"dashboard": CHAT, "panel": "Requests"}),
+    Case("a dashboard with schemaVersion 27", lambda b: b.board(CHAT).update(schemaVersion=27), "dashboard/schema",
+         {"dashboard": CHAT, "key": "schemaVersion"}),
+    Case("a dashboard without panels", lambda b: b.board(GPU).pop("panels"), "dashboard/schema",
+         {"dashboard": GPU, "key": "panels"}),
+    Case("a stat panel without targets", lambda b: b.panel(CHAT, "Availability").pop("targets"), "dashboard/schema",
+         {"dashboard": CHAT, "panel": "Availability"}),
+    # reading
+    Case("a rule file that is not YAML", lambda b: _rule_file(b, "groups:\n  - name: x\n    rules: [\n"),
+         "yaml/parse", {"file": CHAT_RULES}),
+    Case("a rule with both alert and record",
+         lambda b: b.alert("LLMGPUSaturated").update(record="llm:gpu:saturated"), "yaml/parse",
+         {**ALERT, "rule": "LLMGPUSaturated"}),
+    Case("a recording rule with a for", lambda b: b.record("llm:requests_running:sum").update({"for": "5m"}),
+         "yaml/parse", {**RECORD, "rule": "llm:requests_running:sum"}),
+    Case("an inventory naming an unknown engine", lambda b: _inventory(b, "engine: vllm", "engine: vlm"),
+         "inventory/schema", {"key": "models[0].engine"}, says="did you mean 'vllm'"),
+    Case("a model's rule file missing", lambda b: (b.root / TRT_RULES).unlink(), "output/coverage",
+         {"file": "inventory.yaml"}, says=TRT_RULES),
+]
+
+
+def _matches(finding, case: Case) -> bool:
+    loc = finding.location
+    where = all((Path(loc.file).name == Path(v).name) if k == "file" else getattr(loc, k) == v
+                for k, v in case.where.items())
+    return finding.check == case.check and where and finding.severity == case.severity and case.says in finding.message
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.description for c in CASES])
+def test_validate_catches(case, bundle):
+    case.breaks(bundle)
+    findings = bundle.findings()
+    assert any(_matches(f, case) for f in findings), describe(findings)
+    if case.severity >= ERROR:
+        assert command_exit(bundle) == 1
+
+
+def test_every_check_has_a_case_in_the_corpus():
+    covered = {c.check for c in CASES}
+    assert {c.id for c in CHECKS} <= covered
+
+
+def command_exit(bundle: Bundle, *extra: str) -> int:
+    parser = argparse.ArgumentParser()
+    command.register(parser.add_subparsers())
+    args = parser.parse_args(["validate", "--inventory", str(bundle.inventory), "--output", str(bundle.root), *extra])
+    return args.func(args)
+
+
+# -- garbage never crashes ---------------------------------------------------
+
+GARBAGE = {
+    "an empty rule file": (CHAT_RULES, ""),
+    "a rule file that is a list": (CHAT_RULES, "- 1\n- 2\n"),
+    "a rule file with groups as a string": (CHAT_RULES, "groups: nope\n"),
+    "rules that are numbers and strings": (CHAT_RULES, "groups:\n- name: g\n  rules: [1, x, null]\n"),
+    "a rule without expr and labels as a list": (CHAT_RULES, "groups:\n- name: g\n  rules:\n  - alert: A\n    labels: [1]\n"),
+    "non-PromQL text in every expr": (CHAT_RULES, "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: this is not promql\n"
+                                                  "    annotations: {description: '{{'}\n  - record: 'a b'\n    expr: 12\n"),
+    "invalid YAML": (CHAT_RULES, "groups: [\n  - {name: \n"),
+    "a YAML file with duplicate keys": (CHAT_RULES, "groups: []\ngroups: []\n"),
+    "binary junk in a rule file": (CHAT_RULES, "\x00\x01\x02\xff"),
+    "a dashboard that is a JSON list": (f"dashboards/{CHAT}.json", "[1, 2, 3]"),
+    "a dashboard that is not JSON": (f"dashboards/{CHAT}.json", "{\"uid\": "),
+    "an empty dashboard object": (f"dashboards/{CHAT}.json", "{}"),
+    "a dashboard missing panels and targets": (f"dashboards/{CHAT}.json",
+                                               '{"uid": "llm-model-chat", "title": "t", "schemaVersion": 39, '
+                                               '"panels": [{"type": "timeseries", "id": 1}]}'),
+    "panels of the wrong types": (f"dashboards/{CHAT}.json",
+                                  '{"uid": 5, "panels": [1, "x", null, {"gridPos": "a", "targets": "b", "id": "c"}, '
+                                  '{"targets": [1, {"expr": 3}, {"expr": "rate(x[5m]"}], "gridPos": {"x": "1"}}], '
+                                  '"links": [1, {"type": "link", "url": 3}], "templating": [], "annotations": {"list": 1}}'),
+    "a dashboard nested a thousand levels deep": (f"dashboards/{CHAT}.json", "[" * 1000 + "]" * 1000),
+    "an inventory that is not YAML": ("inventory.yaml", "models: [\n"),
+    "an empty inventory": ("inventory.yaml", ""),
+    "an inventory that is a list": ("inventory.yaml", "- a\n"),
+}
+
+
+@pytest.mark.parametrize("name", GARBAGE, ids=list(GARBAGE))
+def test_every_check_survives(name, bundle):
+    rel, text = GARBAGE[name]
+    bundle.write(rel, text)
+    ctx = load(bundle.inventory, bundle.root)
+    for check in CHECKS:
+        try:
+            findings = check.check(ctx)
+        except Exception as exc:  # name the check that crashed
+            pytest.fail(f"{check.id} crashed on {name}: {exc!r}")
+        assert all(f.check == check.id and f.message for f in findings), check.id
+
+
+@pytest.mark.parametrize("name", GARBAGE, ids=list(GARBAGE))
+def test_garbage_is_reported_not_raised(name, bundle):
+    rel, text = GARBAGE[name]
+    bundle.write(rel, text)
+    assert command_exit(bundle) == 1
+
+
+def test_a_missing_output_folder_is_reported(tmp_path):
+    (tmp_path / "inventory.yaml").write_text(SMALL)
+    findings = validate(tmp_path / "inventory.yaml", tmp_path / "nowhere")
+    assert {f.check for f in errors(findings)} == {"output/coverage"}
+
+
+def test_promtool_test_files_beside_the_rules_are_not_read_as_rules(bundle):
+    bundle.write("alerts/chat.tests.yaml", "rule_files: [chat.rules.yaml]\ntests: []\n")
+    (bundle.root / "alerts" / "tests").mkdir(exist_ok=True)
+    bundle.write("alerts/tests/extra.yaml", "rule_files: [../chat.rules.yaml]\ntests: []\n")
+    findings = bundle.findings()
+    assert not findings, describe(findings)
+
+
+def test_a_renamed_rule_file_still_maps_to_its_model_through_the_model_label(bundle):
+    (bundle.root / CHAT_RULES).rename(bundle.root / "alerts" / "renamed.rules.yaml")
+    bundle.record("llm:requests_running:sum", rel="alerts/renamed.rules.yaml")["expr"] = \
+        f"sum(vllm:kv_cache_usage_perc{{{SEL}}})"
+    findings = bundle.findings()
+    assert any(f.check == "catalog/unknown-metric" and "vLLM 0.8.5 (model chat)" in f.message for f in findings)
+    assert any(f.check == "output/coverage" and f.severity == ERROR and CHAT_RULES in f.message for f in findings)
+
+
+# -- pieces ------------------------------------------------------------------
+
+TEMPLATES = [
+    ("plain text", "no actions here", None, []),
+    ("the value piped into humanize", "{{ $value | humanizePercentage }} of requests", None, []),
+    ("a literal {{ through a string constant", 'model a{{ "{{" }}b}}', None, []),
+    ("labels read three ways", '{{ $labels.pod }} {{ .Labels.namespace }} {{ index $labels "node" }}', None,
+     ["pod", "namespace", "node"]),
+    ("printf with arguments", '{{ printf "%.2f" $value }}', None, []),
+    ("if, else and end", "{{ if gt $value 1.0 }}high{{ else }}low{{ end }}", None, []),
+    ("a declared variable", "{{ $v := $value }}{{ $v | humanize }}", None, []),
+    ("trim markers and a comment", "{{- /* note */ -}} {{- $value -}}", None, []),
+    ("an unclosed action", "{{ $value ", "unclosed action", []),
+    ("an unknown function", "{{ $value | humanise }}", 'function "humanise" not defined', []),
+    ("an undefined variable", "{{ $values }}", "undefined variable", []),
+    ("an end without a block", "x {{ end }}", "unexpected {{end}}", []),
+    ("an if without end", "{{ if $value }}x", "unexpected EOF", []),
+    ("a constant as a pipeline stage", '{{ $value | "x" }}', "non executable command", []),
+    ("an empty action", "{{ }}", "missing value", []),
+    ("an unterminated string", '{{ "abc }}', "unterminated quoted string", []),
+]
+
+
+@pytest.mark.parametrize("text,error,labels", [t[1:] for t in TEMPLATES], ids=[t[0] for t in TEMPLATES])
+def test_go_template_subset(text, error, labels):
+    if error is None:
+        assert gotemplate.parse(text).labels == labels
+    else:
+        with pytest.raises(gotemplate.TemplateError, match=error.replace("{", r"\{").replace("}", r"\}")):
+            gotemplate.parse(text)
+
+
+LABELS = [
+    ("a raw selector keeps its matchers and may have more", 'x{a="1"}', {"a"}, False),
+    ("sum by keeps only its labels", "sum by (a, b) (x)", {"a", "b"}, True),
+    ("sum without grouping keeps none", "sum(x)", set(), True),
+    ("count without grouping keeps none", "count(rate(x[5m]))", set(), True),
+    ("a scalar comparison keeps the vector side", "sum by (a) (x) > 1", {"a"}, True),
+    ("and keeps the left side", "sum by (a) (x) and on () sum(y)", {"a"}, True),
+    ("on() matching keeps the on labels", "sum by (a, b) (x) / on (a) sum by (a) (y)", {"a"}, True),
+    ("histogram_quantile drops le", "histogram_quantile(0.9, sum by (le, a) (rate(x_bucket[5m])))", {"a"}, True),
+    ("label_replace adds its target", 'label_replace(sum(x), "slo", "ttft", "", "")', {"slo"}, True),
+    ("vector() has no labels", "vector(1)", set(), True),
+]
+
+
+@pytest.mark.parametrize("text,names,closed", [c[1:] for c in LABELS], ids=[c[0] for c in LABELS])
+def test_output_labels_of_an_expression(text, names, closed):
+    labels = x.output_labels(x.parse(text).ast, lambda name, matchers: None)
+    assert (set(labels.names), labels.closed) == (names, closed)
+
+
+def test_without_drops_a_label_from_an_open_set():
+    labels = x.output_labels(x.parse("sum without (le) (rate(x_bucket[5m]))").ast, lambda n, m: None)
+    assert not labels.may_have("le") and labels.may_have("pod")
+
+
+def test_recorded_series_carry_their_rule_labels(bundle):
+    ctx = load(bundle.inventory, bundle.root)
+    labels = ctx.recorded_labels("llm:ttft_seconds:quantile_rate5m", {"model": "chat"})
+    assert set(labels.names) == {"model", "cluster", "quantile"} and labels.closed
+
+
+@pytest.mark.parametrize("text,window", [
+    ("rate(x[$__rate_interval])", x.RATE_INTERVAL), ("rate(x[${__rate_interval}])", x.RATE_INTERVAL),
+    ("max_over_time(x[$__range])", x.RANGE), ("rate(x[$__interval])", x.INTERVAL),
+], ids=["$__rate_interval", "${__rate_interval}", "$__range", "$__interval"])
+def test_grafana_range_variables_become_recognisable_windows(text, window):
+    assert x.parse(text).ast.args[0].range == window
+
+
+def test_variables_inside_strings_become_placeholders_that_matchers_skip():
+    vs = x.parse('llm:x{model=~"$model", team="${team}", slo="ttft"}').ast
+    assert x.equality_matchers(vs) == {"slo": "ttft"}
+
+
+# -- registry, reporting, CLI --------------------------------------------------
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=[c.id for c in CHECKS])
+def test_every_check_has_an_id_and_a_one_line_purpose(check):
+    assert "/" in check.id and check.purpose() and "\n" not in check.purpose()
+
+
+def test_text_report_groups_by_file_and_ends_with_a_summary(bundle, capsys):
+    bundle.alert("LLMGPUSaturated").pop("for")
+    bundle.panel(CHAT, "Requests running").pop("description")
+    findings = bundle.findings()
+    out = report.text(findings)
+    assert out.index("alerts/chat.rules.yaml\n") < out.index("alerts/for")
+    assert "dashboards/llm-model-chat.json\n" in out and "dashboard/description" in out
+    assert out.rstrip().splitlines()[-1].startswith("validate FAILED: 2 errors in 2 files")
+
+
+def test_json_report_for_ci(bundle, capsys):
+    bundle.panel(CHAT, "Requests running").pop("description")
+    bundle.findings()
+    assert command_exit(bundle, "--format", "json") == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is False and data["counts"]["error"] == 1
+    [finding] = data["findings"]
+    assert finding["check"] == "dashboard/description" and finding["severity"] == "error"
+    assert finding["location"]["dashboard"] == CHAT and finding["location"]["panel"] == "Requests running"
+
+
+def test_a_clean_output_exits_0(bundle, capsys):
+    assert command_exit(bundle) == 0
+    assert "no problems found" in capsys.readouterr().out
+
+
+def test_warnings_alone_do_not_fail(bundle, capsys):
+    _le(bundle, 'le="1"')
+    bundle.findings()
+    assert command_exit(bundle) == 0
+    assert "1 warning" in capsys.readouterr().out
