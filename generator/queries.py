@@ -212,14 +212,20 @@ class ModelQueries:
         return f"sum({self.selector('up', scope=WORKLOAD)}) or vector(0)"
 
     def cold_start(self, lookback: str = "1h") -> str:
-        """Longest start-up: pods created within `lookback` that became ready, and pods not ready yet."""
+        """Longest start-up among pods created within `lookback`: to their first Ready, or so far.
+
+        The first Ready transition counts (`min_over_time`), so a pod that later
+        crashes and recovers keeps its true start-up time; a pod that was never
+        Ready within the lookback is still starting. Older pods are left to the
+        replica alerts.
+        """
         created = self.selector("kube_pod_created", scope=WORKLOAD)
         ready_time = self.selector("kube_pod_status_ready_time", scope=WORKLOAD)
-        ready = self.selector("kube_pod_status_ready", [("condition", "=", "true")], scope=WORKLOAD)
         seconds = _duration_seconds(lookback)
         young = f"({created} > time() - {seconds})"
-        started = f"({ready_time} - on (namespace, pod, uid) {young})"
-        starting = f"((time() - {created}) unless on (namespace, pod) ({ready} == 1))"
+        started = f"(min_over_time({ready_time}[{lookback}]) - on (namespace, pod, uid) {young})"
+        starting = (f"((time() - {young}) unless on (namespace, pod, uid) "
+                    f"max_over_time({ready_time}[{lookback}]))")
         return f"max({started} or {starting})"
 
     def new_pods(self, seconds: int) -> str:

@@ -85,6 +85,7 @@ def test_expected_annotations_use_prometheus_number_formats(fn, value, text):
 
 def test_rendering_keeps_literal_braces_and_refuses_unknown_actions():
     assert render('a {{ "{{" }}b}} {{ $value }}', 79.0) == "a {{b}} 79"
+    assert render('{{ printf "%.2f" $value }}/s', 0.5476) == "0.55/s"
     with pytest.raises(ValueError):
         render("{{ $labels.pod }}", 1.0)
     assert math.isclose(float(render("{{ $value }}", 0.5)), 0.5)

@@ -33,10 +33,6 @@ METRICS = (
            "Cumulative end-to-end request duration (includes cached requests).", CORE, since=v("23.11")),
     Metric("nv_inference_queue_duration_us", COUNTER, "microseconds", "Cumulative time requests spent queued.",
            CORE, since=v("23.11")),
-    Metric("nv_inference_pending_request_count", GAUGE, "requests",
-           "Requests received by the core and not yet executing.",
-           f"{CORE}; core commit 2023-08; missing in the 23.08 container, present in 23.09 (GitHub issues)",
-           since=v("23.09")),
     Metric("nv_inference_first_response_histogram_ms", HISTOGRAM, "milliseconds",
            "Time to first response (first streamed chunk for decoupled models). Opt-in: "
            "--metrics-config histogram_latencies=true.", f"{CORE}; added 2024-10-23; Triton 2.52.0 (24.11) release notes",
@@ -93,7 +89,6 @@ ENGINE = Engine(
         "generation_tokens": Counters((Part("nv_llm_output_token_len", suffix="_sum", scope=BACKEND),)),
         "running": Gauge((Part("nv_trt_llm_request_metrics", (("request_type", "=", "active"),),
                                scope=BACKEND),), "sum"),
-        "waiting": Gauge((Part("nv_inference_pending_request_count"),), "sum"),
         "kv_cache": Custom(("nv_trt_llm_kv_cache_block_metrics",), _kv_cache_usage, _kv_cache_inputs),
         "model_load": Gauge((Part("nv_model_load_duration_secs", scope=BACKEND),), "max"),
     },
@@ -102,6 +97,10 @@ ENGINE = Engine(
         "e2e": "Triton exports end-to-end latency only as a cumulative microsecond counter: the mean is "
                "shown, percentiles and an end-to-end latency SLO cannot be computed.",
         "preemptions": "The TensorRT-LLM backend exports no preemption counter.",
+        "waiting": "Queue depth is not measurable on this release: Triton keeps nv_inference_pending_request_count "
+                   "at 0 for ensembles and for the decoupled TensorRT-LLM model, which hands every request to its "
+                   "own batch manager, and the backend's nv_trt_llm_request_metrics{request_type=\"waiting\"} "
+                   "appears only in later releases (first release unconfirmed).",
     },
     requirements=(
         "Time to first token needs `--metrics-config histogram_latencies=true` and a decoupled "

@@ -137,7 +137,8 @@ def _queue(q: ModelQueries) -> list:
         p.timeseries("queue.waiting", "Requests waiting",
                      f"Requests queued for a batch slot. The dashed line is the queue-depth threshold, "
                      f"{number(limit)}.",
-                     p.SHORT, [p.target(q.gauge("waiting"), "waiting")], thresholds=p.above(limit)),
+                     p.SHORT, [p.target(q.gauge("waiting"), "waiting")], thresholds=p.above(limit))
+        if q.has("waiting") else _why_not(q, "queue.waiting", "Requests waiting", "waiting"),
     ]
 
 

@@ -244,9 +244,9 @@ def alerts(inventory: Inventory, model: Model) -> list[Alert]:
               f"{name} has {{{{ $value }}}} ready replicas, below its minimum of {model.replicas_min}.")
 
     burns = [(s, f"LLM{doc}SLOBurn", what) for s, doc, what in (
-        ("ttft", "TimeToFirstToken", "time to first token"),
-        ("itl", "InterTokenLatency", "inter-token latency"),
-        ("e2e", "EndToEndLatency", "end-to-end latency"))]
+        ("ttft", "TimeToFirstToken", "a time to first token"),
+        ("itl", "InterTokenLatency", "an inter-token latency"),
+        ("e2e", "EndToEndLatency", "an end-to-end latency"))]
     for signal, alertname, what in burns:
         if not q.has(signal):
             continue
@@ -257,7 +257,7 @@ def alerts(inventory: Inventory, model: Model) -> list[Alert]:
                     for w in (tier.long, tier.short)]
             alert(alertname, tier.severity, Condition(f"{signal}_miss", op, Decimal(limit), tier.long),
                   _guarded(miss, vocab, tier, th), tier.for_,
-                  f"{{{{ $value | humanizePercentage }}}} of requests to {name} had a {what} above "
+                  f"{{{{ $value | humanizePercentage }}}} of requests to {name} had {what} above "
                   f"{number(slo.threshold_seconds)} s over the last {tier.long}; the SLO allows "
                   f"{_percent(1 - slo.objective)} and this alert fires above {_percent(Decimal(limit))} "
                   f"({number(tier.factor)}x the budget).",
@@ -273,15 +273,17 @@ def alerts(inventory: Inventory, model: Model) -> list[Alert]:
               f"{_percent(Decimal(limit))} ({number(tier.factor)}x the budget).",
               long=tier.long, short=tier.short)
 
-    alert("LLMQueueBackingUp", WARNING, Condition("waiting", ">", th["queue_depth"]), f"{vocab(c.WAITING)} > {number(th['queue_depth'])}", "10m",
-          f"{name} has {{{{ $value }}}} requests waiting (threshold {number(th['queue_depth'])}).")
+    if q.has("waiting"):
+        alert("LLMQueueBackingUp", WARNING, Condition("waiting", ">", th["queue_depth"]),
+              f"{vocab(c.WAITING)} > {number(th['queue_depth'])}", "10m",
+              f"{name} has {{{{ $value }}}} requests waiting (threshold {number(th['queue_depth'])}).")
     alert("LLMKVCacheNearFull", WARNING, Condition("kv_cache", ">", th["kv_cache_usage"]), f"{vocab(c.KV_CACHE)} > {number(th['kv_cache_usage'])}", "15m",
           f"The KV cache of {name} is {{{{ $value | humanizePercentage }}}} full "
           f"(threshold {_percent(th['kv_cache_usage'])}).")
     if q.has("preemptions"):
         alert("LLMPreemptionsHigh", WARNING, Condition("preemptions", ">", th["preemptions_per_second"]),
               f"{vocab(c.PREEMPTIONS)} > {number(th['preemptions_per_second'])}", "15m",
-              f"{name} preempts {{{{ $value | humanize }}}} requests per second "
+              f"{name} preempts {{{{ printf \"%.2f\" $value }}}} requests per second "
               f"(threshold {number(th['preemptions_per_second'])}).")
     alert("LLMGPUSaturated", WARNING, Condition("gpu_utilization", ">", th["gpu_utilization"]), f"{vocab(c.GPU_UTILIZATION)} > {number(th['gpu_utilization'])}", "30m",
           f"The GPUs of {name} are {{{{ $value | humanizePercentage }}}} utilised on average "

@@ -157,11 +157,13 @@ def _baseline(inventory: Inventory, model: Model, inputs: Inputs) -> dict:
     }
     series = inputs.signal("error_ratio", values["error_ratio"], RATE)
     expected = [(c.REQUESTS.format(window="5m"), RATE), (c.ERROR_RATIO.format(window="5m"), values["error_ratio"])]
-    for signal in ("kv_cache", "waiting", "gpu_utilization", "gpu_memory", "cold_start"):
+    gauges = {"kv_cache": c.KV_CACHE, "waiting": c.WAITING, "gpu_utilization": c.GPU_UTILIZATION,
+              "gpu_memory": c.GPU_MEMORY, "cold_start": c.COLD_START}
+    for signal, record in gauges.items():
+        if signal == "waiting" and not q.has("waiting"):
+            continue
         series += inputs.signal(signal, values[signal], RATE)
-    expected += [(c.KV_CACHE, values["kv_cache"]), (c.WAITING, values["waiting"]),
-                 (c.GPU_UTILIZATION, values["gpu_utilization"]), (c.GPU_MEMORY, values["gpu_memory"]),
-                 (c.COLD_START, values["cold_start"])]
+        expected.append((record, values[signal]))
     if q.has("preemptions"):
         series += inputs.signal("preemptions", Decimal("0.25"), RATE)
         expected.append((c.PREEMPTIONS, Decimal("0.25")))
@@ -196,6 +198,9 @@ def render(template: str, value: float) -> str:
         body = match.group(1)
         if body == '"{{"':
             return "{{"
+        printf = re.fullmatch(r'printf "(%\.\d+f)" \$value', body)
+        if printf:
+            return printf.group(1) % value
         parts = [p.strip() for p in body.split("|")]
         if parts[0] != "$value" or len(parts) > 2:
             raise ValueError(f"unsupported template action {{{{ {body} }}}}")

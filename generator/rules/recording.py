@@ -54,7 +54,8 @@ def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
     if q.has("generation_tokens"):
         record(c.GENERATION_TOKENS, q.rate("generation_tokens", "5m"))
     record(c.RUNNING, q.gauge("running"))
-    record(c.WAITING, q.gauge("waiting"))
+    if q.has("waiting"):
+        record(c.WAITING, q.gauge("waiting"))
     record(c.KV_CACHE, q.gauge("kv_cache"))
     if q.has("preemptions"):
         record(c.PREEMPTIONS, q.rate("preemptions", "5m"))
