@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INVENTORY ?= inventory.yaml
 
-.PHONY: setup generate check validate test golden publish clean
+.PHONY: setup generate check validate test test-fast golden publish demo clean
 
 setup: $(VENV)/.installed
 
@@ -28,9 +28,18 @@ validate: setup
 
 test: setup validate
 	@command -v promtool >/dev/null || { echo "promtool not found: install Debian's prometheus package (apt-get install prometheus)"; exit 1; }
+	@command -v prometheus-alertmanager >/dev/null || { echo "prometheus-alertmanager not found: apt-get install prometheus-alertmanager"; exit 1; }
 	promtool check rules alerts/*.rules.yaml
 	promtool test rules alerts/tests/*.test.yaml
 	$(PY) -m pytest
+
+# Everything but the end-to-end suite (which starts Prometheus and Alertmanager).
+test-fast: setup
+	$(PY) -m pytest -m "not e2e"
+
+# The simulator, Prometheus and Alertmanager on 127.0.0.1 for the example inventory; Ctrl-C stops them.
+demo: setup
+	$(PY) demo/run.py --inventory $(INVENTORY)
 
 # Rewrite the golden tree under tests/golden/ from tests/golden/inventory.yaml.
 golden: setup

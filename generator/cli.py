@@ -1,4 +1,4 @@
-"""Command line: `python -m generator generate|check|validate|publish`.
+"""Command line: `python -m generator generate|check|validate|publish|simulate`.
 
 Exit codes: 0 success, 1 a user error (bad inventory, stale output), 3 a bug.
 """
@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 
 from generator import inventory as inventory_mod
-from generator import output
+from generator import output, simulate
 from generator.build import OUTPUT_DIRS, build
 from generator.errors import GeneratorError
 from generator.publish import command as publish_command
@@ -32,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd.set_defaults(func=func)
     validate_command.register(sub)
     publish_command.register(sub)
+    simulate.register(sub)
     return parser
 
 

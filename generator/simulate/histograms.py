@@ -1,0 +1,47 @@
+"""Cumulative histogram and counter values from a replica's served requests."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Callable
+
+from generator.simulate.workload import Latency, Load
+
+
+@dataclass(frozen=True)
+class HistogramValue:
+    buckets: list[tuple[Decimal, int]]  # (bound in the metric's unit, cumulative count), +Inf excluded
+    count: int
+    total: float  # _sum, in the metric's unit
+
+
+def histogram(served: list[tuple[Load, float]], bounds: tuple[Decimal, ...], scale: float,
+              distribution: Callable[[Load], Latency], per_request: Callable[[Load], float] = lambda load: 1.0,
+              ) -> HistogramValue:
+    """Observations of `distribution` (seconds); bounds and _sum in the metric's unit (seconds * 1/scale).
+
+    Each segment contributes a whole number of observations and, per bucket, the whole number of
+    them at or under the bound: so buckets are cumulative, never decrease, and never grow faster
+    than the count, as with real observations.
+    """
+    buckets = [0] * len(bounds)
+    count, total = 0, 0.0
+    for load, requests in served:
+        observations = math.floor(requests * per_request(load))
+        latency = distribution(load)
+        for i, bound in enumerate(bounds):
+            buckets[i] += math.floor(observations * latency.cdf(float(bound) * scale))
+        count += observations
+        total += observations * latency.mean() / scale
+    return HistogramValue(list(zip(bounds, buckets)), count, total)
+
+
+def lognormal(median: float, sigma: float) -> Latency:
+    """A size distribution (tokens) reusing the latency shape, without a floor."""
+    return Latency(0.0, median, sigma)
+
+
+def counter(served: list[tuple[Load, float]], per_request: Callable[[Load], float]) -> int:
+    """Whole events: each segment's share floored, so a counter only ever grows by whole events."""
+    return sum(math.floor(requests * per_request(load)) for load, requests in served)

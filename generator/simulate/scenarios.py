@@ -1,0 +1,206 @@
+"""Failure scenarios: each plays one failure on a model, the way the real fleet would show it.
+
+Every scenario names the alert it exists to fire, and the alerts the same real
+failure also raises (`also`): a backlog of requests also delays the first
+token; an inter-token latency spike also makes requests take longer end to end.
+A scenario can refuse a model it cannot apply to (`unfit`): preemptions on an
+engine that exports none, a lost replica on a model that runs only one.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Callable
+
+from generator.errors import GeneratorError
+from generator.inventory import Model
+from generator.queries import ModelQueries
+from generator.simulate.workload import Latency, Load, e2e_for, replicas, slo_seconds, threshold
+
+HEALTHY = "healthy"
+
+
+class ScenarioError(GeneratorError):
+    """An unknown scenario or model, or a scenario that cannot apply to the model."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    alert: str | None  # the alert this scenario exists to fire
+    description: str
+    apply: Callable[[Load, Model], Load]
+    also: tuple[str, ...] = ()  # alerts the same failure raises as well
+    unfit: Callable[[Model], str | None] = lambda model: None  # why it cannot apply, or None
+
+
+def _spike(latency: Latency, slo: float) -> Latency:
+    """Every observation at least twice the SLO threshold."""
+    return Latency(2 * slo, 0.5 * slo, 0.4)
+
+
+def _ttft_spike(load: Load, model: Model) -> Load:
+    ttft = _spike(load.ttft, slo_seconds(model, "ttft"))
+    return replace(load, ttft=ttft, e2e=load.e2e.shifted(ttft.mean() - load.ttft.mean()))
+
+
+def _itl_spike(load: Load, model: Model) -> Load:
+    itl = _spike(load.itl, slo_seconds(model, "itl"))
+    return replace(load, itl=itl, e2e=e2e_for(load.ttft, itl, load.output_tokens))
+
+
+def _e2e_spike(load: Load, model: Model) -> Load:
+    """Clients ask for much longer outputs: requests take more than twice the end-to-end SLO."""
+    slo = slo_seconds(model, "e2e")
+    tokens = math.ceil((2.4 * slo - load.ttft.mean()) / load.itl.mean()) + 1
+    return replace(load, output_tokens=float(tokens), e2e=Latency(2 * slo, 0.4 * slo, 0.35))
+
+
+def _error_burst(load: Load, model: Model) -> Load:
+    return replace(load, error_ratio=0.3)
+
+
+def _kv_cache_saturation(load: Load, model: Model) -> Load:
+    limit = threshold(model, "kv_cache_usage")
+    return replace(load, kv_cache=min(0.995, limit + (1 - limit) * 0.6),
+                   preemption_rate=max(load.preemption_rate, 0.2 * threshold(model, "preemptions_per_second")))
+
+
+def _preemption_storm(load: Load, model: Model) -> Load:
+    limit = threshold(model, "preemptions_per_second")
+    return replace(load, preemption_rate=8 * limit,
+                   kv_cache=min(load.kv_cache + 0.2, threshold(model, "kv_cache_usage") - 0.03))
+
+
+def _queue_backlog(load: Load, model: Model) -> Load:
+    """More requests wait than the threshold allows; each waits longer for its first token (Little's law)."""
+    waiting = math.ceil(1.6 * threshold(model, "queue_depth"))
+    wait = waiting / load.request_rate
+    queue = Latency(0.8 * wait, 0.2 * wait, 0.3)
+    return replace(load, waiting=float(waiting), queue=queue,
+                   ttft=load.ttft.shifted(queue.mean() - load.queue.mean()),
+                   e2e=load.e2e.shifted(queue.mean() - load.queue.mean()))
+
+
+def _gpu_saturation(load: Load, model: Model) -> Load:
+    return replace(load, gpu_utilization=99.2, gpu_power=0.97)
+
+
+def _gpu_memory_full(load: Load, model: Model) -> Load:
+    limit = threshold(model, "gpu_memory_usage")
+    return replace(load, hot_gpu_memory=min(0.995, limit + (1 - limit) * 0.7))
+
+
+def _gpu_xid(load: Load, model: Model) -> Load:
+    return replace(load, xid=48)  # double-bit ECC error: the GPU needs a reset
+
+
+def _slow_cold_start(load: Load, model: Model) -> Load:
+    """The replacement pod was created 1.5x the budget minus 10 s ago and is still loading; ready in 10 s."""
+    return replace(load, recreated=frozenset({0}), cold_start=1.5 * threshold(model, "cold_start_seconds"),
+                   loading=10.0)
+
+
+def _replica_down(load: Load, model: Model) -> Load:
+    return replace(load, crashed=load.crashed | {replicas(model) - 1})
+
+
+def _model_down(load: Load, model: Model) -> Load:
+    return replace(load, crashed=frozenset(range(replicas(model))))
+
+
+def _needs_signal(signal: str, what: str):
+    def unfit(model: Model) -> str | None:
+        if ModelQueries(None, model).has(signal):
+            return None
+        return f"{model.name} runs {model.engine} {model.engine_version}, which exports no {what}"
+    return unfit
+
+
+def _needs_replicas(count: int):
+    def unfit(model: Model) -> str | None:
+        if model.replicas_min >= count:
+            return None
+        return f"{model.name} runs {replicas(model)} replica(s) (replicas.min {model.replicas_min}); " \
+               f"this scenario needs replicas.min >= {count}"
+    return unfit
+
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
+    Scenario(HEALTHY, None, "Traffic within every SLO, every level under its threshold.", lambda load, m: load),
+    Scenario("ttft-spike", "LLMTimeToFirstTokenSLOBurn",
+             "Every first token takes at least twice the TTFT SLO threshold (prefill stalls).", _ttft_spike,
+             unfit=_needs_signal("ttft", "time-to-first-token histogram")),
+    Scenario("itl-spike", "LLMInterTokenLatencySLOBurn",
+             "Every streamed token takes at least twice the ITL SLO threshold (oversized batches).", _itl_spike,
+             also=("LLMEndToEndLatencySLOBurn",), unfit=_needs_signal("itl", "inter-token latency histogram")),
+    Scenario("e2e-spike", "LLMEndToEndLatencySLOBurn",
+             "Clients ask for very long outputs: requests take over twice the end-to-end SLO threshold.",
+             _e2e_spike, unfit=_needs_signal("e2e", "end-to-end latency histogram")),
+    Scenario("error-burst", "LLMErrorBudgetBurn", "30% of requests fail server-side (HTTP 5xx, Triton failures).",
+             _error_burst),
+    Scenario("kv-cache-saturation", "LLMKVCacheNearFull", "The KV cache sits above its threshold.",
+             _kv_cache_saturation),
+    Scenario("preemption-storm", "LLMPreemptionsHigh",
+             "The scheduler preempts requests at eight times the threshold rate (KV cache just under its threshold).", _preemption_storm,
+             unfit=_needs_signal("preemptions", "preemption counter")),
+    Scenario("queue-backlog", "LLMQueueBackingUp",
+             "1.6x the queue-depth threshold waits for a batch slot; first tokens come later.", _queue_backlog,
+             also=("LLMTimeToFirstTokenSLOBurn",)),
+    Scenario("gpu-saturation", "LLMGPUSaturated", "The model's GPUs run at 99% utilisation.", _gpu_saturation),
+    Scenario("gpu-memory-full", "LLMGPUMemoryNearFull",
+             "Another process fills one GPU's framebuffer above the memory threshold.", _gpu_memory_full),
+    Scenario("gpu-xid", "LLMGPUXidErrors", "One GPU reports XID 48 (double-bit ECC error).", _gpu_xid),
+    Scenario("slow-cold-start", "LLMColdStartSlow",
+             "The first replica's pod was replaced: the new pod, created almost 1.5x the cold-start budget ago, "
+             "is still loading and becomes ready 10 s later.", _slow_cold_start,
+             also=("LLMModelDown", "LLMReplicasBelowMin")),
+    Scenario("replica-down", "LLMReplicasBelowMin",
+             "The last replica's engine crashes and restarts in a loop: not ready, not scraped.", _replica_down,
+             unfit=_needs_replicas(2)),
+    Scenario("model-down", "LLMModelDown",
+             "Every replica's engine crashes and restarts in a loop: nothing ready, nothing scraped.", _model_down,
+             also=("LLMReplicasBelowMin",), unfit=_needs_replicas(1)),
+)}
+
+
+def scenario(name: str) -> Scenario:
+    if name not in SCENARIOS:
+        raise ScenarioError(f"unknown scenario {name!r} (expected one of: {', '.join(SCENARIOS)})")
+    return SCENARIOS[name]
+
+
+def load_for(model: Model, names, base: Load) -> Load:
+    """The model's load under a set of scenarios, applied in registry order."""
+    load = base
+    for name in SCENARIOS:
+        if name in names:
+            load = SCENARIOS[name].apply(load, model)
+    return load
+
+
+def assignments(specs: list[str], models: dict[str, Model]) -> dict[str, frozenset[str]]:
+    """`NAME` or `NAME:MODEL` specs -> scenarios per model; NAME alone goes to every model it fits.
+
+    `healthy` (or `healthy:MODEL`) clears the scenarios of those models.
+    """
+    result: dict[str, set[str]] = {name: set() for name in models}
+    for spec in specs:
+        name, _, target = spec.strip().partition(":")
+        chosen = scenario(name)
+        if target:
+            if target not in models:
+                raise ScenarioError(f"scenario {spec!r}: unknown model {target!r} "
+                                    f"(expected one of: {', '.join(models)})")
+            reason = chosen.unfit(models[target])
+            if reason:
+                raise ScenarioError(f"scenario {name} cannot apply to {target}: {reason}")
+            targets = [target]
+        else:
+            targets = [m for m, model in models.items() if not chosen.unfit(model)]
+        for target in targets:
+            if name == HEALTHY:
+                result[target].clear()
+            else:
+                result[target].add(name)
+    return {name: frozenset(s) for name, s in result.items()}

@@ -1,0 +1,64 @@
+"""Scrape targets of the simulated fleet, and the Prometheus configuration that scrapes them.
+
+Every replica is its own target (`/pods/<namespace>/<pod>/metrics`) carrying `namespace`, `pod` and
+the model's selector labels as target labels, as a PodMonitor would add them, so `up{namespace,pod}`
+exists per replica. kube-state-metrics (one per site) and dcgm-exporter (one per GPU node) are
+scraped with `honor_labels: true`, as kube-prometheus-stack does, so their series keep the pod's
+own `namespace` and `pod`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator.simulate.fleet import Fleet
+
+ENGINE_PORTS = {"vllm": 8000, "triton-trtllm": 8002}
+
+
+@dataclass(frozen=True)
+class Target:
+    job: str
+    path: str
+    labels: tuple[tuple[str, str], ...]
+    honor_labels: bool = False
+
+
+def targets(fleet: Fleet) -> list[Target]:
+    result = []
+    for model in fleet.inventory.models:
+        for replica in fleet.replicas[model.name]:
+            labels = (("namespace", replica.namespace), ("pod", replica.pod),
+                      ("instance", f"{replica.pod}:{ENGINE_PORTS.get(model.engine, 8000)}"), *model.selector)
+            result.append(Target(model.engine, f"/pods/{replica.namespace}/{replica.pod}/metrics", labels))
+    for site in fleet.sites.values():
+        result.append(Target("kube-state-metrics", f"/kube-state-metrics/{site.name}/metrics",
+                             (("instance", f"kube-state-metrics.{site.name}:8080"), *site.labels), True))
+    for node in fleet.nodes.values():
+        site = fleet.sites[node.site]
+        result.append(Target("dcgm-exporter", f"/dcgm/{node.name}/metrics",
+                             (("instance", f"{node.name}:9400"), *site.labels), True))
+    return result
+
+
+def scrape_configs(fleet: Fleet, address: str) -> list[dict]:
+    """Prometheus `scrape_configs`: one job per engine and exporter, one static target per endpoint."""
+    jobs: dict[str, dict] = {}
+    for target in targets(fleet):
+        job = jobs.setdefault(target.job, {"job_name": target.job, **({"honor_labels": True}
+                                                                      if target.honor_labels else {}),
+                                           "static_configs": []})
+        job["static_configs"].append({"targets": [address],
+                                      "labels": {"__metrics_path__": target.path, **dict(target.labels)}})
+    return list(jobs.values())
+
+
+def prometheus_config(fleet: Fleet, address: str, interval: str = "15s", rule_files: list[str] = (),
+                      alertmanagers: list[str] = ()) -> dict:
+    config: dict = {"global": {"scrape_interval": interval, "evaluation_interval": interval,
+                               "scrape_timeout": interval}}
+    if rule_files:
+        config["rule_files"] = list(rule_files)
+    if alertmanagers:
+        config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": list(alertmanagers)}]}]}
+    config["scrape_configs"] = scrape_configs(fleet, address)
+    return config

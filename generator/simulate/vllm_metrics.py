@@ -1,0 +1,143 @@
+"""One vLLM replica's /metrics, as prometheus_client writes it for the V1 engine.
+
+- Engine metrics carry `model_name` (the served name) and `engine` (the data-parallel rank, "0").
+- Counters are defined without `_total` and exposed with it, each with a `<name>_created` gauge
+  family (prometheus_client outside multiprocess mode); histograms get `_created` too.
+- `le` bounds are Python floats: `le="1.0"`, `le="0.5"`.
+- `vllm:request_success_total` counts every finished request by `finished_reason`; vLLM creates all
+  reason series up front. `error` is a reason from 0.13 on; before, a failed request ends as `abort`.
+- `http_requests_total{handler,method,status}` comes from prometheus-fastapi-instrumentator: status
+  classes (`2xx`, `4xx`, `5xx`), no model label, a series per combination once it has happened.
+"""
+from __future__ import annotations
+
+from functools import cache
+
+from decimal import Decimal
+
+from generator.catalog import ENGINES
+from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
+from generator.simulate.exposition import PYTHON, Exposition, bound
+from generator.simulate.fleet import Replica
+from generator.simulate.histograms import counter, histogram
+from generator.simulate.roles import engine_roles
+from generator.simulate.timeline import ModelTimeline, wave
+from generator.versions import v
+
+ENGINE = ENGINES["vllm"]
+ERROR_REASON_SINCE = v("0.13.0")  # finished_reason="error" (README: exists only from 0.13)
+HANDLERS = (("/v1/chat/completions", 0.85), ("/v1/completions", 0.15))
+MODELS_LIST_RATE = 0.2  # GET /v1/models per second per replica (clients checking the served models)
+LATENCIES = {
+    "ttft": lambda load: load.ttft,
+    "itl": lambda load: load.itl,
+    "e2e": lambda load: load.e2e,
+    "queue_time": lambda load: load.queue,
+}
+OBSERVATIONS = {"itl": lambda load: max(load.output_tokens - 1, 0)}  # one per streamed token after the first
+
+
+@cache
+def roles() -> dict[str, str]:
+    """Catalog metric -> what it carries (resolved on first use, so a catalog addition the simulator does
+    not know breaks only the simulator)."""
+    return engine_roles(ENGINE, ("ttft", "itl", "e2e", "queue_time", "requests", "errors", "error_base",
+                                 "prompt_tokens", "generation_tokens", "preemptions", "running", "waiting",
+                                 "kv_cache"))
+
+
+def bounds(replica: Replica, signal: str, metric) -> tuple[Decimal, ...]:
+    """Bucket bounds in the metric's unit: as declared in the inventory (custom buckets) or the default."""
+    declared = replica.model.buckets.get(signal)
+    if declared:
+        return tuple(b / ENGINE.signals[signal].scale for b in declared)
+    return metric.buckets
+
+
+def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
+    model = replica.model
+    version = model.engine_version
+    r = replica.index
+    served = timeline.served(r, t)
+    segment = timeline.at(t)
+    load = segment.load
+    serving = max(len(segment.serving), 1)
+    started = timeline.process_start(r, t)
+    base = [(ENGINE.model_label, model.served_name), ("engine", "0")]
+    out = Exposition(PYTHON)
+    created: list[tuple[str, str, list]] = []  # (family, help, label sets) for the _created families
+
+    for metric in ENGINE.metrics:
+        if not metric.exposed_in(version):
+            continue
+        role = roles()[metric.name]
+        if metric.type == HISTOGRAM:
+            value = histogram(served, bounds(replica, role, metric), float(ENGINE.signals[role].scale),
+                              LATENCIES[role], OBSERVATIONS.get(role, lambda load: 1.0))
+            out.family(metric.name, "histogram", metric.help)
+            for le, count in value.buckets:
+                out.sample(f"{metric.name}_bucket", base + [("le", bound(le, PYTHON))], count)
+            out.sample(f"{metric.name}_bucket", base + [("le", "+Inf")], value.count)
+            out.sample(f"{metric.name}_count", base, value.count)
+            out.sample(f"{metric.name}_sum", base, value.total)
+            created.append((metric.name, metric.help, [base]))
+        elif metric.type == COUNTER:
+            family = metric.name[:-len("_total")] if metric.name.endswith("_total") else metric.name
+            series = _counter_series(role, served, timeline, r, t, version, base)
+            out.family(metric.name, "counter", metric.help)
+            for labels, value in series:
+                out.sample(metric.name, labels, value)
+            created.append((family, metric.help, [labels for labels, _ in series]))
+        elif metric.type == GAUGE:
+            out.family(metric.name, "gauge", metric.help)
+            out.sample(metric.name, base, _gauge(role, load, serving, model.name, r, t))
+    for family, help_text, label_sets in created:
+        out.family(f"{family}_created", "gauge", help_text)
+        for labels in label_sets:
+            out.sample(f"{family}_created", labels, started)
+    return out.text()
+
+
+def _counter_series(role, served, timeline, r, t, version, base):
+    if role == "requests":
+        error_reason = version >= ERROR_REASON_SINCE
+        reasons = [
+            ("stop", lambda load: (1 - load.error_ratio) * 0.72),
+            ("length", lambda load: (1 - load.error_ratio) * 0.22),
+            ("abort", lambda load: (1 - load.error_ratio) * 0.06 + (0 if error_reason else load.error_ratio)),
+        ]
+        if error_reason:
+            reasons.append(("error", lambda load: load.error_ratio))
+        return [(base + [("finished_reason", name)], float(counter(served, share))) for name, share in reasons]
+    if role in ("errors", "error_base"):
+        series = []
+        for handler, share in HANDLERS:
+            for status, part in (("2xx", lambda load: 1 - load.error_ratio), ("4xx", lambda load: load.client_error_ratio),
+                                 ("5xx", lambda load: load.error_ratio)):
+                value = counter(served, lambda load, s=share, p=part: s * p(load))
+                if value > 0:
+                    series.append(([("handler", handler), ("method", "POST"), ("status", status)], float(value)))
+        seconds = sum(dt for _, dt, _ in timeline.elapsed(r, t))
+        if seconds * MODELS_LIST_RATE >= 1:
+            series.append(([("handler", "/v1/models"), ("method", "GET"), ("status", "2xx")],
+                           float(int(seconds * MODELS_LIST_RATE))))
+        return series
+    if role == "prompt_tokens":
+        return [(base, float(counter(served, lambda load: load.prompt_tokens)))]
+    if role == "generation_tokens":
+        return [(base, float(counter(served, lambda load: load.output_tokens)))]
+    if role == "preemptions":
+        total = sum(load.preemption_rate / serving * dt for load, dt, serving in timeline.elapsed(r, t))
+        return [(base, float(int(total)))]
+    raise AssertionError(f"no counter behaviour for vLLM role {role}")
+
+
+def _gauge(role: str, load, serving: int, model: str, r: int, t: float) -> float:
+    if role == "running":
+        return float(round(load.running(serving) * (1 + 0.05 * wave(t, 37, model, r, "running"))))
+    if role == "waiting":
+        return float(round(load.waiting / serving * (1 + 0.1 * wave(t, 23, model, r, "waiting"))))
+    if role == "kv_cache":
+        level = load.kv_cache - 0.02 * r + 0.004 * wave(t, 41, model, r, "kv")
+        return min(1.0, max(0.0, level))
+    raise AssertionError(f"no gauge behaviour for vLLM role {role}")

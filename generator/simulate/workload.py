@@ -1,0 +1,119 @@
+"""What a model is doing: traffic, latency distributions, queue, KV cache and GPU levels.
+
+`healthy(model)` is a fleet that meets its SLOs and stays under its thresholds;
+scenarios (see `scenarios.py`) derive a failing `Load` from it. Levels are set
+relative to the model's own SLO thresholds and alert thresholds, so the same
+scenario breaches them on any inventory, not only on the example.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+from generator.inventory import Model
+
+MAX_NUM_SEQS = 256  # vLLM's default --max-num-seqs: running requests per replica stop there
+OUTPUT_TOKENS = 220  # mean generated tokens per request
+PROMPT_TOKENS = 900  # mean prompt tokens per request
+
+
+@dataclass(frozen=True)
+class Latency:
+    """`floor` plus a log-normal part: no observation falls under the floor.
+
+    A spike moves the floor above the SLO threshold, so every request misses it
+    (as when a backend stalls), not only the slow tail.
+    """
+
+    floor: float
+    median: float  # of the log-normal part
+    sigma: float = 0.5
+
+    def cdf(self, x: float) -> float:
+        if x <= self.floor:
+            return 0.0
+        z = (math.log(x - self.floor) - math.log(self.median)) / self.sigma
+        return 0.5 * (1 + math.erf(z / math.sqrt(2)))
+
+    def mean(self) -> float:
+        return self.floor + self.median * math.exp(self.sigma ** 2 / 2)
+
+    def shifted(self, seconds: float) -> "Latency":
+        return replace(self, floor=self.floor + seconds)
+
+
+@dataclass(frozen=True)
+class Load:
+    request_rate: float  # requests/s for the whole model
+    ttft: Latency
+    itl: Latency  # between streamed tokens
+    e2e: Latency
+    queue: Latency  # time waiting for a batch slot (part of TTFT)
+    prompt_tokens: float  # per request
+    output_tokens: float  # per request
+    error_ratio: float  # requests failing server-side (HTTP 5xx, Triton failures)
+    client_error_ratio: float  # HTTP 4xx (validation)
+    waiting: float  # queued requests, whole model
+    kv_cache: float  # fraction of KV blocks in use on the fullest replica
+    preemption_rate: float  # per second, whole model
+    gpu_utilization: float  # percent, 0-100
+    gpu_memory: float  # fraction of framebuffer in use
+    gpu_power: float  # fraction of the board's power limit
+    # Events on single GPUs or pods.
+    hot_gpu_memory: float | None = None  # one GPU of the first replica at this memory fraction
+    xid: int = 0  # last XID error on one GPU of the first replica
+    crashed: frozenset[int] = field(default_factory=frozenset)  # replicas whose engine crashed
+    recreated: frozenset[int] = field(default_factory=frozenset)  # replicas replaced by a new pod
+    cold_start: float = 0.0  # seconds the replaced pods take from creation to ready
+    loading: float = 0.0  # of which still ahead when the scenario starts (not ready, not scraped meanwhile)
+
+    def running(self, replicas_serving: int) -> float:
+        """Requests in the batch of each serving replica (Little's law, capped at the batch size)."""
+        if replicas_serving == 0:
+            return 0.0
+        return min(MAX_NUM_SEQS, self.request_rate / replicas_serving * self.e2e.mean())
+
+
+def threshold(model: Model, name: str) -> float:
+    return float(model.thresholds[name])
+
+
+def slo_seconds(model: Model, signal: str) -> float:
+    return float(model.slo.latency(signal).threshold_seconds)
+
+
+def replicas(model: Model) -> int:
+    """Replicas the simulator runs: the inventory's minimum, at least one."""
+    return max(1, model.replicas_min)
+
+
+def request_rate(model: Model) -> float:
+    """About 10 requests/s per single-GPU replica, fewer for larger (multi-GPU) models."""
+    return round(replicas(model) * 10 / model.gpus_per_replica ** 0.35, 2)
+
+
+def e2e_for(ttft: Latency, itl: Latency, output_tokens: float) -> Latency:
+    steps = max(output_tokens - 1, 0)
+    return Latency(ttft.floor + itl.floor * steps, ttft.median + itl.median * steps, 0.35)
+
+
+def healthy(model: Model) -> Load:
+    ttft_slo, itl_slo, e2e_slo = (slo_seconds(model, s) for s in ("ttft", "itl", "e2e"))
+    queue = Latency(0.0, min(0.02, 0.05 * ttft_slo), 0.6)
+    ttft = Latency(0.05 * ttft_slo, 0.22 * ttft_slo).shifted(queue.mean())
+    itl = Latency(0.05 * itl_slo, 0.25 * itl_slo)
+    # Outputs short enough that a request finishes well within the end-to-end SLO.
+    output_tokens = max(16.0, min(OUTPUT_TOKENS, 0.3 * e2e_slo / itl.mean()))
+    rate = request_rate(model)
+    budget = 1 - float(model.slo.availability)
+    return Load(
+        request_rate=rate, ttft=ttft, itl=itl, e2e=e2e_for(ttft, itl, output_tokens), queue=queue,
+        prompt_tokens=PROMPT_TOKENS, output_tokens=output_tokens,
+        error_ratio=0.2 * budget, client_error_ratio=0.01,
+        waiting=rate * queue.mean(),
+        kv_cache=min(0.6, threshold(model, "kv_cache_usage") - 0.25),
+        preemption_rate=min(0.01, 0.05 * threshold(model, "preemptions_per_second")),
+        gpu_utilization=min(72.0, 100 * threshold(model, "gpu_utilization") - 20),
+        gpu_memory=min(0.906, threshold(model, "gpu_memory_usage") - 0.04),
+        gpu_power=0.6,
+    )

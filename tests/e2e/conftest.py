@@ -1,0 +1,384 @@
+"""End-to-end: the example inventory's rules and dashboards in a real Prometheus and Alertmanager.
+
+One stack for the whole session: the fleet simulator, Prometheus (1 s scrape and
+evaluation) with the generated rule files, Alertmanager with a webhook served
+here. The phases run in order, each a session fixture that records what it saw:
+`healthy` (every model healthy), then `round_one` and `round_two` (scenarios per
+`plan`). Tests assert on those records, so they can run in any order.
+
+`for` durations are shortened through the inventory's own `alerts:` overrides,
+written into a copy of the example inventory.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+from . import plan
+from .stack import (
+    Prometheus, Webhook, http, start_alertmanager, start_prometheus, start_simulator, wait_for,
+)
+from generator import conventions as c
+from generator import inventory as inventory_mod
+from generator.build import build
+from generator.output import write
+from generator.promql import regex_escape
+
+ROOT = Path(__file__).resolve().parents[2]
+INTERVAL = "1s"
+FOR = "3s"  # every alert's `for`, through the inventory's alerts: overrides ...
+# ... except these, which a freshly started Prometheus would fire: it evaluates rules for up to 5 s
+# before target discovery hands over the first targets, and until then `up` is absent, i.e. 0 replicas.
+SLOWER_FOR = {"LLMModelDown": "10s", "LLMReplicasBelowMin": "10s"}
+RATE_INTERVAL, RANGE = "15s", "1m"  # what Grafana's $__rate_interval and $__range become
+QUIET_SECONDS = 8  # how long the healthy fleet is watched for alerts
+ROUND_TIMEOUT = 210  # seconds a round may take to fire everything it should
+KNOWN_BUG_GRACE = 10  # seconds to keep waiting for runs that a known bug stops, once the rest fired
+SUMMARY: dict = {}
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "e2e: end to end against real Prometheus and Alertmanager processes (slow; needs the "
+                   "Debian prometheus and prometheus-alertmanager packages)")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if SUMMARY:
+        terminalreporter.section("end-to-end summary")
+        for key, value in SUMMARY.items():
+            terminalreporter.write_line(f"{key}: {value}")
+
+
+def _binary(*names: str) -> str:
+    for name in names:
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.fail(f"{names[0]} is required for the end-to-end tests: apt-get install prometheus prometheus-alertmanager")
+
+
+# -- the stack ---------------------------------------------------------------
+
+
+@dataclass
+class Stack:
+    work: Path
+    inventory: inventory_mod.Inventory
+    files: dict[str, str]
+    prometheus: Prometheus
+    alertmanager: str
+    simulator: str
+    webhook: Webhook
+    started: float = field(default_factory=time.monotonic)
+
+    def set_scenarios(self, specs: list[str]) -> dict:
+        status, body = http("POST", f"{self.simulator}/scenarios", ",".join(specs).encode())
+        assert status == 200, f"POST /scenarios {specs}: {status} {body!r}"
+        return json.loads(body)
+
+    def rule_files(self) -> dict[str, dict]:
+        return {path: yaml.safe_load(text) for path, text in self.files.items() if path.endswith(".rules.yaml")}
+
+    def recorded(self) -> dict[str, set[str]]:
+        """model -> names its recording rules record."""
+        result = {}
+        for doc in self.rule_files().values():
+            for group in doc["groups"]:
+                for rule in group["rules"]:
+                    if "record" in rule:
+                        result.setdefault(rule["labels"][c.MODEL_LABEL], set()).add(rule["record"])
+        return result
+
+    def generated_alerts(self) -> dict[str, set[str]]:
+        """model -> alert names generated for it."""
+        result = {}
+        for doc in self.rule_files().values():
+            for group in doc["groups"]:
+                model = group["name"][len("llm-"):-len("-alerts")] if group["name"].endswith("-alerts") else None
+                for rule in group["rules"]:
+                    if "alert" in rule:
+                        result.setdefault(model, set()).add(rule["alert"])
+        return result
+
+    def firing(self) -> dict[tuple[str, str], dict]:
+        """(alertname, model) -> one firing alert from Prometheus."""
+        return {(a["labels"]["alertname"], a["labels"].get("model")): a
+                for a in self.prometheus.alerts() if a["state"] == "firing"}
+
+
+def alert_for(name: str) -> str:
+    return SLOWER_FOR.get(name, FOR)
+
+
+def shortened_inventory(source: Path, target: Path) -> Path:
+    """A copy of the inventory whose alerts have a short `for`, set with the inventory's own overrides."""
+    doc = yaml.safe_load(source.read_text())
+    doc.setdefault("defaults", {})["alerts"] = {name: {"for": alert_for(name)} for name in c.ALERTS}
+    for scope in [*doc.get("teams", {}).values(), *doc.get("models", [])]:
+        if isinstance(scope, dict) and "alerts" in scope:  # a team or model override would win over defaults
+            scope["alerts"] = {name: {"for": alert_for(name)} for name in scope["alerts"]}
+    target.write_text("# The example inventory with every alert's `for` shortened for the end-to-end tests.\n"
+                      + yaml.safe_dump(doc, sort_keys=False))
+    return target
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    prometheus_bin = _binary("prometheus")
+    alertmanager_bin = _binary("prometheus-alertmanager", "alertmanager")
+    work = tmp_path_factory.mktemp("e2e")
+    path = shortened_inventory(ROOT / "inventory.yaml", work / "inventory.yaml")
+    inventory = inventory_mod.load(path)
+    files = build(inventory)
+    write(files, work / "out", ("dashboards", "alerts"))
+    wrong = {(rule["alert"], rule["for"]) for name, text in files.items() if name.endswith(".rules.yaml")
+             for group in yaml.safe_load(text)["groups"] for rule in group["rules"]
+             if "alert" in rule and rule["for"] != alert_for(rule["alert"])}
+    assert not wrong, f"the alerts: overrides did not reach every alert: {sorted(wrong)}"
+
+    webhook = Webhook()
+    processes = []
+    try:
+        am, am_url = start_alertmanager(alertmanager_bin, work, webhook.url)
+        processes.append(am)
+        sim, sim_url, config = start_simulator(work, path, str(work / "out" / "alerts" / "*.rules.yaml"),
+                                               am_url.removeprefix("http://"), INTERVAL, ROOT)
+        processes.append(sim)
+        prom, prom_url = start_prometheus(prometheus_bin, work, config)
+        processes.append(prom)
+        yield Stack(work, inventory, files, Prometheus(prom_url), am_url, sim_url, webhook)
+    finally:
+        for process in reversed(processes):
+            process.stop()
+        webhook.stop()
+
+
+# -- phase 1: a healthy fleet -----------------------------------------------------
+
+
+@dataclass
+class Healthy:
+    targets: list[dict]
+    rules: list[dict]
+    recorded: dict[str, dict[str, int]]  # model -> record name -> series
+    dashboards: list[dict]  # one entry per (dashboard, panel, target, model) query
+    alerts: list[dict]  # every pending or firing alert seen while watching
+    notifications: list[dict]
+    seconds: float
+
+
+def _recorded_series(prometheus: Prometheus) -> dict[str, dict[str, int]]:
+    result: dict[str, dict[str, int]] = {}
+    for row in prometheus.query('count by (__name__, model) ({__name__=~"llm:.+"})'):
+        result.setdefault(row["metric"].get("model"), {})[row["metric"]["__name__"]] = int(float(row["value"][1]))
+    return result
+
+
+@pytest.fixture(scope="session")
+def healthy(stack) -> Healthy:
+    prometheus, expected = stack.prometheus, stack.recorded()
+
+    def everything_recorded():
+        seen = _recorded_series(prometheus)
+        return all(names <= set(seen.get(model, {})) for model, names in expected.items())
+
+    wait_for(lambda: all(t["health"] == "up" for t in prometheus.targets()), 60, "every target to be scraped")
+    wait_for(everything_recorded, 90, "every recording rule to produce series for every model")
+    time.sleep(2 * _seconds(INTERVAL) + 1)  # let alert rules evaluate on complete data
+    dashboards = check_dashboards(stack)
+    alerts = []
+    deadline = time.monotonic() + QUIET_SECONDS
+    while time.monotonic() < deadline:
+        alerts += prometheus.alerts()
+        time.sleep(0.5)
+    result = Healthy(prometheus.targets(), prometheus.rules(), _recorded_series(prometheus), dashboards, alerts,
+                     list(stack.webhook.notifications), time.monotonic() - stack.started)
+    SUMMARY["healthy phase"] = f"{result.seconds:.0f} s after start"
+    return result
+
+
+# -- dashboards ---------------------------------------------------------------
+
+
+def substitute(expr: str, model_regex: str) -> str:
+    """Grafana's variables as a dashboard's default view would fill them."""
+    for name, value in (("__rate_interval", RATE_INTERVAL), ("__range", RANGE), ("model", model_regex),
+                        ("team", ".*")):
+        expr = expr.replace(f"${{{name}}}", value)
+        expr = re.sub(rf"\${name}\b", value, expr)
+    return expr
+
+
+def llm_alternatives(expr: str) -> list[set[str]]:
+    """The sets of `llm:` series an expression needs: one set per alternative of its `or`s."""
+    import promql_parser as p
+
+    def alt(node) -> list[set[str]]:
+        if isinstance(node, p.BinaryExpr):
+            left, right = alt(node.lhs), alt(node.rhs)
+            if str(node.op) == "or":
+                return left + right
+            return [a | b for a in left for b in right]
+        if isinstance(node, p.VectorSelector):
+            return [{node.name}] if node.name and node.name.startswith("llm:") else [set()]
+        if isinstance(node, p.MatrixSelector):
+            return alt(node.vector_selector)
+        if isinstance(node, p.Call):
+            result = [set()]
+            for arg in node.args:
+                result = [a | b for a in result for b in alt(arg)]
+            return result
+        for attribute in ("expr",):
+            if hasattr(node, attribute) and getattr(node, attribute) is not None:
+                return alt(getattr(node, attribute))
+        return [set()]
+
+    return alt(p.parse(expr))
+
+
+def check_dashboards(stack) -> list[dict]:
+    """Run every panel query of every dashboard; for fleet-wide dashboards once per model (and for all)."""
+    models = [m.name for m in stack.inventory.models]
+    by_uid = {c.model_dashboard_uid(m): m for m in models}
+    recorded = stack.recorded()
+    results = []
+    for path, text in sorted(stack.files.items()):
+        if not path.startswith("dashboards/"):
+            continue
+        board = json.loads(text)
+        own_model = by_uid.get(board["uid"])
+        for panel in board["panels"]:
+            for index, target in enumerate(panel.get("targets", [])):
+                expr = target["expr"]
+                if own_model is not None or "$model" not in expr and "${model}" not in expr:
+                    views = [(own_model, ".*")]
+                else:
+                    alternatives = llm_alternatives(substitute(expr, ".*"))
+                    views = [(None, ".*")] + [
+                        (m, regex_escape(m).replace("\\", "\\\\")) for m in models
+                        if any(alt <= recorded.get(m, set()) for alt in alternatives)]
+                for model, regex in views:
+                    query = substitute(expr, regex)
+                    entry = {"dashboard": path, "panel": panel["title"], "target": target.get("refId", index),
+                             "model": model, "query": query, "instant": bool(target.get("instant"))}
+                    try:
+                        data = (stack.prometheus.query(query) if entry["instant"]
+                                else stack.prometheus.query_range(query))
+                        entry["series"] = len([s for s in data if s.get("value") or s.get("values")])
+                    except ValueError as exc:
+                        entry["series"], entry["error"] = 0, str(exc)
+                    results.append(entry)
+    panels = {(r["dashboard"], r["panel"]) for r in results}
+    SUMMARY["dashboard panels checked"] = len(panels)
+    SUMMARY["dashboard queries run"] = len(results)
+    SUMMARY["distinct panel queries"] = len({(r["dashboard"], r["panel"], r["target"]) for r in results})
+    return results
+
+
+# -- phases 2 and 3: scenarios -------------------------------------------------------------
+
+
+@dataclass
+class Round:
+    number: int
+    fired: dict[tuple[str, str], float]  # (alertname, model) -> seconds after the round started
+    firing: dict[tuple[str, str], dict]  # at the end of the round
+    active: set[tuple[str, str]]  # pending or firing at the end of the round
+    webhook: list[dict]  # every alert delivered so far
+    seconds: float
+
+
+def _active(stack) -> set[tuple[str, str]]:
+    return {(a["labels"]["alertname"], a["labels"].get("model")) for a in stack.prometheus.alerts()}
+
+
+def _delivered(stack, status: str) -> set[tuple[str, str]]:
+    return {(a["labels"]["alertname"], a["labels"].get("model")) for a in stack.webhook.alerts()
+            if a["status"] == status}
+
+
+def play_round(stack, number: int) -> Round:
+    """Switch the simulator to the round's scenarios, then watch until what should fire (or resolve) did."""
+    stack.set_scenarios(plan.specs(number))
+    started = time.monotonic()
+    runs = [r for r in plan.runs() if r.round == number]
+    expected = {(r.alert, r.model) for r in runs}
+    hindered = {(r.alert, r.model) for r in runs if (r.round, r.model, r.scenario) in plan.KNOWN_BUGS}
+    recoveries = plan.RECOVERIES.get(number, set())
+    fired: dict[tuple[str, str], float] = {}
+    rest_done_at = None
+    while time.monotonic() - started < ROUND_TIMEOUT:
+        for key in stack.firing():
+            fired.setdefault(key, time.monotonic() - started)
+        missing = expected - set(fired)
+        if not missing and not recoveries & _active(stack):
+            break
+        if missing and missing <= hindered and not recoveries & _active(stack):
+            rest_done_at = rest_done_at or time.monotonic()
+            if time.monotonic() - rest_done_at > KNOWN_BUG_GRACE:
+                break
+        time.sleep(0.5)
+    try:
+        wait_for(lambda: (set(fired) & expected <= _delivered(stack, "firing")
+                          and recoveries <= _delivered(stack, "resolved")),
+                 20, "Alertmanager to deliver the firing and resolved alerts")
+    except TimeoutError:
+        pass  # the delivery tests say which ones are missing
+    result = Round(number, fired, stack.firing(), _active(stack), stack.webhook.alerts(),
+                   time.monotonic() - started)
+    summary = f"{result.seconds:.0f} s"
+    if expected & set(fired):
+        summary += "; planned alerts fired after: " + ", ".join(
+            f"{a}@{m} {fired[(a, m)]:.0f} s" for a, m in sorted(expected & set(fired), key=fired.get))
+    if recoveries:
+        summary += "; resolved: " + ", ".join(f"{a}@{m}" for a, m in sorted(recoveries - result.active))
+    SUMMARY[f"round {number}"] = summary
+    missing = sorted(expected - set(fired))
+    if missing:
+        SUMMARY[f"round {number} never fired"] = ", ".join(f"{a}@{m}" for a, m in missing)
+    return result
+
+
+@pytest.fixture(scope="session")
+def round_one(stack, healthy) -> Round:
+    return play_round(stack, 1)
+
+
+@pytest.fixture(scope="session")
+def round_two(stack, round_one) -> Round:
+    return play_round(stack, 2)
+
+
+@pytest.fixture(scope="session")
+def round_three(stack, round_two) -> Round:
+    result = play_round(stack, 3)
+    SUMMARY["stack up until the last round ended"] = f"{time.monotonic() - stack.started:.0f} s"
+    return result
+
+
+@pytest.fixture(scope="session")
+def rounds(stack, round_one, round_two, round_three) -> dict[int, Round]:
+    result = {1: round_one, 2: round_two, 3: round_three}
+    proven = {}
+    for run in plan.runs():
+        alert = result[run.round].firing.get((run.alert, run.model))
+        if alert is not None:
+            proven.setdefault(run.alert, set()).add(f"{run.model} ({alert['labels']['severity']})")
+    SUMMARY["alerts proven to fire"] = f"{len(proven)}: " + "; ".join(
+        f"{name} on {', '.join(sorted(models))}" for name, models in sorted(proven.items()))
+    delivered = stack.work / "webhook-alerts.json"
+    delivered.write_text(json.dumps(stack.webhook.alerts(), indent=2))
+    SUMMARY["alerts delivered to the webhook"] = f"{len(stack.webhook.alerts())}, saved in {delivered}"
+    return result
+
+
+def _seconds(duration: str) -> float:
+    return float(duration[:-1]) * {"s": 1, "m": 60}[duration[-1]]

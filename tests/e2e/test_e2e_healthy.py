@@ -1,0 +1,76 @@
+"""A healthy simulated fleet in a real Prometheus: rules load, every series and panel has data, nothing alerts."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from generator import conventions as c
+from generator import inventory as inventory_mod
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = inventory_mod.load(ROOT / "inventory.yaml")
+MODELS = [m.name for m in EXAMPLE.models]
+DASHBOARDS = sorted(["dashboards/" + c.FLEET_UID + ".json", "dashboards/" + c.GPU_UID + ".json"]
+                    + [c.dashboard_file(c.model_dashboard_uid(m)) for m in MODELS])
+
+
+def test_every_simulated_target_is_scraped(healthy):
+    down = [(t["labels"].get("job"), t["labels"].get("pod") or t["labels"].get("instance"), t["lastError"])
+            for t in healthy.targets if t["health"] != "up"]
+    assert not down, f"targets not scraped: {down}"
+
+
+def test_every_rule_group_loads_and_evaluates_without_errors(stack, healthy):
+    groups = {g["name"]: g for g in healthy.rules}
+    expected = {name for m in MODELS for name in (c.recording_group(m), c.alert_group(m))}
+    assert set(groups) == expected
+    problems = [(g["name"], r["name"], r["health"], r.get("lastError")) for g in healthy.rules for r in g["rules"]
+                if r["health"] != "ok" or r.get("lastError")]
+    assert not problems, f"rules with errors: {problems}"
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_recording_rule_produces_series_for_the_model(stack, healthy, model):
+    expected = stack.recorded()[model]
+    missing = sorted(expected - set(healthy.recorded.get(model, {})))
+    assert not missing, f"{model}: recording rules with no series: {missing}"
+
+
+@pytest.mark.parametrize("dashboard", DASHBOARDS)
+def test_every_panel_query_returns_data_for_every_model_it_covers(healthy, dashboard):
+    results = [r for r in healthy.dashboards if r["dashboard"] == dashboard]
+    assert results, f"no queries checked for {dashboard}"
+    empty = [f"panel {r['panel']!r} target {r['target']} (model {r['model'] or 'all'}): {r['query']}"
+             + (f" -> error: {r['error']}" if "error" in r else "") for r in results if not r["series"]]
+    assert not empty, f"{dashboard}: queries with no data:\n" + "\n".join(empty)
+
+
+def test_fleet_dashboards_cover_every_model(healthy):
+    for board in ("dashboards/" + c.FLEET_UID + ".json", "dashboards/" + c.GPU_UID + ".json"):
+        covered = {r["model"] for r in healthy.dashboards if r["dashboard"] == board and r["series"]}
+        assert set(MODELS) <= covered, f"{board}: no panel shows data for {sorted(set(MODELS) - covered)}"
+
+
+def test_dashboard_variables_list_every_team_and_model(stack, healthy):
+    board = json.loads(stack.files["dashboards/" + c.FLEET_UID + ".json"])
+    variables = {v["name"]: v for v in board["templating"]["list"]}
+    teams = {m.team.name for m in stack.inventory.models}
+    # label_values(<series>, <label>): what Grafana asks Prometheus for to fill the variable.
+    assert variables["team"]["query"] == f"label_values({c.MODEL_INFO}, team)"
+    found = set(stack.prometheus.api(f"label/team/values", **{"match[]": c.MODEL_INFO}))
+    assert found == teams
+    found = set(stack.prometheus.api(f"label/{c.MODEL_LABEL}/values", **{"match[]": c.MODEL_INFO}))
+    assert found == set(MODELS)
+
+
+def test_a_healthy_fleet_raises_no_alert(healthy):
+    seen = sorted({(a["labels"]["alertname"], a["labels"].get("model"), a["state"], a.get("activeAt"), a["value"])
+                   for a in healthy.alerts})
+    assert not seen, f"alerts pending or firing while every model is healthy: {seen}"
+    delivered = [(a["labels"]["alertname"], a["labels"].get("model"), a["status"], a["startsAt"])
+                 for n in healthy.notifications for a in n["alerts"]]
+    assert not delivered, f"Alertmanager delivered alerts for a healthy fleet: {delivered}"

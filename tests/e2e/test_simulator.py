@@ -1,0 +1,228 @@
+"""The fleet simulator on its own (fast, no processes): it serves what each engine version really exposes."""
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import pytest
+
+from generator import conventions as c
+from generator import inventory as inventory_mod
+from generator.catalog import ENGINES, EXPORTERS
+from generator.catalog.base import HISTOGRAM
+from generator.errors import GeneratorError
+from generator.simulate import dcgm_metrics, pod_metrics, register, triton_metrics, vllm_metrics
+from generator.simulate.exposition import CPP, GO, PYTHON, number
+from generator.simulate.podnames import pod_name
+from generator.simulate.scenarios import SCENARIOS, ScenarioError, assignments
+from generator.simulate.server import RENDERERS
+from generator.simulate.simulation import Simulation
+from generator.simulate.targets import scrape_configs
+from generator.versions import v
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = inventory_mod.load(ROOT / "inventory.yaml")
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse(text: str) -> dict[str, list[tuple[dict, float]]]:
+    """Text format -> series name -> [(labels, value)]; fails on any line a scraper would reject."""
+    series: dict[str, list] = {}
+    for line in text.splitlines():
+        if line.startswith("#") or not line:
+            assert re.match(r"^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* ", line) or not line, line
+            continue
+        match = SAMPLE.match(line)
+        assert match, f"not a sample line: {line!r}"
+        labels = dict(LABEL.findall(match.group(3) or ""))
+        series.setdefault(match.group(1), []).append((labels, float(match.group(4))))
+    return series
+
+
+def render(sim: Simulation, model: str, replica: int = 0, t: float | None = None) -> str:
+    target = sim.fleet.replicas[model][replica]
+    return RENDERERS[target.model.engine](target, sim.snapshot()[model], sim.start + 60 if t is None else t)
+
+
+@pytest.fixture
+def sim():
+    clock = [1_800_000_000.0]
+    simulation = Simulation(EXAMPLE, clock=lambda: clock[0])
+    simulation.tick = lambda seconds: clock.__setitem__(0, clock[0] + seconds)
+    return simulation
+
+
+def expected_series(engine, version) -> set[str]:
+    names = set()
+    for metric in engine.metrics:
+        if metric.exposed_in(version):
+            names.update(metric.series())
+    return names
+
+
+@pytest.mark.parametrize("model", [m.name for m in EXAMPLE.models])
+def test_an_engine_serves_exactly_the_catalog_metrics_its_version_exposes(sim, model):
+    m = next(x for x in EXAMPLE.models if x.name == model)
+    engine = ENGINES[m.engine]
+    served = {name for name in parse(render(sim, model)) if not name.endswith("_created")}
+    expected = expected_series(engine, m.engine_version)
+    # Labelled counters have no series before their first event (the catalog marks them optional).
+    optional = {p.metric for spec in engine.signals.values() for p in getattr(spec, "parts", ()) if p.optional}
+    assert expected - optional <= served <= expected, f"missing {expected - optional - served}, extra {served - expected}"
+
+
+def test_vllm_before_the_renames_serves_only_the_old_names(sim):
+    served = parse(render(sim, "mistral-7b-legacy"))  # vLLM 0.8.5
+    assert "vllm:gpu_cache_usage_perc" in served and "vllm:kv_cache_usage_perc" not in served
+    assert "vllm:time_per_output_token_seconds_bucket" in served
+    assert "vllm:inter_token_latency_seconds_bucket" not in served
+
+
+def test_vllm_labels_counters_and_bounds_are_written_as_prometheus_client_does(sim):
+    text = render(sim, "llama-3-1-8b")
+    series = parse(text)
+    labels, _ = series["vllm:num_requests_running"][0]
+    assert labels == {"model_name": "meta-llama/Llama-3.1-8B-Instruct", "engine": "0"}
+    assert "# TYPE vllm:prompt_tokens_total counter" in text and "vllm:prompt_tokens_created" in series
+    assert {lbl["le"] for lbl, _ in series["vllm:time_to_first_token_seconds_bucket"]} >= {"0.5", "1.0", "+Inf"}
+    statuses = {lbl["status"] for lbl, _ in series["http_requests_total"]}
+    assert statuses <= {"2xx", "4xx", "5xx"} and "2xx" in statuses
+    assert all("model_name" not in lbl for lbl, _ in series["http_requests_total"])
+    reasons = {lbl["finished_reason"] for lbl, _ in series["vllm:request_success_total"]}
+    assert reasons == {"stop", "length", "abort"}  # "error" only from 0.13
+    assert "error" in {lbl["finished_reason"] for lbl, _ in parse(render(sim, "qwen2-5-72b"))["vllm:request_success_total"]}
+
+
+def test_triton_writes_microsecond_counters_and_millisecond_buckets_without_total(sim):
+    series = parse(render(sim, "llama-3-1-70b-trt"))
+    assert not [name for name in series if name.endswith("_total")]
+    models = {lbl["model"] for lbl, _ in series["nv_inference_request_success"]}
+    assert models == {"ensemble", "preprocessing", "tensorrt_llm", "postprocessing"}
+    bounds = {lbl["le"] for lbl, _ in series["nv_inference_first_response_histogram_ms_bucket"]}
+    assert bounds == {"100", "500", "2000", "5000", "+Inf"}
+    first = {lbl["model"] for lbl, _ in series["nv_inference_first_response_histogram_ms_bucket"]}
+    assert first == {"ensemble", "tensorrt_llm"}  # decoupled models only
+    duration = dict((lbl["model"], value) for lbl, value in series["nv_inference_request_duration_us"])
+    success = dict((lbl["model"], value) for lbl, value in series["nv_inference_request_success"])
+    assert 1 < duration["ensemble"] / success["ensemble"] / 1e6 < 30  # seconds per request, from microseconds
+    assert {lbl["model"] for lbl, _ in series["nv_trt_llm_kv_cache_block_metrics"]} == {"tensorrt_llm"}
+
+
+def test_dcgm_and_kube_state_metrics_use_their_units_and_labels(sim):
+    timelines = sim.snapshot()
+    node = next(iter(sim.fleet.nodes.values()))
+    series = parse(dcgm_metrics.render(sim.fleet, node, timelines, sim.start + 60, sim.start))
+    for labels, value in series["DCGM_FI_DEV_GPU_UTIL"]:
+        assert 0 <= value <= 100 and {"gpu", "UUID", "modelName", "Hostname"} <= set(labels)
+    owned = [lbl for lbl, _ in series["DCGM_FI_DEV_FB_USED"] if "pod" in lbl]
+    assert owned and all({"namespace", "container"} <= set(lbl) for lbl in owned)
+    used = [value for _, value in series["DCGM_FI_DEV_FB_USED"]]
+    assert max(used) > 10_000  # MiB, not bytes or a fraction
+    ksm = parse(pod_metrics.render(sim.fleet, "prod-eu", timelines, sim.start + 60, sim.start))
+    assert {tuple(sorted(lbl)) for lbl, _ in ksm["kube_pod_created"]} == {("namespace", "pod", "uid")}
+    assert {lbl["condition"] for lbl, _ in ksm["kube_pod_status_ready"]} == {"true", "false", "unknown"}
+
+
+def test_every_catalog_metric_has_a_simulator_role():
+    roles = {**vllm_metrics.roles(), **triton_metrics.roles(), **dcgm_metrics.roles(), **pod_metrics.roles()}
+    for source in [*ENGINES.values(), EXPORTERS["dcgm"], EXPORTERS["kube_state_metrics"]]:
+        assert {m.name for m in source.metrics} <= set(roles), source.name
+
+
+def test_counters_and_buckets_never_decrease_across_scenario_switches(sim):
+    def values(text):
+        return {(name, tuple(sorted(lbl.items()))): value for name, rows in parse(text).items()
+                for lbl, value in rows if name.endswith(("_total", "_bucket", "_count", "_sum"))
+                or name in ("nv_inference_request_success", "nv_inference_request_duration_us")}
+
+    previous = values(render(sim, "llama-3-1-70b-trt", t=sim.now()))
+    for spec in ("ttft-spike:llama-3-1-70b-trt", "error-burst:llama-3-1-70b-trt", "healthy"):
+        sim.tick(30)
+        sim.apply([spec])
+        sim.tick(30)
+        current = values(render(sim, "llama-3-1-70b-trt", t=sim.now()))
+        assert all(current.get(k, 0) >= v for k, v in previous.items()), spec
+        previous = current
+
+
+def test_histogram_buckets_are_cumulative_and_bounded_by_the_count(sim):
+    series = parse(render(sim, "qwen2-5-72b"))
+    for metric in ENGINES["vllm"].metrics:
+        if metric.type != HISTOGRAM or f"{metric.name}_bucket" not in series:
+            continue
+        counts = [value for _, value in series[f"{metric.name}_bucket"]]
+        assert counts == sorted(counts) and counts[-1] == series[f"{metric.name}_count"][0][1]
+
+
+def test_the_same_history_gives_the_same_exposition(sim):
+    first = render(sim, "llama-3-1-8b", t=sim.start + 123.4)
+    again = Simulation(EXAMPLE, clock=lambda: sim.start)
+    assert render(again, "llama-3-1-8b", t=sim.start + 123.4) == first
+
+
+def test_a_crashed_replica_is_not_ready_and_restarts_its_counters(sim):
+    sim.tick(60)
+    sim.apply(["replica-down:llama-3-1-8b"])
+    sim.tick(30)
+    timeline = sim.snapshot()["llama-3-1-8b"]
+    assert 1 not in timeline.at(sim.now()).serving and timeline.pod(1, sim.now()).ready_time is None
+    before = parse(render(sim, "llama-3-1-8b", 0, t=sim.now()))["vllm:prompt_tokens_total"][0][1]
+    sim.apply(["healthy:llama-3-1-8b"])
+    sim.tick(5)
+    after = parse(render(sim, "llama-3-1-8b", 1, t=sim.now()))["vllm:prompt_tokens_total"][0][1]
+    assert after < before  # the restarted engine counts from zero
+    assert timeline.pod(1, sim.now()).uid == sim.snapshot()["llama-3-1-8b"].pod(1, sim.now()).uid
+
+
+def test_every_alert_has_a_scenario_that_exists_to_fire_it():
+    assert set(c.ALERTS) <= {s.alert for s in SCENARIOS.values()}
+
+
+def test_scenarios_refuse_models_they_cannot_apply_to():
+    models = {m.name: m for m in EXAMPLE.models}
+    with pytest.raises(ScenarioError, match="preemption"):
+        assignments(["preemption-storm:llama-3-1-70b-trt"], models)
+    with pytest.raises(ScenarioError, match="replicas.min"):
+        assignments(["replica-down:mistral-7b-legacy"], models)
+    with pytest.raises(ScenarioError, match="unknown scenario"):
+        assignments(["ttft-spiek"], models)
+    with pytest.raises(ScenarioError, match="unknown model"):
+        assignments(["ttft-spike:nope"], models)
+    everywhere = assignments(["preemption-storm"], models)
+    assert not everywhere["llama-3-1-70b-trt"] and everywhere["llama-3-1-8b"] == {"preemption-storm"}
+
+
+@pytest.mark.parametrize("regex", ["llama-3-1-8b-.*", "qwen-72b-(blue|green)-.*", r"a\.b-[a-z0-9]+-.+"])
+def test_pod_names_match_the_pod_regex(regex):
+    assert re.fullmatch(regex, pod_name(regex, "m/0")) and pod_name(regex, "m/0") != pod_name(regex, "m/1")
+
+
+def test_a_pod_regex_that_admits_one_name_is_refused():
+    text = (ROOT / "inventory.yaml").read_text().replace('pod_regex: "qwen-72b-(blue|green)-.*"',
+                                                         'pod_regex: "qwen-72b"')
+    with pytest.raises(GeneratorError, match="twice"):
+        Simulation(inventory_mod.parse(text, "inventory.yaml"))
+
+
+def test_every_replica_is_a_target_with_its_namespace_pod_and_selector_labels(sim):
+    jobs = {job["job_name"]: job for job in scrape_configs(sim.fleet, "127.0.0.1:1")}
+    engines = [t for name in ("vllm", "triton-trtllm") for t in jobs[name]["static_configs"]]
+    assert len(engines) == sum(max(1, m.replicas_min) for m in EXAMPLE.models)
+    for target in engines:
+        assert {"namespace", "pod", "cluster", "__metrics_path__"} <= set(target["labels"])
+    assert jobs["kube-state-metrics"]["honor_labels"] and jobs["dcgm-exporter"]["honor_labels"]
+
+
+def test_numbers_are_written_in_each_client_style():
+    assert number(1.0, PYTHON) == "1.0" and number(1.0, CPP) == "1" and number(1.7e9, GO) == "1.7e+09"
+    assert number(2560.0, PYTHON) == "2560.0" and number(0.5, CPP) == "0.5"
+
+
+def test_the_simulate_command_registers_on_the_cli_parser():
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["simulate", "--port", "0", "--scenario", "ttft-spike:llama-3-1-8b"])
+    assert args.func.__name__ == "run" and args.scenario == ["ttft-spike:llama-3-1-8b"] and args.port == 0
+    assert v("0.13.0") == vllm_metrics.ERROR_REASON_SINCE
