@@ -7,14 +7,13 @@ per minute.
 """
 from __future__ import annotations
 
-import re
-import re._parser as sre  # the standard library's own regex parser, to build a matching example
 from dataclasses import dataclass
 from decimal import Decimal
 
 from generator.catalog.base import BACKEND, MODEL, WORKLOAD, Counters, Custom, Gauge, Histogram, Part
 from generator.errors import CatalogError
 from generator.inventory import Inventory, Model
+from generator.podnames import pod_name
 from generator.promql import number, quote
 from generator.queries import ModelQueries
 
@@ -45,7 +44,7 @@ class Inputs:
     def __init__(self, inventory: Inventory, model: Model):
         self.model = model
         self.q = ModelQueries(inventory, model)
-        self.pods = [example_match(model.pod_regex, i) for i in range(max(model.replicas_min, 1))]
+        self.pods = [pod_name(model.pod_regex, f"{model.name}/{i}") for i in range(max(model.replicas_min, 1))]
 
     # -- label sets -------------------------------------------------------
 
@@ -169,54 +168,3 @@ class Inputs:
             return self.replicas_ready(int(value))
         return {"gpu_utilization": self.gpu_utilization, "gpu_memory": self.gpu_memory, "gpu_xid": self.gpu_xid,
                 "cold_start": self.cold_start}[signal](value)
-
-
-def example_match(pattern: str, index: int = 0) -> str:
-    """A string the regex matches in full (first branch, fewest repeats), with `index` appended where free."""
-    text = _example(sre.parse(pattern), str(index))
-    if not re.fullmatch(pattern, text):
-        text = _example(sre.parse(pattern), "")
-    if not re.fullmatch(pattern, text):
-        raise CatalogError(f"cannot build a pod name matching {pattern!r}")
-    return text
-
-
-def _example(parsed, fill: str) -> str:
-    out = []
-    for op, arg in parsed:
-        name = str(op)
-        if name == "LITERAL":
-            out.append(chr(arg))
-        elif name == "ANY":
-            out.append(fill[:1] or "x")
-            fill = fill[1:]
-        elif name == "IN":
-            out.append(_first_in(arg))
-        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            low, _high, sub = arg
-            if low == 0 and fill and _example(sub, "") in ("x", "0"):
-                out.append(fill)  # `.*` takes the index, so replicas get distinct names
-                fill = ""
-            else:
-                out.append(_example(sub, fill) * max(low, 0))
-        elif name == "SUBPATTERN":
-            out.append(_example(arg[-1], fill))
-        elif name == "BRANCH":
-            out.append(_example(arg[1][0], fill))
-        elif name in ("AT", "ASSERT", "ASSERT_NOT"):
-            continue
-        else:
-            raise CatalogError(f"cannot build an example for regex element {name}")
-    return "".join(out)
-
-
-def _first_in(items) -> str:
-    for op, arg in items:
-        name = str(op)
-        if name == "LITERAL":
-            return chr(arg)
-        if name == "RANGE":
-            return chr(arg[0])
-        if name == "CATEGORY":
-            return {"CATEGORY_DIGIT": "0", "CATEGORY_WORD": "a", "CATEGORY_SPACE": " "}.get(str(arg), "a")
-    return "a"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from generator.errors import GeneratorError
 from generator.inventory import Inventory, Model
-from generator.simulate.podnames import deployment_suffix, pod_name
+from generator.podnames import deployment_suffix, pod_name
 from generator.simulate.workload import replicas
 
 GPUS_PER_NODE = 8

@@ -14,7 +14,7 @@ from generator.catalog.base import HISTOGRAM
 from generator.errors import GeneratorError
 from generator.simulate import dcgm_metrics, pod_metrics, register, triton_metrics, vllm_metrics
 from generator.simulate.exposition import CPP, GO, PYTHON, number
-from generator.simulate.podnames import pod_name
+from generator.podnames import pod_name
 from generator.simulate.scenarios import SCENARIOS, ScenarioError, assignments
 from generator.simulate.server import RENDERERS
 from generator.simulate.simulation import Simulation

@@ -1,4 +1,4 @@
-"""Pod names that match a model's `pod_regex`, the way a Deployment names its pods.
+"""Pod names that match a model's `pod_regex`, the way a Deployment names its pods (simulator and promtool tests).
 
 The default regex is `<model>-.*`; users may write their own (`qwen-72b-(blue|green)-.*`).
 A name is built by walking the parsed regex: literals as written, the first
