@@ -8,7 +8,7 @@ from generator import inventory
 
 ROOT = Path(__file__).resolve().parent.parent
 
-MINIMAL = """\
+HEADER = """\
 version: 1
 grafana_url: https://grafana.test
 runbook_base_url: https://runbooks.test/llm
@@ -22,6 +22,9 @@ defaults:
   thresholds: {kv_cache_usage: 0.9, queue_depth: 50, gpu_utilization: 0.95, gpu_memory_usage: 0.95, cold_start_seconds: 600}
 teams:
   infra: {folder: Infra, labels: {team: infra}}
+"""
+# One small vLLM model; tests edit this text to make the inventories they need.
+MINIMAL = HEADER + """\
 models:
   - name: small
     served_name: org/small-1.0

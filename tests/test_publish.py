@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import niquests
 import pytest
 
-from conftest import ROOT
+from conftest import HEADER as BASE_HEADER, ROOT
 from generator import conventions as c
 from generator import inventory as inventory_mod
 from generator.dashboards import build_dashboards
@@ -37,22 +37,7 @@ HUMAN = "glsa_humanEditorToken_77"  # someone editing dashboards in Grafana
 VIEWER_TOKEN = "glsa_viewerOnly_42"
 NO_DASHBOARD_WRITE = "glsa_foldersOnly_43"
 
-HEADER = """\
-version: 1
-grafana_url: https://grafana.test
-runbook_base_url: https://runbooks.test/llm
-defaults:
-  labels: {cluster: test}
-  slo:
-    ttft: {threshold_seconds: 1.0, objective: 0.95}
-    itl: {threshold_seconds: 0.1, objective: 0.95}
-    e2e: {threshold_seconds: 30, objective: 0.95}
-    availability: {objective: 0.995}
-  thresholds: {kv_cache_usage: 0.9, queue_depth: 50, gpu_utilization: 0.95, gpu_memory_usage: 0.95, cold_start_seconds: 600}
-teams:
-  infra: {folder: Infra, labels: {team: infra}}
-  search: {folder: Search, labels: {team: search}}
-"""
+HEADER = BASE_HEADER + "  search: {folder: Search, labels: {team: search}}\n"
 INVENTORY = HEADER + """models:
   - name: small
     served_name: org/small-1.0

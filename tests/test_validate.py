@@ -17,26 +17,13 @@ from typing import Callable
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import HEADER, ROOT
 from generator import inventory
 from generator.build import build
 from generator.validate import CHECKS, ERROR, WARNING, command, gotemplate, load, report, validate
 from generator.validate import expr as x
 
-SMALL = """\
-version: 1
-grafana_url: https://grafana.test
-runbook_base_url: https://runbooks.test/llm
-defaults:
-  labels: {cluster: test}
-  slo:
-    ttft: {threshold_seconds: 0.5, objective: 0.95}
-    itl: {threshold_seconds: 0.1, objective: 0.95}
-    e2e: {threshold_seconds: 30, objective: 0.95}
-    availability: {objective: 0.995}
-  thresholds: {kv_cache_usage: 0.9, queue_depth: 50, gpu_utilization: 0.95, gpu_memory_usage: 0.95, cold_start_seconds: 600}
-teams:
-  infra: {folder: Infra, labels: {team: infra}}
+SMALL = HEADER.replace("ttft: {threshold_seconds: 1.0", "ttft: {threshold_seconds: 0.5") + """\
 models:
   - name: chat
     served_name: org/chat-8B
