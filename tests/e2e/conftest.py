@@ -22,14 +22,13 @@ import pytest
 import yaml
 
 from . import plan
-from .stack import (
-    Prometheus, Webhook, http, start_alertmanager, start_prometheus, start_simulator, wait_for,
-)
+from .prometheus import Prometheus
 from generator import conventions as c
 from generator import inventory as inventory_mod
 from generator.build import build
 from generator.output import write
 from generator.promql import regex_escape
+from generator.simulate.stack import Processes, Webhook, http, shortened_inventory, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 INTERVAL = "1s"
@@ -118,24 +117,12 @@ def alert_for(name: str) -> str:
     return SLOWER_FOR.get(name, FOR)
 
 
-def shortened_inventory(source: Path, target: Path) -> Path:
-    """A copy of the inventory whose alerts have a short `for`, set with the inventory's own overrides."""
-    doc = yaml.safe_load(source.read_text())
-    doc.setdefault("defaults", {})["alerts"] = {name: {"for": alert_for(name)} for name in c.ALERTS}
-    for scope in [*doc.get("teams", {}).values(), *doc.get("models", [])]:
-        if isinstance(scope, dict) and "alerts" in scope:  # a team or model override would win over defaults
-            scope["alerts"] = {name: {"for": alert_for(name)} for name in scope["alerts"]}
-    target.write_text("# The example inventory with every alert's `for` shortened for the end-to-end tests.\n"
-                      + yaml.safe_dump(doc, sort_keys=False))
-    return target
-
-
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
     prometheus_bin = _binary("prometheus")
     alertmanager_bin = _binary("prometheus-alertmanager", "alertmanager")
     work = tmp_path_factory.mktemp("e2e")
-    path = shortened_inventory(ROOT / "inventory.yaml", work / "inventory.yaml")
+    path = shortened_inventory(ROOT / "inventory.yaml", work / "inventory.yaml", FOR, SLOWER_FOR)
     inventory = inventory_mod.load(path)
     files = build(inventory)
     write(files, work / "out", ("dashboards", "alerts"))
@@ -145,19 +132,14 @@ def stack(tmp_path_factory):
     assert not wrong, f"the alerts: overrides did not reach every alert: {sorted(wrong)}"
 
     webhook = Webhook()
-    processes = []
     try:
-        am, am_url = start_alertmanager(alertmanager_bin, work, webhook.url)
-        processes.append(am)
-        sim, sim_url, config = start_simulator(work, path, str(work / "out" / "alerts" / "*.rules.yaml"),
-                                               am_url.removeprefix("http://"), INTERVAL, ROOT)
-        processes.append(sim)
-        prom, prom_url = start_prometheus(prometheus_bin, work, config)
-        processes.append(prom)
-        yield Stack(work, inventory, files, Prometheus(prom_url), am_url, sim_url, webhook)
+        with Processes(work) as processes:
+            am_url = processes.alertmanager(alertmanager_bin, webhook.url, group_wait="1s", group_interval="1s")
+            sim_url, config = processes.simulator(path, str(work / "out" / "alerts" / "*.rules.yaml"), am_url,
+                                                  INTERVAL)
+            prom_url = processes.prometheus(prometheus_bin, config)
+            yield Stack(work, inventory, files, Prometheus(prom_url), am_url, sim_url, webhook)
     finally:
-        for process in reversed(processes):
-            process.stop()
         webhook.stop()
 
 
