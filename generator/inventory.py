@@ -321,7 +321,7 @@ class _Checker:
         if not isinstance(section, list) or not section:
             self.fail(doc, "models", "models", "expected a list with at least one model")
         models, seen = [], {}
-        for i, entry in enumerate(section):
+        for i in range(len(section)):
             path = f"models[{i}]"
             model = self.attempt(self._model, section, i, path, defaults, teams)
             if model is None:

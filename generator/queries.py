@@ -192,12 +192,6 @@ class ModelQueries:
     def gpu_power(self) -> str:
         return f"sum({self.selector('DCGM_FI_DEV_POWER_USAGE', scope=WORKLOAD)})"
 
-    def gpu_temperature(self) -> str:
-        return f"max({self.selector('DCGM_FI_DEV_GPU_TEMP', scope=WORKLOAD)})"
-
-    def gpu_tensor_active(self) -> str:
-        return f"avg({self.selector('DCGM_FI_PROF_PIPE_TENSOR_ACTIVE', scope=WORKLOAD)})"
-
     def gpu_xid(self) -> str:
         return f"max({self.selector('DCGM_FI_DEV_XID_ERRORS', scope=WORKLOAD)})"
 
