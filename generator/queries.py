@@ -76,8 +76,7 @@ class ModelQueries:
                 if self.engine.metric(part.metric).exposed_in(version):
                     return Gauge((part,), spec.aggregation, spec.scale)
             return None
-        metrics = [p.metric for p in spec.parts] if isinstance(spec, Counters) else list(spec.metrics)
-        if all(self.engine.metric(m).exposed_in(version) for m in metrics):
+        if all(self.engine.metric(m).exposed_in(version) for m in spec.metric_names()):
             return spec
         return None
 
@@ -90,15 +89,7 @@ class ModelQueries:
         spec = self.engine.signals.get(name)
         if spec is None:
             return f"{self.engine.title} exports no metric for this."
-        if isinstance(spec, Histogram):
-            names = spec.candidates
-        elif isinstance(spec, Gauge):
-            names = tuple(p.metric for p in spec.candidates)
-        elif isinstance(spec, Counters):
-            names = tuple(p.metric for p in spec.parts)
-        else:
-            names = spec.metrics
-        since = ", ".join(f"{n} from {self.engine.metric(n).since}" for n in names)
+        since = ", ".join(f"{n} from {self.engine.metric(n).since}" for n in spec.metric_names())
         return f"{self.engine.title} {self.model.engine_version} does not expose it yet ({since})."
 
     def _need(self, name: str, kind):

@@ -77,16 +77,8 @@ def test_engine_signal_maps_name_only_known_signals_and_catalog_metrics(name):
     assert set(engine.signals) <= set(SIGNALS)
     assert set(engine.cannot_show) <= set(SIGNALS)
     for spec in engine.signals.values():
-        if isinstance(spec, Histogram):
-            names = spec.candidates
-        elif isinstance(spec, Gauge):
-            names = [p.metric for p in spec.candidates]
-        elif isinstance(spec, Counters):
-            names = [p.metric for p in spec.parts]
-        else:
-            assert isinstance(spec, Custom)
-            names = spec.metrics
-        assert set(names) <= known
+        assert isinstance(spec, (Histogram, Gauge, Counters, Custom))
+        assert set(spec.metric_names()) <= known
 
 
 def test_every_catalog_entry_names_its_source_and_a_valid_version_range():

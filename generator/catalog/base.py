@@ -64,6 +64,9 @@ class Histogram:
     candidates: tuple[str, ...]
     scale: Decimal = Decimal(1)
 
+    def metric_names(self) -> tuple[str, ...]:
+        return self.candidates
+
 
 @dataclass(frozen=True)
 class Gauge:
@@ -71,12 +74,18 @@ class Gauge:
     aggregation: str  # sum | max | avg
     scale: Decimal = Decimal(1)
 
+    def metric_names(self) -> tuple[str, ...]:
+        return tuple(p.metric for p in self.candidates)
+
 
 @dataclass(frozen=True)
 class Counters:
     """The summed per-second rate of one or more counters."""
 
     parts: tuple[Part, ...]
+
+    def metric_names(self) -> tuple[str, ...]:
+        return tuple(p.metric for p in self.parts)
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,9 @@ class Custom:
     metrics: tuple[str, ...]
     build: Callable[..., str]
     inputs: Callable[..., list] | None = None
+
+    def metric_names(self) -> tuple[str, ...]:
+        return self.metrics
 
 
 Signal = Histogram | Gauge | Counters | Custom

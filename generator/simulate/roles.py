@@ -8,24 +8,12 @@ is an error, so a catalog addition cannot silently go missing from /metrics.
 """
 from __future__ import annotations
 
-from generator.catalog.base import Counters, Custom, Engine, Exporter, Gauge, Histogram, Metric
+from generator.catalog.base import Engine, Exporter, Metric
 from generator.errors import GeneratorError
 
 
 class RoleError(GeneratorError):
     """A catalog metric the simulator does not know how to produce."""
-
-
-def _signal_metrics(spec) -> tuple[str, ...]:
-    if isinstance(spec, Histogram):
-        return spec.candidates
-    if isinstance(spec, Gauge):
-        return tuple(p.metric for p in spec.candidates)
-    if isinstance(spec, Counters):
-        return tuple(p.metric for p in spec.parts)
-    if isinstance(spec, Custom):
-        return spec.metrics
-    raise TypeError(spec)
 
 
 def engine_roles(engine: Engine, order: tuple[str, ...], extra=()) -> dict[str, str]:
@@ -36,34 +24,26 @@ def engine_roles(engine: Engine, order: tuple[str, ...], extra=()) -> dict[str, 
     roles: dict[str, str] = {}
     for signal in order:
         spec = engine.signals.get(signal)
-        if spec is None:
-            continue
-        for name in _signal_metrics(spec):
-            roles.setdefault(name, signal)
-    for metric in engine.metrics:
-        if metric.name in roles:
-            continue
-        for role, matches in extra:
-            if matches(metric):
-                roles[metric.name] = role
-                break
-        else:
-            raise RoleError(f"the simulator does not know how to produce {engine.title} metric {metric.name} "
-                            f"({metric.type}, {metric.unit}): add it to generator/simulate")
-    return roles
+        if spec is not None:
+            for name in spec.metric_names():
+                roles.setdefault(name, signal)
+    unplaced = tuple(m for m in engine.metrics if m.name not in roles)
+    return {**roles, **_by_rules(engine.title, unplaced, extra)}
 
 
 def exporter_roles(exporter: Exporter, rules) -> dict[str, str]:
     """metric name -> role for an exporter, from (role, predicate(Metric)) rules."""
+    return _by_rules(exporter.title, exporter.metrics, rules)
+
+
+def _by_rules(title: str, metrics, rules) -> dict[str, str]:
     roles = {}
-    for metric in exporter.metrics:
-        for role, matches in rules:
-            if matches(metric):
-                roles[metric.name] = role
-                break
-        else:
-            raise RoleError(f"the simulator does not know how to produce {exporter.title} metric {metric.name} "
+    for metric in metrics:
+        role = next((role for role, matches in rules if matches(metric)), None)
+        if role is None:
+            raise RoleError(f"the simulator does not know how to produce {title} metric {metric.name} "
                             f"({metric.type}, {metric.unit}): add it to generator/simulate")
+        roles[metric.name] = role
     return roles
 
 
