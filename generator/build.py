@@ -5,6 +5,8 @@ import json
 
 from generator.dashboards import build_dashboards
 from generator.inventory import Inventory
+from generator import conventions as c
+from generator.rules.alertmanager import alertmanager_file
 from generator.rules.files import rule_files
 from generator.rules.promtool_tests import test_files
 from generator.runbooks import runbooks
@@ -22,6 +24,7 @@ def build(inventory: Inventory) -> dict[str, str]:
     files: dict[str, str] = {}
     files.update(rule_files(inventory))
     files.update(test_files(inventory))
+    files[c.ALERTMANAGER_FILE] = alertmanager_file(inventory)
     files.update(runbooks(inventory))
     files.update({path: dashboard_json(d) for path, d in build_dashboards(inventory).items()})
     return dict(sorted(files.items()))

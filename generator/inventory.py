@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
 from generator import conventions as c
 from generator import located_yaml
 from generator.catalog import ENGINES, EXPORTERS
+from generator.catalog.dcgm import node_label as dcgm_node_label
 from generator.errors import InventoryError, InventoryErrors
 from generator.promql import regex_escape
 from generator.slo_buckets import LATENCY_SLOS, off_bucket_thresholds
@@ -63,6 +64,24 @@ class Team:
 
 
 @dataclass(frozen=True)
+class Collectors:
+    """How the shared exporters are scraped: their job names, and which labels carry the workload on DCGM series."""
+
+    kube_state_metrics_job: str = "kube-state-metrics"
+    dcgm_job: str = "dcgm-exporter"
+    dcgm_namespace_label: str = "namespace"  # `exported_namespace` when scraped with honorLabels: false
+    dcgm_pod_label: str = "pod"  # `exported_pod` likewise
+    dcgm_node_label: str = ""  # empty: the dcgm-exporter version's own (`Hostname`, later `hostname`)
+
+
+COLLECTOR_KEYS = {
+    "kube_state_metrics": {"job": "kube_state_metrics_job"},
+    "dcgm": {"job": "dcgm_job", "namespace_label": "dcgm_namespace_label", "pod_label": "dcgm_pod_label",
+             "node_label": "dcgm_node_label"},
+}
+
+
+@dataclass(frozen=True)
 class Model:
     name: str
     served_name: str
@@ -82,6 +101,8 @@ class Model:
     alert_for: dict[str, str]  # alert name -> `for` override
     buckets: dict[str, tuple[Decimal, ...]]  # declared histogram bounds, seconds
     path: str  # models[i]
+    container: str = ""  # the engine container's name in the model's pods
+    image_pattern: str = ""  # its image reference, `{version}` where the version stands
 
 
 @dataclass(frozen=True)
@@ -92,6 +113,7 @@ class Inventory:
     exporters: dict[str, Version]
     teams: tuple[Team, ...]
     models: tuple[Model, ...]
+    collectors: Collectors = Collectors()
 
 
 def load(path: str | Path) -> Inventory:
@@ -247,7 +269,7 @@ class _Checker:
         root = {"<root>": data}
         doc = self.attempt(self.mapping, root, "<root>", "", {
             "version": True, "grafana_url": True, "runbook_base_url": True, "exporters": False,
-            "defaults": True, "teams": True, "models": True})
+            "collectors": False, "defaults": True, "teams": True, "models": True})
         if doc is None:
             return None
         if "version" in doc and doc["version"] != 1:
@@ -257,6 +279,7 @@ class _Checker:
         grafana_url = self.attempt(self._url, doc, "grafana_url")
         runbook_base_url = self.attempt(self._url, doc, "runbook_base_url")
         exporters = self.attempt(self._exporters, doc) or {}
+        collectors = self.attempt(self._collectors, doc) or Collectors()
         defaults = self.attempt(self.mapping, doc, "defaults", "defaults",
                                 {"labels": False, "slo": True, "thresholds": True, "alerts": False}) or {}
         if defaults:
@@ -268,8 +291,10 @@ class _Checker:
             unique = {str(e): e for e in self.errors}  # defaults are checked once alone, then per model
             self.errors = list(unique.values())
             return None
+        if not collectors.dcgm_node_label:
+            collectors = replace(collectors, dcgm_node_label=dcgm_node_label(exporters["dcgm"]))
         return Inventory(self.file, grafana_url.rstrip("/"), runbook_base_url.rstrip("/"), exporters,
-                         tuple(teams.values()), tuple(models))
+                         tuple(team for team, _ in teams.values()), tuple(models), collectors)
 
     def _url(self, doc, key) -> str:
         if key not in doc:
@@ -294,6 +319,50 @@ class _Checker:
                 continue
             result[name] = version
         return result
+
+    def _collectors(self, doc) -> Collectors:
+        if "collectors" not in doc:
+            return Collectors()
+        section = self.mapping(doc, "collectors", "collectors", {n: False for n in COLLECTOR_KEYS})
+        fields = {}
+        for name, keys in COLLECTOR_KEYS.items():
+            if name not in section:
+                continue
+            node = self.attempt(self.mapping, section, name, f"collectors.{name}", {k: False for k in keys})
+            for key, field in keys.items():
+                if node is None or key not in node:
+                    continue
+                where = f"collectors.{name}.{key}"
+                if key == "job":
+                    value = self.attempt(self.string, node, key, where)
+                else:
+                    value = self.attempt(self.string, node, key, where, LABEL_NAME,
+                                         "a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)")
+                if value is not None:
+                    fields[field] = value
+        return Collectors(**fields)
+
+    def _container(self, m, path, engine) -> tuple[str, str]:
+        """The engine container's name and image pattern: the model's `container:`, else the engine's defaults."""
+        if "container" not in m:
+            return engine.container, engine.image_pattern
+        node = self.mapping(m, "container", path, {"name": False, "image_pattern": False})
+        name = self.string(node, "name", f"{path}.name") if "name" in node else engine.container
+        pattern = engine.image_pattern
+        if "image_pattern" in node:
+            pattern = self.string(node, "image_pattern", f"{path}.image_pattern")
+            if pattern.count("{version}") != 1 or "{" in pattern.replace("{version}", ""):
+                self.fail(node, "image_pattern", f"{path}.image_pattern",
+                          "expected a regular expression with `{version}` once where the version stands, "
+                          f"e.g. {engine.image_pattern!r}")
+            try:
+                re.compile(pattern.replace("{version}", "0.1"))
+            except re.error as exc:
+                self.fail(node, "image_pattern", f"{path}.image_pattern", f"not a valid regular expression: {exc}")
+            if "(" in pattern.replace("(?:", ""):
+                self.fail(node, "image_pattern", f"{path}.image_pattern",
+                          "use non-capturing groups (?:...) only: the version is the one captured group")
+        return name, pattern
 
     def _teams(self, doc) -> dict[str, tuple[Team, dict]]:
         section = doc.get("teams")
@@ -338,7 +407,8 @@ class _Checker:
         m = self.mapping(section, i, path, {
             "name": True, "served_name": True, "engine": True, "engine_version": True, "team": True,
             "namespace": True, "pod_regex": False, "backend_model": False, "gpu": True, "replicas": True,
-            "labels": False, "slo": False, "thresholds": False, "buckets": False, "alerts": False})
+            "labels": False, "slo": False, "thresholds": False, "buckets": False, "alerts": False,
+            "container": False})
         name = self.string(m, "name", f"{path}.name", SLUG,
                            "a slug: lower-case letters, digits and '-', at most 48 characters")
         served_name = self.string(m, "served_name", f"{path}.served_name")
@@ -384,9 +454,10 @@ class _Checker:
         thresholds = self._thresholds(layers)
         alert_for = self._alert_for(layers)
         buckets = self._buckets(m, f"{path}.buckets") if "buckets" in m else {}
+        container, image_pattern = self._container(m, f"{path}.container", engine)
         model = Model(name, served_name, engine_name, version, team, namespace, pod_regex, backend_model,
                       gpu_type, per_replica, rmin, rmax, tuple(sorted(selector.items())), slo, thresholds,
-                      alert_for, buckets, path)
+                      alert_for, buckets, path, container, image_pattern)
         if self.check_buckets:
             self._check_slo_buckets(model)
         return model

@@ -9,10 +9,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from generator.catalog import ENGINES, EXPORTERS
-from generator.catalog.base import BACKEND, MODEL, WORKLOAD, Counters, Custom, Gauge, Histogram, Metric
+from generator.catalog.base import (
+    BACKEND, IMAGE_VERSION, MODEL, WORKLOAD, Counters, Custom, Gauge, Histogram, Metric,
+)
 from generator.errors import CatalogError
-from generator.inventory import Inventory, Model
-from generator.promql import le_matcher, number, selector
+from generator.inventory import Collectors, Inventory, Model
+from generator.promql import le_matcher, number, quote, selector
+
+WORKLOAD_LABELS = ("namespace", "pod")  # on kube-state-metrics series and engine targets
+SITE = "site"  # scope of a collector's own series: only the model's selector labels
 
 
 class ModelQueries:
@@ -47,16 +52,33 @@ class ModelQueries:
             raise CatalogError(f"{name} is a {metric.type}, it has no {suffix} series")
         base: list[tuple[str, str, str]] = []
         if scope == MODEL:
-            base.append((self.engine.model_label, "=", self.model.served_name))
+            base += self.model_matchers()
         elif scope == BACKEND:
-            base.append((self.engine.model_label, "=", self.model.backend_model or self.model.served_name))
+            base += [(self.engine.model_label, "=", self.model.backend_model or self.model.served_name),
+                     ("namespace", "=", self.model.namespace)]
         elif scope == WORKLOAD:
-            base += self.workload_matchers()
+            base += self.workload_matchers(self._dcgm(name))
         base += [(k, "=", v) for k, v in self.model.selector]
         return selector(name + suffix, base + list(matchers))
 
-    def workload_matchers(self) -> list[tuple[str, str, str]]:
-        return [("namespace", "=", self.model.namespace), ("pod", "=~", self.model.pod_regex)]
+    def model_matchers(self) -> list[tuple[str, str, str]]:
+        """The engine's model label and the namespace: two models served under one name in two namespaces
+        (Triton's `ensemble`, a staging copy) stay apart."""
+        return [(self.engine.model_label, "=", self.model.served_name), ("namespace", "=", self.model.namespace)]
+
+    def workload_matchers(self, dcgm: bool = False) -> list[tuple[str, str, str]]:
+        """The model's pods; on DCGM series in the labels the inventory's `collectors.dcgm` names."""
+        namespace, pod = WORKLOAD_LABELS
+        if dcgm:
+            namespace, pod = self.collectors.dcgm_namespace_label, self.collectors.dcgm_pod_label
+        return [(namespace, "=", self.model.namespace), (pod, "=~", self.model.pod_regex)]
+
+    @property
+    def collectors(self) -> Collectors:
+        return self.inventory.collectors if self.inventory is not None else Collectors()
+
+    def _dcgm(self, name: str) -> bool:
+        return any(m.name == name for m in EXPORTERS["dcgm"].metrics)
 
     # -- what the engine can show ----------------------------------------
 
@@ -132,6 +154,24 @@ class ModelQueries:
         expr = f"{spec.aggregation}({self.selector(part.metric, part.matchers, part.scope, part.suffix)})"
         return expr if spec.scale == 1 else f"{expr} * {number(spec.scale)}"
 
+    def replica_max(self, name: str) -> str:
+        """The highest per-replica value of a summed gauge signal (one replica may run several engines)."""
+        spec = self.signal(name)
+        if isinstance(spec, Custom):
+            return spec.build(self, "")
+        spec = self._need(name, Gauge)
+        part = spec.candidates[0]
+        expr = f"max(sum by (namespace, pod) ({self.selector(part.metric, part.matchers, part.scope, part.suffix)}))"
+        return expr if spec.scale == 1 else f"{expr} * {number(spec.scale)}"
+
+    def progress(self, window: str) -> str:
+        """Completed requests plus generated tokens per second (where the engine counts tokens): 0 while
+        nothing finishes and nothing is generated."""
+        terms = [f"({self.rate('requests', window)})"]
+        if self.has("generation_tokens"):
+            terms.append(f"({self.rate('generation_tokens', window)})")
+        return " + ".join(terms)
+
     def _histogram(self, name: str) -> tuple[str, Decimal]:
         spec = self._need(name, Histogram)
         return spec.candidates[0], spec.scale
@@ -172,29 +212,108 @@ class ModelQueries:
 
     # -- GPUs (DCGM), pods (kube-state-metrics), targets -------------------
 
+    def _workload(self, name: str, matchers=()) -> str:
+        return self.selector(name, matchers, scope=WORKLOAD)
+
+    def _canonical(self, expr: str) -> str:
+        """A DCGM expression with the workload and node labels renamed to `namespace`, `pod` and `node`."""
+        c = self.collectors
+        for target, source in (("namespace", c.dcgm_namespace_label), ("pod", c.dcgm_pod_label),
+                               ("node", c.dcgm_node_label)):
+            if source != target:
+                expr = f'label_replace({expr}, "{target}", "$1", "{source}", "(.*)")'
+        return expr
+
     def gpu_utilization(self) -> str:
-        return f"avg({self.selector('DCGM_FI_DEV_GPU_UTIL', scope=WORKLOAD)}) / 100"
+        return f"avg({self._workload('DCGM_FI_DEV_GPU_UTIL')}) / 100"
 
     def gpu_memory_usage(self) -> str:
-        used = self.selector("DCGM_FI_DEV_FB_USED", scope=WORKLOAD)
-        free = self.selector("DCGM_FI_DEV_FB_FREE", scope=WORKLOAD)
+        used = self._workload("DCGM_FI_DEV_FB_USED")
+        free = self._workload("DCGM_FI_DEV_FB_FREE")
         return f"max({used} / ({used} + {free}))"
 
     def gpu_power(self) -> str:
-        return f"sum({self.selector('DCGM_FI_DEV_POWER_USAGE', scope=WORKLOAD)})"
+        return f"sum({self._workload('DCGM_FI_DEV_POWER_USAGE')})"
 
     def gpu_xid(self) -> str:
-        return f"max({self.selector('DCGM_FI_DEV_XID_ERRORS', scope=WORKLOAD)})"
+        return f"max({self._workload('DCGM_FI_DEV_XID_ERRORS')})"
+
+    def gpu_xid_events(self, window: str) -> str:
+        """Per GPU, the XID code when one was reported within `window`: the gauge changed, or a series
+        appeared with a code. DCGM keeps the last code until the exporter restarts, so the gauge alone
+        would keep an alert firing for days."""
+        xid = self._workload("DCGM_FI_DEV_XID_ERRORS")
+        recent = f"{xid} > 0 and (changes({xid}[{window}]) > 0 or ({xid} unless {xid} offset {window}))"
+        return f"max by (namespace, pod, gpu, node) ({self._canonical(f'({recent})')})"
 
     def gpu_count(self) -> str:
-        return f"count({self.selector('DCGM_FI_DEV_GPU_UTIL', scope=WORKLOAD)})"
+        return f"count({self._workload('DCGM_FI_DEV_GPU_UTIL')})"
+
+    def collector_up(self, job: str) -> str:
+        """1 while Prometheus scrapes at least one target of the collector's job, else empty."""
+        return f"max({self.selector('up', [('job', '=', job)], scope=SITE)}) == 1"
+
+    def _or_zero_while(self, expr: str, job: str) -> str:
+        """`expr`, or 0 while the collector is scraped; empty while it is down, so nothing reads 0 for
+        a model because kube-state-metrics or dcgm-exporter is gone."""
+        return f"{expr} or (vector(0) and on () ({self.collector_up(job)}))"
 
     def replicas_ready(self) -> str:
-        ready = self.selector("kube_pod_status_ready", [("condition", "=", "true")], scope=WORKLOAD)
-        return f"sum({ready}) or vector(0)"
+        ready = self._workload("kube_pod_status_ready", [("condition", "=", "true")])
+        return self._or_zero_while(f"sum({ready})", self.collectors.kube_state_metrics_job)
+
+    def pod_ready(self) -> str:
+        """Per pod of the model: 1 while Ready, 0 while not."""
+        ready = self._workload("kube_pod_status_ready", [("condition", "=", "true")])
+        return f"max by (namespace, pod) ({ready})"
+
+    def container_waiting(self) -> str:
+        """Per pod, the engine container's waiting reasons that mean it cannot start."""
+        waiting = self._workload("kube_pod_container_status_waiting_reason", [
+            ("container", "=", self.model.container),
+            ("reason", "=~", "CrashLoopBackOff|ImagePullBackOff|ErrImagePull|CreateContainerConfigError|"
+                             "CreateContainerError|InvalidImageName")])
+        return f"max by (namespace, pod, reason) ({waiting} == 1)"
+
+    def oom_kills(self, window: str) -> str:
+        """Per pod, engine container restarts within `window` whose last termination was an OOM kill."""
+        restarts = self._workload("kube_pod_container_status_restarts_total", [("container", "=", self.model.container)])
+        reason = self._workload("kube_pod_container_status_last_terminated_reason",
+                                [("container", "=", self.model.container), ("reason", "=", "OOMKilled")])
+        return (f"sum by (namespace, pod) (increase({restarts}[{window}])) > 0 "
+                f"and on (namespace, pod) max by (namespace, pod) ({reason} == 1)")
+
+    def running_versions(self) -> str:
+        """Per pod, the engine version its container image says (`running_version`), where the image
+        follows the model's image pattern; images that do not are left out."""
+        pattern = self.model.image_pattern
+        info = self._workload("kube_pod_container_info", [("container", "=", self.model.container),
+                                                         ("image", "=~", pattern.format(version=IMAGE_VERSION))])
+        extract = pattern.format(version=f"({IMAGE_VERSION})")
+        return (f'max by (namespace, pod, running_version) '
+                f'(label_replace({info}, "running_version", "$1", "image", {quote(extract)}))')
 
     def targets_up(self) -> str:
-        return f"sum({self.selector('up', scope=WORKLOAD)}) or vector(0)"
+        return f"sum({self._engine_targets()}) or vector(0)"
+
+    def target_up(self) -> str:
+        """Per pod: whether Prometheus scrapes its engine target."""
+        return f"max by (namespace, pod) ({self._engine_targets()})"
+
+    def targets(self) -> str:
+        return f"count({self._engine_targets()}) or vector(0)"
+
+    def _engine_targets(self) -> str:
+        return self.selector("up", [("container", "=", self.model.container)], scope=WORKLOAD)
+
+    def series_count(self, name: str, matchers=(), scope: str = MODEL, suffix: str = "") -> str:
+        """How many series of a metric the model has; 0 when none (engine metrics), empty while the
+        collector that exports it is down (exporter metrics)."""
+        expr = f"count({self.selector(name, matchers, scope, suffix)})"
+        if scope != WORKLOAD:
+            return f"{expr} or vector(0)"
+        job = self.collectors.dcgm_job if self._dcgm(name) else self.collectors.kube_state_metrics_job
+        return self._or_zero_while(expr, job)
 
     def cold_start(self, lookback: str = "1h") -> str:
         """Longest start-up among pods created within `lookback`: to their first Ready, or so far.
@@ -204,8 +323,8 @@ class ModelQueries:
         Ready within the lookback is still starting. Older pods are left to the
         replica alerts.
         """
-        created = self.selector("kube_pod_created", scope=WORKLOAD)
-        ready_time = self.selector("kube_pod_status_ready_time", scope=WORKLOAD)
+        created = self._workload("kube_pod_created")
+        ready_time = self._workload("kube_pod_status_ready_time")
         seconds = _duration_seconds(lookback)
         young = f"({created} > time() - {seconds})"
         started = f"(min_over_time({ready_time}[{lookback}]) - on (namespace, pod, uid) {young})"
@@ -215,7 +334,7 @@ class ModelQueries:
 
     def new_pods(self, seconds: int) -> str:
         """Pods created within the last `seconds`: deploys, restarts and scale-ups."""
-        return f"count({self.selector('kube_pod_created', scope=WORKLOAD)} > time() - {seconds})"
+        return f"count({self._workload('kube_pod_created')} > time() - {seconds})"
 
 
 def _duration_seconds(text: str) -> int:

@@ -11,6 +11,7 @@ import jinja2
 from generator import conventions as c
 from generator.inventory import Inventory
 from generator.rules.alerts import DOCS, alert_rules
+from generator.rules.collectors import collector_rules
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("generator", "templates"),
@@ -25,6 +26,8 @@ def runbooks(inventory: Inventory) -> dict[str, str]:
     for model in inventory.models:
         for rule in alert_rules(inventory, model):
             by_alert.setdefault(rule["alert"], []).append({**rule, "model": model.name})
+    for rule in collector_rules(inventory):
+        by_alert.setdefault(rule["alert"], []).append({**rule, "model": "(every model of the site)"})
     template = _ENV.get_template("runbook.md.j2")
     files = {}
     for name, rules in sorted(by_alert.items()):

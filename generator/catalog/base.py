@@ -119,9 +119,17 @@ class Engine:
     cannot_show: dict[str, str] = field(default_factory=dict)
     # What must be switched on in the engine for some metrics to appear.
     requirements: tuple[str, ...] = ()
+    # Deployment facts: the engine container's usual name in a pod, and the image reference of the
+    # official image with `{version}` where the version stands (an RE2 regex, anchored by Prometheus).
+    container: str = "engine"
+    image_pattern: str = ".+:{version}"
 
     def metric(self, name: str) -> Metric:
         return find(self.metrics, name)
+
+
+# A version as image tags spell it (0.11.2, 0.10.1.1, 25.01): what `{version}` matches in an image pattern.
+IMAGE_VERSION = "[0-9]+(?:[.][0-9A-Za-z]+)+"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,15 @@ from generator.catalog.base import COUNTER, GAUGE, Exporter, Metric
 from generator.versions import v
 
 CSV = "NVIDIA/dcgm-exporter etc/default-counters.csv; internal/pkg/rendermetrics/render_metrics.go"
+# The node label: `Hostname` up to this release; dcgm-exporter commit d5e5f510 (2026-05-12, after the tag)
+# renamed it `hostname`.
+LOWERCASE_HOSTNAME_AFTER = v("4.5.3-4.8.2")
+
+
+def node_label(version) -> str:
+    """The label carrying the GPU's node name in this dcgm-exporter version."""
+    return "hostname" if version > LOWERCASE_HOSTNAME_AFTER else "Hostname"
+
 
 EXPORTER = Exporter(
     name="dcgm",

@@ -3,7 +3,7 @@
 Scrape it with `honorLabels: true` (as kube-prometheus-stack does) so the
 series keep the pod's own `namespace` and `pod` labels.
 """
-from generator.catalog.base import GAUGE, Exporter, Metric
+from generator.catalog.base import COUNTER, GAUGE, Exporter, Metric
 from generator.versions import v
 
 POD = "kubernetes/kube-state-metrics docs/metrics/workload/pod-metrics.md, internal/store/pod.go"
@@ -19,6 +19,17 @@ EXPORTER = Exporter(
                "Time the pod last became Ready; only present while Ready.", POD, since=v("2.8.0")),
         Metric("kube_pod_status_ready", GAUGE, "bool", "Pod Ready condition, by `condition`.", POD,
                since=v("1.0.0")),
+        Metric("kube_pod_container_info", GAUGE, "info",
+               "Container of a pod: labels `container`, `image` (the spec's image reference), `image_id`, "
+               "`container_id`; value 1.", POD, since=v("1.0.0")),
+        Metric("kube_pod_container_status_waiting_reason", GAUGE, "bool",
+               "1 while the container waits, by `container` and `reason` (CrashLoopBackOff, ImagePullBackOff, ...).",
+               POD, since=v("1.0.0")),
+        Metric("kube_pod_container_status_last_terminated_reason", GAUGE, "bool",
+               "1 for the reason of the container's last termination, by `container` and `reason` (OOMKilled, "
+               "Error, ...); no series before the first termination.", POD, since=v("1.0.0")),
+        Metric("kube_pod_container_status_restarts_total", COUNTER, "restarts",
+               "Container restarts, by `container`.", POD, since=v("1.0.0")),
     ),
     requirements=("Scrape kube-state-metrics with honorLabels: true.",),
 )

@@ -66,6 +66,19 @@ def _kv_cache_inputs(usage: Decimal) -> list:
             ("nv_trt_llm_kv_cache_block_metrics", BACKEND, (("kv_cache_block_type", "=", "max"),), blocks)]
 
 
+def _batch_occupancy(ctx, window: str) -> str:
+    # Active requests against the batch manager's maximum, per instance: at 1 new requests queue.
+    active = ctx.selector("nv_trt_llm_request_metrics", (("request_type", "=", "active"),), scope=BACKEND)
+    capacity = ctx.selector("nv_trt_llm_request_metrics", (("request_type", "=", "max"),), scope=BACKEND)
+    return f"max({active} / ignoring(request_type) ({capacity} > 0))"
+
+
+def _batch_occupancy_inputs(occupancy: Decimal) -> list:
+    capacity = Decimal(256)
+    return [("nv_trt_llm_request_metrics", BACKEND, (("request_type", "=", "active"),), occupancy * capacity),
+            ("nv_trt_llm_request_metrics", BACKEND, (("request_type", "=", "max"),), capacity)]
+
+
 def _e2e_mean(ctx, window: str) -> str:
     duration = ctx.selector("nv_inference_request_duration_us")
     success = ctx.selector("nv_inference_request_success")
@@ -90,6 +103,7 @@ ENGINE = Engine(
         "running": Gauge((Part("nv_trt_llm_request_metrics", (("request_type", "=", "active"),),
                                scope=BACKEND),), "sum"),
         "kv_cache": Custom(("nv_trt_llm_kv_cache_block_metrics",), _kv_cache_usage, _kv_cache_inputs),
+        "batch_occupancy": Custom(("nv_trt_llm_request_metrics",), _batch_occupancy, _batch_occupancy_inputs),
         "model_load": Gauge((Part("nv_model_load_duration_secs", scope=BACKEND),), "max"),
     },
     cannot_show={
@@ -102,6 +116,9 @@ ENGINE = Engine(
                    "own batch manager, and the backend's nv_trt_llm_request_metrics{request_type=\"waiting\"} "
                    "appears only in later releases (first release unconfirmed).",
     },
+    container="triton",
+    # nvcr.io/nvidia/tritonserver:25.01-trtllm-python-py3
+    image_pattern=".+:{version}-trtllm(?:[-@].*)?",
     requirements=(
         "Time to first token needs `--metrics-config histogram_latencies=true` and a decoupled "
         "(streaming) model; its default buckets are 100, 500, 2000 and 5000 ms.",

@@ -93,6 +93,9 @@ ENGINE = Engine(
         "model_load": "vLLM exports no model-load duration; cold start is measured from kube-state-metrics "
                       "(pod created to pod ready).",
     },
+    container="vllm",
+    # vllm/vllm-openai:v0.11.2 (also with a -cu128 style suffix or an @sha256 digest)
+    image_pattern=".+:v?{version}(?:[-@+].*)?",
     requirements=(
         "Scrape /metrics on the OpenAI server port; with --api-server-count > 1 vLLM runs in "
         "multiprocess mode and drops process_* metrics (not used here).",

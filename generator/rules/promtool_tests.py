@@ -19,6 +19,7 @@ from generator.promql import number, quote
 from generator.queries import ModelQueries
 from generator.rules.alerts import Alert, alerts
 from generator.rules.recording import base_labels
+from generator.rules.fault_cases import fault_cases
 from generator.rules.test_inputs import Inputs
 from generator.yaml_out import comment, dump
 
@@ -36,7 +37,9 @@ def test_file(inventory: Inventory, model: Model) -> str:
     rules = alerts(inventory, model)
     tests = [_baseline(inventory, model, inputs)]
     for alert in rules:
-        tests += _alert_tests(alert, [a for a in rules if a.rule["alert"] == alert.rule["alert"]], model, inputs)
+        if alert.condition is not None:
+            tests += _alert_tests(alert, [a for a in rules if a.rule["alert"] == alert.rule["alert"]], model, inputs)
+    tests += fault_cases(inventory, model, rules, inputs)
     doc = {"rule_files": [f"../{c.rules_file(model.name).split('/', 1)[1]}"], "evaluation_interval": "1m",
            "tests": tests}
     return comment(c.GENERATED_HEADER) + comment(f"promtool tests for {c.rules_file(model.name)}.") + dump(doc)
@@ -192,12 +195,15 @@ def _baseline(inventory: Inventory, model: Model, inputs: Inputs) -> dict:
 _ACTION = re.compile(r"{{\s*(.*?)\s*}}")
 
 
-def render(template: str, value: float) -> str:
+def render(template: str, value: float, labels: dict[str, str] | None = None) -> str:
     """Render the subset of Prometheus templating the generated descriptions use."""
     def action(match: re.Match) -> str:
         body = match.group(1)
         if body == '"{{"':
             return "{{"
+        label = re.fullmatch(r"\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)", body)
+        if label:
+            return (labels or {}).get(label.group(1), "")
         printf = re.fullmatch(r'printf "(%\.\d+f)" \$value', body)
         if printf:
             return printf.group(1) % value

@@ -5,6 +5,7 @@ from generator import conventions as c
 from generator.inventory import Inventory, Model
 from generator.promql import number
 from generator.queries import ModelQueries
+from generator.rules.telemetry import telemetry
 
 
 def base_labels(model: Model) -> dict[str, str]:
@@ -56,6 +57,10 @@ def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
     record(c.RUNNING, q.gauge("running"))
     if q.has("waiting"):
         record(c.WAITING, q.gauge("waiting"))
+        record(c.REPLICA_WAITING, q.replica_max("waiting"))
+    if q.has("batch_occupancy"):
+        record(c.BATCH_OCCUPANCY, q.replica_max("batch_occupancy"))
+    record(c.PROGRESS, q.progress(c.STALL_WINDOW))
     record(c.KV_CACHE, q.gauge("kv_cache"))
     if q.has("preemptions"):
         record(c.PREEMPTIONS, q.rate("preemptions", "5m"))
@@ -66,8 +71,17 @@ def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
     record(c.GPU_MEMORY, q.gpu_memory_usage())
     record(c.GPU_POWER, q.gpu_power())
     record(c.GPU_XID, q.gpu_xid())
+    record(c.GPU_XID_NEW, q.gpu_xid_events(c.XID_WINDOW))
     record(c.GPU_COUNT, q.gpu_count())
     record(c.COLD_START, q.cold_start())
     record(c.REPLICAS_READY, q.replicas_ready())
     record(c.TARGETS_UP, q.targets_up())
+    record(c.TARGETS, q.targets())
+    record(c.POD_READY, q.pod_ready())
+    record(c.TARGET_UP, q.target_up())
+    record(c.CONTAINER_WAITING, q.container_waiting())
+    record(c.OOM_KILLS, q.oom_kills(c.OOM_WINDOW))
+    record(c.ENGINE_VERSION, q.running_versions())
+    for item in telemetry(q):
+        record(c.TELEMETRY, item.expr, signal=item.signal)
     return rules

@@ -29,6 +29,7 @@ class Series:
     labels: tuple[tuple[str, str], ...]
     per_minute: Decimal  # counter increase per minute, or 0 for a gauge
     value: Decimal  # gauge value, or the counter's start
+    counter: bool = False
 
     def text(self) -> str:
         inner = ", ".join(f"{k}={quote(v)}" for k, v in self.labels)
@@ -40,20 +41,38 @@ class Series:
         return f"{number(self.value)}x{minutes}"
 
 
+NODE = "gpu-node-1"
+
+
 class Inputs:
     def __init__(self, inventory: Inventory, model: Model):
         self.model = model
         self.q = ModelQueries(inventory, model)
+        self.collectors = inventory.collectors
         self.pods = [pod_name(model.pod_regex, f"{model.name}/{i}") for i in range(max(model.replicas_min, 1))]
+        self.surge_pod = pod_name(model.pod_regex, f"{model.name}/surge")  # a rollout's extra pod
+
+    def pod_labels(self, pod: str, **extra: str) -> tuple[tuple[str, str], ...]:
+        """A kube-state-metrics or target series of one pod by name."""
+        return tuple(sorted({**dict(self.model.selector), "namespace": self.model.namespace, "pod": pod,
+                             **extra}.items()))
 
     # -- label sets -------------------------------------------------------
 
-    def labels(self, scope: str, matchers=(), pod: int = 0, **extra: str) -> tuple[tuple[str, str], ...]:
+    def labels(self, scope: str, matchers=(), pod: int = 0, dcgm: bool = False,
+               **extra: str) -> tuple[tuple[str, str], ...]:
+        """Labels of a series as Prometheus stores it: engine series carry their target's namespace, pod
+        and container; DCGM series the workload in the labels `collectors.dcgm` names, and the node."""
         result: dict[str, str] = dict(self.model.selector)
-        if scope == MODEL:
-            result[self.q.engine.model_label] = self.model.served_name
-        elif scope == BACKEND:
-            result[self.q.engine.model_label] = self.model.backend_model or self.model.served_name
+        if scope in (MODEL, BACKEND):
+            label = self.q.engine.model_label
+            result[label] = self.model.served_name if scope == MODEL else \
+                self.model.backend_model or self.model.served_name
+            result.update(namespace=self.model.namespace, pod=self.pods[pod], container=self.model.container)
+        elif scope == WORKLOAD and dcgm:
+            c = self.collectors
+            result.update({c.dcgm_namespace_label: self.model.namespace, c.dcgm_pod_label: self.pods[pod],
+                           c.dcgm_node_label: NODE})
         elif scope == WORKLOAD:
             result.update(namespace=self.model.namespace, pod=self.pods[pod])
         for label, op, value in matchers:
@@ -68,10 +87,11 @@ class Inputs:
 
     def _counter(self, part: Part, rate: Decimal, **extra: str) -> Series:
         return Series(part.metric + part.suffix, self.labels(part.scope, part.matchers, **extra), rate * 60,
-                      Decimal(0))
+                      Decimal(0), counter=True)
 
-    def _gauge(self, name: str, scope: str, value: Decimal, matchers=(), pod: int = 0, **extra: str) -> Series:
-        return Series(name, self.labels(scope, matchers, pod, **extra), Decimal(0), value)
+    def _gauge(self, name: str, scope: str, value: Decimal, matchers=(), pod: int = 0, dcgm: bool = False,
+               **extra: str) -> Series:
+        return Series(name, self.labels(scope, matchers, pod, dcgm, **extra), Decimal(0), value)
 
     # -- signals ------------------------------------------------------------
 
@@ -87,9 +107,9 @@ class Inputs:
         bounds = [b / spec.scale for b in self.q.bucket_bounds(signal)]
         spellings = [number(b) if signal in self.model.buckets else str(b) for b in bounds]
         good = rate * (1 - ratio) * 60
-        series = [Series(f"{metric}_bucket", self.labels(MODEL, le=le), good, Decimal(0)) for le in spellings]
-        series.append(Series(f"{metric}_bucket", self.labels(MODEL, le="+Inf"), rate * 60, Decimal(0)))
-        series.append(Series(f"{metric}_count", self.labels(MODEL), rate * 60, Decimal(0)))
+        series = [Series(f"{metric}_bucket", self.labels(MODEL, le=le), good, Decimal(0), True) for le in spellings]
+        series.append(Series(f"{metric}_bucket", self.labels(MODEL, le="+Inf"), rate * 60, Decimal(0), True))
+        series.append(Series(f"{metric}_count", self.labels(MODEL), rate * 60, Decimal(0), True))
         return self._requests_unless_shared(series, rate)
 
     def error_ratio(self, ratio: Decimal, rate: Decimal) -> list[Series]:
@@ -105,7 +125,7 @@ class Inputs:
                       for label, _, value in errors.matchers if label not in base_labels}
         other = [m for m in errors.matchers if m[0] not in complement]
         ok = Series(errors.metric, self.labels(errors.scope, other, **complement), rate * (1 - ratio) * 60,
-                    Decimal(0))
+                    Decimal(0), True)
         return [self._counter(errors, rate * ratio), ok, *self.requests(rate)]
 
     def _requests_unless_shared(self, series: list[Series], rate: Decimal) -> list[Series]:
@@ -129,14 +149,14 @@ class Inputs:
         return [self._counter(spec.parts[0], rate)]
 
     def gpu_utilization(self, value: Decimal) -> list[Series]:
-        return [self._gauge("DCGM_FI_DEV_GPU_UTIL", WORKLOAD, value * 100, gpu="0")]
+        return [self._gauge("DCGM_FI_DEV_GPU_UTIL", WORKLOAD, value * 100, dcgm=True, gpu="0")]
 
     def gpu_memory(self, value: Decimal) -> list[Series]:
-        return [self._gauge("DCGM_FI_DEV_FB_USED", WORKLOAD, value * 1000, gpu="0"),
-                self._gauge("DCGM_FI_DEV_FB_FREE", WORKLOAD, (1 - value) * 1000, gpu="0")]
+        return [self._gauge("DCGM_FI_DEV_FB_USED", WORKLOAD, value * 1000, dcgm=True, gpu="0"),
+                self._gauge("DCGM_FI_DEV_FB_FREE", WORKLOAD, (1 - value) * 1000, dcgm=True, gpu="0")]
 
     def gpu_xid(self, value: Decimal) -> list[Series]:
-        return [self._gauge("DCGM_FI_DEV_XID_ERRORS", WORKLOAD, value, gpu="0")]
+        return [self._gauge("DCGM_FI_DEV_XID_ERRORS", WORKLOAD, value, dcgm=True, gpu="0")]
 
     def cold_start(self, seconds: Decimal) -> list[Series]:
         """One pod, created a minute before the test, ready `seconds` after its creation."""
@@ -151,7 +171,7 @@ class Inputs:
         for i in range(len(self.pods)):
             series.append(self._gauge("kube_pod_status_ready", WORKLOAD, Decimal(1 if i < ready else 0),
                                       (("condition", "=", "true"),), pod=i))
-            series.append(self._gauge("up", WORKLOAD, Decimal(1), pod=i))
+            series.append(self._gauge("up", WORKLOAD, Decimal(1), pod=i, container=self.model.container))
         return series
 
     def signal(self, signal: str, value: Decimal, rate: Decimal) -> list[Series]:
@@ -160,8 +180,10 @@ class Inputs:
             return self.miss(LATENCY[signal], value, rate)
         if signal == "error_ratio":
             return self.error_ratio(value, rate)
-        if signal in ("kv_cache", "waiting"):
+        if signal in ("kv_cache", "waiting", "batch_occupancy"):
             return self.gauge_signal(signal, value)
+        if signal == "replica_waiting":
+            return self.gauge_signal("waiting", value)
         if signal == "preemptions":
             return self.counter_signal(signal, value)
         if signal == "replicas_ready":

@@ -11,14 +11,12 @@ from functools import cache
 
 from generator.catalog import EXPORTERS
 from generator.catalog.base import COUNTER, GAUGE
+from generator.catalog.dcgm import node_label
 from generator.simulate.exposition import DCGM, Exposition
 from generator.simulate.fleet import Fleet, Gpu, Node
 from generator.simulate.roles import exporter_roles, kind
 from generator.simulate.timeline import ModelTimeline, wave
-from generator.versions import v
-
 EXPORTER = EXPORTERS["dcgm"]
-LOWERCASE_HOSTNAME_AFTER = v("4.5.3-4.8.2")  # dcgm-exporter commit d5e5f510 renamed Hostname -> hostname
 INTEGER_ROLES = ("utilization", "memory_used", "memory_free", "temperature", "xid", "energy")
 RESERVED_MIB = 512  # framebuffer the driver reserves: neither used nor free
 BOOT_AGE = 30 * 86400  # the nodes booted a month before the simulator started
@@ -42,7 +40,7 @@ def roles() -> dict[str, str]:
 
 def render(fleet: Fleet, node: Node, timelines: dict[str, ModelTimeline], t: float, start: float) -> str:
     version = fleet.inventory.exporters[EXPORTER.name]
-    host = "hostname" if version > LOWERCASE_HOSTNAME_AFTER else "Hostname"
+    host = node_label(version)
     out = Exposition(DCGM)
     gpus = [(gpu, _state(fleet, gpu, timelines, t)) for gpu in node.gpus]
     for metric in EXPORTER.metrics:

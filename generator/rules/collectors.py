@@ -1,0 +1,66 @@
+"""Alerts on the collectors every model's alerts rely on: kube-state-metrics and dcgm-exporter, per site.
+
+A site is one set of selector labels (`cluster: prod-eu`), as the models use
+them. While a collector is down, the model alerts that read it stay silent (its
+series are empty, never 0), so its outage raises one `LLMCollectorDown` per
+site and collector instead of a false page per model.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator import conventions as c
+from generator.inventory import Inventory, Model
+from generator.promql import selector
+from generator.rules.alerts import DOCS
+from generator.rules.telemetry import DCGM, KSM
+from generator.yaml_out import comment, dump
+
+ALERT = "LLMCollectorDown"
+
+
+@dataclass(frozen=True)
+class Site:
+    labels: tuple[tuple[str, str], ...]  # the selector labels its series carry
+    models: tuple[Model, ...]
+
+
+def sites(inventory: Inventory) -> list[Site]:
+    by_labels: dict[tuple[tuple[str, str], ...], list[Model]] = {}
+    for model in inventory.models:
+        by_labels.setdefault(model.selector, []).append(model)
+    return [Site(labels, tuple(models)) for labels, models in by_labels.items()]
+
+
+def collector_jobs(inventory: Inventory) -> dict[str, str]:
+    """collector label value -> its scrape job."""
+    return {KSM: inventory.collectors.kube_state_metrics_job, DCGM: inventory.collectors.dcgm_job}
+
+
+def collector_rules(inventory: Inventory) -> list[dict]:
+    rules = []
+    for site in sites(inventory):
+        where = ", ".join(f"{k}={v}" for k, v in site.labels) or "every site"
+        keys = [k for k, _ in site.labels]
+        for collector, job in collector_jobs(inventory).items():
+            up = selector("up", [("job", "=", job), *((k, "=", v) for k, v in site.labels)])
+            rules.append({
+                "alert": ALERT,
+                "expr": f"count by ({', '.join(['job', *keys])}) ({up} == 0)\nor\nabsent({up})\n",
+                "for": site.models[0].alert_for.get(ALERT, "5m"),
+                "labels": {"severity": "warning", "collector": collector},
+                "annotations": {
+                    "summary": DOCS[ALERT].summary,
+                    "description": f"{{{{ $value }}}} {collector} targets (job {job}) down or none scraped ({where}): "
+                                   f"the model alerts that read it are blind until it is back.",
+                    "runbook_url": f"{inventory.runbook_base_url}/{ALERT}.md",
+                    "dashboard_url": f"{inventory.grafana_url}/d/{c.FLEET_UID}",
+                },
+            })
+    return rules
+
+
+def collector_file(inventory: Inventory) -> str:
+    header = comment(c.GENERATED_HEADER)
+    header += comment("Collector health, per site: model alerts stay silent while a collector is down.")
+    return header + dump({"groups": [{"name": c.COLLECTORS_GROUP, "rules": collector_rules(inventory)}]})
