@@ -89,6 +89,18 @@ BAD = [
     ("an alert override's for must be a Prometheus duration",
      edit("    namespace: llm", "    namespace: llm\n    alerts: {LLMKVCacheNearFull: {for: 5 minutes}}"),
      "models[0].alerts.LLMKVCacheNearFull.for", 21, ["Prometheus duration"]),
+    ("an unknown collector is refused with the known ones",
+     edit("teams:\n", "collectors: {dcgm_exporter: {job: dcgm}}\nteams:\n"), "collectors.dcgm_exporter", 12,
+     ["unknown key 'dcgm_exporter'", "expected one of: kube_state_metrics, dcgm"]),
+    ("a DCGM workload label must be a label name",
+     edit("teams:\n", "collectors: {dcgm: {pod_label: exported-pod}}\nteams:\n"), "collectors.dcgm.pod_label", 12,
+     ["not a Prometheus label name"]),
+    ("an image pattern needs {version} once",
+     edit("    namespace: llm", "    namespace: llm\n    container: {image_pattern: 'vllm:latest'}"),
+     "models[0].container.image_pattern", 21, ["`{version}` once"]),
+    ("an image pattern may not capture groups of its own",
+     edit("    namespace: llm", "    namespace: llm\n    container: {image_pattern: '(.+):v{version}'}"),
+     "models[0].container.image_pattern", 21, ["non-capturing groups"]),
     ("broken YAML is reported with its line",
      edit("teams:\n", "teams: [\n"), "", 14, ["invalid YAML", "flow sequence started at line 12"]),
     ("an empty file is refused",
@@ -171,3 +183,24 @@ def test_alert_for_overrides_apply_per_alert_and_the_model_wins():
     text = text.replace("    namespace: llm", "    namespace: llm\n    alerts: {LLMKVCacheNearFull: {for: 30s}}")
     model = inventory.parse(text, "inv.yaml").models[0]
     assert model.alert_for == {"LLMModelDown": "1m", "LLMKVCacheNearFull": "30s"}
+
+
+def test_collectors_and_container_default_to_the_common_deployment_and_can_be_set():
+    default = inventory.parse(MINIMAL, "inv.yaml")
+    assert default.collectors.kube_state_metrics_job == "kube-state-metrics"
+    assert (default.collectors.dcgm_pod_label, default.collectors.dcgm_node_label) == ("pod", "Hostname")
+    assert (default.models[0].container, default.models[0].image_pattern) == ("vllm", ".+:v?{version}(?:[-@+].*)?")
+    text = edit("teams:\n", "collectors:\n  dcgm: {namespace_label: exported_namespace, pod_label: exported_pod}\n"
+                              "  kube_state_metrics: {job: ksm}\nteams:\n")
+    text = text.replace("    namespace: llm", "    namespace: llm\n    container: {name: server, "
+                                               "image_pattern: 'registry/llm:{version}-prod'}")
+    custom = inventory.parse(text, "inv.yaml")
+    assert (custom.collectors.dcgm_namespace_label, custom.collectors.dcgm_pod_label) == \
+        ("exported_namespace", "exported_pod")
+    assert custom.collectors.kube_state_metrics_job == "ksm"
+    assert (custom.models[0].container, custom.models[0].image_pattern) == ("server", "registry/llm:{version}-prod")
+
+
+def test_the_dcgm_node_label_follows_the_exporter_version():
+    newer = inventory.parse(edit("teams:\n", 'exporters: {dcgm: "4.5.3-4.9.0"}\nteams:\n'), "inv.yaml")
+    assert newer.collectors.dcgm_node_label == "hostname"

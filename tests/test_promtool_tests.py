@@ -29,11 +29,14 @@ def _fired(check) -> list[dict]:
     return [a["exp_labels"] for a in check.get("exp_alerts") or []]
 
 
-@pytest.mark.parametrize("index", range(5), ids=lambda i: f"model {i}")
-def test_every_alert_rule_has_its_four_cases(example, index):
-    model = example.models[index]
+EXAMPLE_MODELS = [m.name for m in inventory.load(ROOT / "inventory.yaml").models]
+
+
+@pytest.mark.parametrize("name", EXAMPLE_MODELS)
+def test_every_threshold_alert_rule_has_its_four_cases(example, name):
+    model = next(m for m in example.models if m.name == name)
     groups = _groups(example, model)
-    rules = alerts(example, model)
+    rules = [a for a in alerts(example, model) if a.condition is not None]
     assert rules
     for alert in rules:
         name, labels = alert.rule["alert"], {**base_labels(model), **alert.rule["labels"]}
@@ -50,6 +53,35 @@ def test_every_alert_rule_has_its_four_cases(example, index):
         if alert.condition.guard:
             quiet = [g for g in groups if g["name"].startswith(f"{prefix}: silent below the minimum traffic")]
             assert quiet and quiet[0]["alert_rule_test"][0].get("exp_alerts") == []
+
+
+@pytest.mark.parametrize("name", EXAMPLE_MODELS)
+def test_every_alert_fires_in_a_fault_case_and_nothing_fires_healthy_busy_or_idle(example, name):
+    model = next(m for m in example.models if m.name == name)
+    faults = [g for g in _groups(example, model) if g["name"].startswith("fault: ")]
+    generated = {a.rule["alert"] for a in alerts(example, model)}
+    fired = {t["alertname"] for g in faults for t in g.get("alert_rule_test", []) if t["exp_alerts"]}
+    compound = {a.rule["alert"] for a in alerts(example, model) if a.condition is None}
+    assert compound <= fired, f"no fault case fires {sorted(compound - fired)}"
+    for title in ("healthy", "busy but healthy", "idle, no traffic"):
+        case = next(g for g in faults if g["name"].startswith(f"fault: {title}"))
+        silent = {t["alertname"] for t in case["alert_rule_test"] if t["exp_alerts"] == []}
+        assert silent == generated, f"{title}: not checked silent: {sorted(generated - silent)}"
+    if model.replicas_min == 0:
+        assert any(g["name"].startswith("fault: scaled to zero") for g in faults)
+
+
+def test_a_hung_engine_pages_within_ten_minutes_and_a_collector_outage_pages_no_model(example):
+    for model in example.models:
+        faults = {g["name"].split(" (")[0].split(":")[1].strip(): g for g in _groups(example, model)
+                  if g["name"].startswith("fault: ")}
+        hung = next(g for t, g in faults.items() if t.startswith("hung engine"))
+        stalled = [t for t in hung["alert_rule_test"] if t["alertname"] == "LLMEngineStalled" and t["exp_alerts"]]
+        assert stalled and int(stalled[0]["eval_time"][:-1]) - 10 <= 10
+        assert stalled[0]["exp_alerts"][0]["exp_labels"]["severity"] == "critical"
+        outage = next(g for t, g in faults.items() if t.startswith("kube-state-metrics gone"))
+        assert all(t["exp_alerts"] == [] for t in outage["alert_rule_test"])
+        assert "LLMModelDown" in {t["alertname"] for t in outage["alert_rule_test"]} or model.replicas_min == 0
 
 
 def test_recording_rules_are_checked_against_hand_computed_values(example):
@@ -86,6 +118,7 @@ def test_expected_annotations_use_prometheus_number_formats(fn, value, text):
 def test_rendering_keeps_literal_braces_and_refuses_unknown_actions():
     assert render('a {{ "{{" }}b}} {{ $value }}', 79.0) == "a {{b}} 79"
     assert render('{{ printf "%.2f" $value }}/s', 0.5476) == "0.55/s"
+    assert render("pod {{ $labels.pod }}", 1.0, {"pod": "p-1"}) == "pod p-1"
     with pytest.raises(ValueError):
-        render("{{ $labels.pod }}", 1.0)
+        render("{{ $externalLabels.cluster }}", 1.0)
     assert math.isclose(float(render("{{ $value }}", 0.5)), 0.5)

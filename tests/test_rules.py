@@ -175,7 +175,7 @@ def test_every_generated_rule_file_passes_promtool_check(example, promtool, tmp_
         paths.append(str(path))
     result = run_promtool(promtool, "check", "rules", *paths)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("SUCCESS") == len(example.models)
+    assert result.stdout.count("SUCCESS") == len(example.models) + 1  # and the collector alerts
 
 
 # A served name with every character that needs escaping somewhere:
@@ -200,7 +200,8 @@ def test_odd_served_names_match_exactly_their_series_and_render_in_annotations(p
     rules_text = rule_file(inv, model)
     kv_alert = next(r for r in alert_rules(inv, model) if r["alert"] == "LLMKVCacheNearFull")
     annotations = dict(kv_alert["annotations"])
-    annotations["description"] = f"The KV cache of small ({WEIRD}) is 95% full (threshold 90%)."
+    annotations["description"] = (f"The KV cache of small ({WEIRD}) is 95% full (threshold 90%) and requests "
+                                  f"wait for capacity or get preempted.")
     expected = yaml.safe_dump([{"exp_labels": {**kv_alert["labels"], "model": "small", "cluster": "test"},
                                 "exp_annotations": annotations}], default_flow_style=False)
     tests = f"""\
@@ -209,14 +210,16 @@ def test_odd_served_names_match_exactly_their_series_and_render_in_annotations(p
         tests:
           - interval: 1m
             input_series:
-              - series: 'vllm:request_success_total{{model_name="{WEIRD_PROMQL}", cluster="test", finished_reason="stop"}}'
+              - series: 'vllm:request_success_total{{model_name="{WEIRD_PROMQL}", namespace="llm", cluster="test", finished_reason="stop"}}'
                 values: '0+60x30'
-              - series: 'vllm:request_success_total{{model_name="{DECOY_PROMQL}", cluster="test", finished_reason="stop"}}'
+              - series: 'vllm:request_success_total{{model_name="{DECOY_PROMQL}", namespace="llm", cluster="test", finished_reason="stop"}}'
                 values: '0+6000x30'
-              - series: 'vllm:kv_cache_usage_perc{{model_name="{WEIRD_PROMQL}", cluster="test", engine="0"}}'
+              - series: 'vllm:kv_cache_usage_perc{{model_name="{WEIRD_PROMQL}", namespace="llm", cluster="test", engine="0"}}'
                 values: '0.95x30'
-              - series: 'vllm:kv_cache_usage_perc{{model_name="{DECOY_PROMQL}", cluster="test", engine="0"}}'
+              - series: 'vllm:kv_cache_usage_perc{{model_name="{DECOY_PROMQL}", namespace="llm", cluster="test", engine="0"}}'
                 values: '0.99x30'
+              - series: 'vllm:num_preemptions_total{{model_name="{WEIRD_PROMQL}", namespace="llm", cluster="test", engine="0"}}'
+                values: '0+60x30'
             promql_expr_test:
               - expr: llm:requests:rate5m
                 eval_time: 20m
@@ -243,9 +246,10 @@ def test_slo_share_matches_bucket_bounds_written_by_prometheus_2_and_3(promtool,
     rules_text = rule_file(inv, inv.models[0])
     # Triton writes le="500"; Prometheus 3 stores it as le="500.0". 3 of 4 requests are within 0.5 s.
     for spelling in ("500", "500.0"):
-        series = [(f'nv_inference_first_response_histogram_ms_bucket{{model="org/small-1.0", cluster="test", le="{le}"}}', rate)
+        labels = 'model="org/small-1.0", namespace="llm", cluster="test"'
+        series = [(f'nv_inference_first_response_histogram_ms_bucket{{{labels}, le="{le}"}}', rate)
                   for le, rate in (("100", 1), (spelling, 3), ("2000", 4), ("5000", 4), ("+Inf", 4))]
-        series.append(('nv_inference_first_response_histogram_ms_count{model="org/small-1.0", cluster="test"}', 4))
+        series.append((f'nv_inference_first_response_histogram_ms_count{{{labels}}}', 4))
         lines = "\n".join(f"      - series: '{name}'\n        values: '0+{rate * 60}x30'" for name, rate in series)
         tests = f"""\
 rule_files: [rules.yaml]

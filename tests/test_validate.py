@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from conftest import HEADER, ROOT
+from generator import conventions as c
 from generator import inventory
 from generator.build import build
 from generator.validate import CHECKS, ERROR, WARNING, command, gotemplate, load, report, validate
@@ -124,7 +125,8 @@ def test_the_example_inventorys_committed_output_has_no_errors():
 def test_the_example_output_reads_every_rule_dashboard_and_query():
     ctx = load(ROOT / "inventory.yaml", ROOT)
     assert ctx.inventory is not None and not ctx.problems
-    assert {r.model.name for r in ctx.rules} == {m.name for m in ctx.inventory.models}
+    assert {r.model.name for r in ctx.rules if r.model} == {m.name for m in ctx.inventory.models}
+    assert {r.file for r in ctx.rules if r.model is None} == {c.COLLECTORS_FILE}
     assert len(ctx.dashboards) == len(ctx.inventory.models) + 2
     assert all(q.parsed.ast is not None for q in ctx.queries)
     assert sum(q.kind == "target" for q in ctx.queries) > 100

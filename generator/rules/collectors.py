@@ -48,7 +48,7 @@ def collector_rules(inventory: Inventory) -> list[dict]:
                 "alert": ALERT,
                 "expr": f"count by ({', '.join(['job', *keys])}) ({up} == 0)\nor\nabsent({up})\n",
                 "for": site.models[0].alert_for.get(ALERT, "5m"),
-                "labels": {"severity": "warning", "collector": collector},
+                "labels": {"severity": "warning", "collector": collector, **dict(site.labels)},
                 "annotations": {
                     "summary": DOCS[ALERT].summary,
                     "description": f"{{{{ $value }}}} {collector} targets (job {job}) down or none scraped ({where}): "

@@ -16,7 +16,7 @@ from decimal import Decimal
 from generator import conventions as c
 from generator.inventory import Inventory, Model
 from generator.podnames import pod_name
-from generator.promql import number, regex_escape
+from generator.promql import number, quote, regex_escape
 from generator.rules.alerts import Alert
 from generator.rules.recording import base_labels
 from generator.rules.test_inputs import NODE, Inputs, Series
@@ -50,6 +50,8 @@ class State:
     kv_series: bool = True  # the KV-cache metric is exported
     version: str | None = None  # the version the image says; None: the inventory's
     xid: Decimal = Decimal(0)
+    twin: bool = False  # another namespace serves the same model name at five times the traffic
+    engines_down: bool = False  # no engine target answers, while a sidecar on the same pods does
 
 
 HEALTHY = State()
@@ -146,6 +148,14 @@ def cases(model: Model, inputs: Inputs, names: list[str]) -> list[Case]:
                        ((10, HEALTHY), (25, replace(HEALTHY, xid=Decimal(79)))),
                        (Check(12, "LLMGPUXidErrors", True, gpu, Decimal(79)),
                         Check(30, "LLMGPUXidErrors", False))))
+    twin = f"{model.namespace}-twin"
+    result.append(Case(f"the same served name in namespace {twin} at 5x the traffic: not merged",
+                       ((15, replace(HEALTHY, twin=True)),), (),
+                       ((f'{c.REQUESTS.format(window="5m")}', RATE),)))
+    if "LLMModelDown" in names:
+        result.append(Case("every engine target down while a sidecar target of the same pods is up: model down",
+                           ((10, HEALTHY), (15, replace(HEALTHY, engines_down=True))),
+                           (Check(20, "LLMModelDown", True, value=Decimal(0)),)))
     if "LLMGPUSaturated" in names:
         saturated = replace(BUSY, waiting=Decimal(5))
         result.append(Case("GPUs busy and requests waiting for capacity: saturated",
@@ -201,10 +211,14 @@ class _World:
             if state.dcgm:
                 dcgm = i.gpu_utilization(state.gpu_util) + i.gpu_memory(Decimal("0.5")) + i.gpu_xid(state.xid)
                 out += [self._exported(s) for s in dcgm] if state.dcgm_exported else dcgm
+            if state.twin:
+                out += [self._twin(s) for s in out if q.engine.model_label in dict(s.labels)]
             for index, pod in enumerate(i.pods):
                 first = index == 0
-                up = Decimal(0) if first and not state.engine_scraped else Decimal(1)
+                up = Decimal(0) if (first and not state.engine_scraped) or state.engines_down else Decimal(1)
                 out.append(Series("up", i.pod_labels(pod, container=m.container), Decimal(0), up))
+                if state.engines_down:
+                    out.append(Series("up", i.pod_labels(pod, container="istio-proxy"), Decimal(0), Decimal(1)))
                 if state.kube_state_metrics:
                     out += self._pod(pod, state, OLD_POD, state.ready, first)
             if state.surge and state.kube_state_metrics:
@@ -216,6 +230,12 @@ class _World:
         out.append(Series("up", tuple(sorted((("job", collectors.dcgm_job), *site))), Decimal(0),
                           Decimal(1 if state.dcgm else 0)))
         return out
+
+    def _twin(self, series: Series) -> Series:
+        """The series of a same-named model in another namespace, at five times the traffic."""
+        labels = dict(series.labels)
+        labels["namespace"] = f"{self.model.namespace}-twin"
+        return replace(series, labels=tuple(sorted(labels.items())), per_minute=series.per_minute * 5)
 
     def _exported(self, series: Series) -> Series:
         """A DCGM series as Prometheus stores it when scraped with honorLabels: false."""
@@ -302,8 +322,18 @@ class _World:
                     annotations["description"] = render(annotations["description"], float(check.value or 0), labels)
                     expected.append({"exp_labels": labels, "exp_annotations": annotations})
             tests.append({"eval_time": f"{check.minute}m", "alertname": check.alert, "exp_alerts": expected})
-        return {"name": f"fault: {case.title}", "interval": "1m",
-                "input_series": self.input_series(case.phases), "alert_rule_test": tests}
+        group = {"name": f"fault: {case.title}", "interval": "1m",
+                 "input_series": self.input_series(case.phases)}
+        if tests:
+            group["alert_rule_test"] = tests
+        if case.samples:
+            inner = ", ".join(f"{k}={quote(v)}" for k, v in base_labels(self.model).items())
+            minute = sum(length for length, _ in case.phases) - 1
+            group["promql_expr_test"] = [
+                {"expr": f"{expr}{{{inner}}}", "eval_time": f"{minute}m",
+                 "exp_samples": [{"labels": f"{expr}{{{inner}}}", "value": float(value)}]}
+                for expr, value in case.samples]
+        return group
 
 
 def _compress(column: list[str]) -> str:

@@ -18,6 +18,7 @@ from generator.inventory import Inventory, Model
 from generator.promql import number, quote
 from generator.queries import ModelQueries
 from generator.rules.alerts import Alert, alerts
+from generator.rules.collectors import collector_jobs, collector_rules, sites
 from generator.rules.recording import base_labels
 from generator.rules.fault_cases import fault_cases
 from generator.rules.test_inputs import Inputs
@@ -29,7 +30,51 @@ FRACTIONS = {"ttft_miss", "itl_miss", "e2e_miss", "error_ratio", "kv_cache", "gp
 
 
 def test_files(inventory: Inventory) -> dict[str, str]:
-    return {c.rules_test_file(m.name): test_file(inventory, m) for m in inventory.models}
+    files = {c.rules_test_file(m.name): test_file(inventory, m) for m in inventory.models}
+    files[c.COLLECTORS_TEST_FILE] = collector_test_file(inventory)
+    return files
+
+
+def collector_test_file(inventory: Inventory) -> str:
+    """Each site's collectors: silent while scraped; firing when a target is down or none is scraped."""
+    rules = collector_rules(inventory)
+    pairs = [(site, collector, job) for site in sites(inventory) for collector, job in collector_jobs(inventory).items()]
+
+    def up(site, job: str, instance: str) -> str:
+        labels = {"job": job, **dict(site.labels), "instance": instance}
+        return "up{" + ", ".join(f"{k}={quote(v)}" for k, v in sorted(labels.items())) + "}"
+
+    tests = []
+    for site, collector, job in pairs:
+        where = ", ".join(f"{k}={v}" for k, v in site.labels) or "the only site"
+        rule = next(r for r in rules if r["labels"]["collector"] == collector
+                    and all(r["labels"].get(k) == v for k, v in site.labels))
+        hold = _minutes(rule["for"])
+        length = hold + 5
+        others = [{"series": up(s, j, "a"), "values": f"1x{length}"} for s, _, j in pairs if (s, j) != (site, job)]
+
+        def expect(value: int) -> list[dict]:
+            annotations = dict(rule["annotations"])
+            annotations["description"] = render(annotations["description"], float(value))
+            return [{"exp_labels": {"job": job, **dict(site.labels), **rule["labels"]},
+                     "exp_annotations": annotations}]
+
+        cases = (
+            ("scraped: silent", {"a": f"1x{length}", "b": f"1x{length}"}, []),
+            ("one of two targets down: fires", {"a": f"1x{length}", "b": f"1 0x{length - 1}"}, expect(1)),
+            ("no target scraped at all: fires", {}, expect(1)),
+        )
+        for title, values, expected in cases:
+            tests.append({
+                "name": f"LLMCollectorDown {collector} ({where}): {title}",
+                "interval": "1m",
+                "input_series": [{"series": up(site, job, instance), "values": v} for instance, v in values.items()]
+                + others,
+                "alert_rule_test": [{"eval_time": f"{hold + 3}m", "alertname": "LLMCollectorDown",
+                                     "exp_alerts": expected}],
+            })
+    doc = {"rule_files": [f"../{c.COLLECTORS_FILE.split('/', 1)[1]}"], "evaluation_interval": "1m", "tests": tests}
+    return comment(c.GENERATED_HEADER) + comment(f"promtool tests for {c.COLLECTORS_FILE}.") + dump(doc)
 
 
 def test_file(inventory: Inventory, model: Model) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from generator import conventions as c
 from generator import inventory as inventory_mod
 from generator.errors import InventoryError, InventoryErrors
 from generator.inventory import Inventory, Model
@@ -88,7 +89,8 @@ def load(inventory_path: str | Path, output: str | Path) -> Context:
     ctx = Context(root=root, inventory_file=str(inventory_path))
     _load_inventory(ctx, Path(inventory_path))
     for path in _files(root / "alerts", ("*.yaml", "*.yml")):
-        read_rules.load_rule_file(ctx, path, _rel(ctx, path))
+        if _rel(ctx, path) != c.ALERTMANAGER_FILE:  # Alertmanager's configuration, not rules
+            read_rules.load_rule_file(ctx, path, _rel(ctx, path))
     for path in _files(root / "dashboards", ("*.json",)):
         read_dashboards.load_dashboard(ctx, path, _rel(ctx, path))
     runbooks = root / "alerts" / "runbooks"

@@ -1,13 +1,17 @@
 """Checks that every series a query reads exists: in the catalog for that model, or as a recording rule."""
 from __future__ import annotations
 
-from generator.catalog import ENGINES
+from generator.catalog import ENGINES, EXPORTERS
 from generator.validate import catalog
 from generator.validate import expr as x
 from generator.validate.checks.base import Check
 from generator.validate.checks.promql import parsed
 from generator.validate.context import Context, Query
 from generator.validate.findings import Finding
+
+
+# Series any query may read, model or not: Prometheus' own per-target `up` (collector health).
+SHARED = {m.name for m in EXPORTERS["prometheus"].metrics}
 
 
 class UnknownMetric(Check):
@@ -33,6 +37,8 @@ class UnknownMetric(Check):
 
     def _problem(self, ctx: Context, q: Query, name: str) -> str | None:
         model = q.model
+        if model is None and name in SHARED:
+            return None
         if model is None:
             return (f"{name} is read by a query no inventory model owns (fleet and GPU dashboards, shared rules): "
                     f"those read only the llm: recorded series, which hide engine differences")

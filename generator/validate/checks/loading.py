@@ -101,7 +101,7 @@ class OutputCoverage(Check):
         for uid in (c.FLEET_UID, c.GPU_UID):
             if uid not in uids:
                 found.append(self.finding(Location(c.dashboard_file(uid)), f"no dashboard with uid {uid}"))
-        owned = {c.rules_file(m.name) for m in ctx.inventory.models}
+        owned = {c.rules_file(m.name) for m in ctx.inventory.models} | {c.COLLECTORS_FILE}
         for rel in ctx.rule_files:
             if rel not in owned and not any(r.file == rel and r.model for r in ctx.rules):
                 found.append(self.finding(Location(rel), "no inventory model owns this rule file (stale output?)",
