@@ -193,7 +193,7 @@ class _World:
             out += i.error_ratio(Decimal(0), state.rate)
             for signal in ("ttft", "itl", "e2e"):
                 if q.has(signal):
-                    out += i.miss(signal, Decimal(0), state.rate)
+                    out += i.miss(signal, Decimal(0), state.rate, every_bucket=False)
             waiting_for_capacity = state.waiting > 0
             if q.has("batch_occupancy"):
                 active = BATCH if waiting_for_capacity else state.running

@@ -99,12 +99,18 @@ class Inputs:
         spec = self.q.signal("requests")
         return [self._counter(spec.parts[0], rate)]
 
-    def miss(self, signal: str, ratio: Decimal, rate: Decimal) -> list[Series]:
-        """`ratio` of `rate` requests/s slower than the SLO threshold; the rest in the lowest bucket."""
+    def miss(self, signal: str, ratio: Decimal, rate: Decimal, every_bucket: bool = True) -> list[Series]:
+        """`ratio` of `rate` requests/s slower than the SLO threshold; the rest in the lowest bucket.
+
+        Without `every_bucket`, only the bucket at the SLO threshold (and +Inf): what the SLO ratios read.
+        """
         spec = self.q.signal(signal)
         assert isinstance(spec, Histogram)
         metric = spec.candidates[0]
         bounds = [b / spec.scale for b in self.q.bucket_bounds(signal)]
+        if not every_bucket:
+            threshold = self.model.slo.latency(signal).threshold_seconds / spec.scale
+            bounds = [b for b in bounds if b == threshold]
         spellings = [number(b) if signal in self.model.buckets else str(b) for b in bounds]
         good = rate * (1 - ratio) * 60
         series = [Series(f"{metric}_bucket", self.labels(MODEL, le=le), good, Decimal(0), True) for le in spellings]
