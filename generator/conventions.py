@@ -11,7 +11,6 @@ import re
 
 MODEL_LABEL = "model"  # inventory id on every recorded series
 QUANTILES = ("0.5", "0.95", "0.99")
-SLO_WINDOWS = ("5m", "30m", "1h", "6h")  # burn-rate windows; 5m also feeds dashboards
 LATENCY_SIGNALS = {
     "ttft": "time to first token",
     "itl": "inter-token latency",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,6 +22,13 @@ from generator.slo_buckets import LATENCY_SLOS, off_bucket_thresholds
 from generator.versions import Version
 
 DURATION = re.compile(r"^((\d+)(y|w|d|h|m|s|ms))+$")
+WINDOW = re.compile(r"^[1-9][0-9]*[mhd]$")  # one unit: it names recorded series (ratio_rate1d)
+
+
+def duration_seconds(text: str) -> int:
+    """Seconds of a Prometheus duration (`1h30m`)."""
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+    return int(sum(int(n) * units[u] for n, u in re.findall(r"(\d+)(ms|s|m|h|d|w|y)", text)))
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$")
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 URL = re.compile(r"^https?://[^\s]+$")
@@ -63,6 +70,50 @@ class Team:
     labels: tuple[tuple[str, str], ...]  # routing labels added to this team's alerts
 
 
+SEVERITIES = ("critical", "warning", "info")
+ALERT_KEYS = {"enabled": "true or false", "severity": "critical, warning or info",
+              "for": "a Prometheus duration", "keep_firing_for": "a Prometheus duration",
+              "labels": "a mapping of label names to values"}
+
+
+@dataclass(frozen=True)
+class AlertOptions:
+    """An alert's settings for one model, merged key by key from defaults, team and model."""
+
+    enabled: bool = True
+    severity: str | None = None  # replaces the generated severity (every tier of a burn alert)
+    for_: str | None = None
+    keep_firing_for: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class BurnTier:
+    """One burn-rate tier: both windows must burn faster than `factor` times the error budget."""
+
+    severity: str
+    long: str
+    short: str
+    factor: Decimal
+    for_: str
+
+
+# The Google SRE workbook's table for a 30-day SLO (as sloth's google-30d windows encode it):
+# page on 2% of the budget in 1h and 5% in 6h, ticket on 10% in 1 day and 10% in 3 days.
+DEFAULT_TIERS = (
+    BurnTier("critical", "1h", "5m", Decimal("14.4"), "2m"),
+    BurnTier("critical", "6h", "30m", Decimal("6"), "15m"),
+    BurnTier("warning", "1d", "2h", Decimal("3"), "30m"),
+    BurnTier("warning", "3d", "6h", Decimal("1"), "1h"),
+)
+
+
+@dataclass(frozen=True)
+class SloPolicy:
+    period: str = "30d"
+    tiers: tuple[BurnTier, ...] = DEFAULT_TIERS
+
+
 @dataclass(frozen=True)
 class Collectors:
     """How the shared exporters are scraped: their job names, and which labels carry the workload on DCGM series."""
@@ -98,11 +149,19 @@ class Model:
     selector: tuple[tuple[str, str], ...]  # labels every query matches
     slo: Slos
     thresholds: dict[str, Decimal]
-    alert_for: dict[str, str]  # alert name -> `for` override
+    alerts: dict[str, AlertOptions]  # alert name -> its overrides
     buckets: dict[str, tuple[Decimal, ...]]  # declared histogram bounds, seconds
     path: str  # models[i]
     container: str = ""  # the engine container's name in the model's pods
     image_pattern: str = ""  # its image reference, `{version}` where the version stands
+    severity_labels: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # severity -> labels
+
+    @property
+    def alert_for(self) -> dict[str, str]:
+        return {name: o.for_ for name, o in self.alerts.items() if o.for_}
+
+    def alert_enabled(self, name: str) -> bool:
+        return self.alerts.get(name, AlertOptions()).enabled
 
 
 @dataclass(frozen=True)
@@ -114,6 +173,7 @@ class Inventory:
     teams: tuple[Team, ...]
     models: tuple[Model, ...]
     collectors: Collectors = Collectors()
+    slo_policy: SloPolicy = SloPolicy()
 
 
 def load(path: str | Path) -> Inventory:
@@ -269,7 +329,7 @@ class _Checker:
         root = {"<root>": data}
         doc = self.attempt(self.mapping, root, "<root>", "", {
             "version": True, "grafana_url": True, "runbook_base_url": True, "exporters": False,
-            "collectors": False, "defaults": True, "teams": True, "models": True})
+            "collectors": False, "slo_policy": False, "defaults": True, "teams": True, "models": True})
         if doc is None:
             return None
         if "version" in doc and doc["version"] != 1:
@@ -280,8 +340,10 @@ class _Checker:
         runbook_base_url = self.attempt(self._url, doc, "runbook_base_url")
         exporters = self.attempt(self._exporters, doc) or {}
         collectors = self.attempt(self._collectors, doc) or Collectors()
+        policy = self.attempt(self._slo_policy, doc) or SloPolicy()
         defaults = self.attempt(self.mapping, doc, "defaults", "defaults",
-                                {"labels": False, "slo": True, "thresholds": True, "alerts": False}) or {}
+                                {"labels": False, "slo": True, "thresholds": True, "alerts": False,
+                                 "severity_labels": False}) or {}
         if defaults:
             self.attempt(self._slos, [(defaults, "defaults")])
             self.attempt(self._thresholds, [(defaults, "defaults")])
@@ -294,7 +356,7 @@ class _Checker:
         if not collectors.dcgm_node_label:
             collectors = replace(collectors, dcgm_node_label=dcgm_node_label(exporters["dcgm"]))
         return Inventory(self.file, grafana_url.rstrip("/"), runbook_base_url.rstrip("/"), exporters,
-                         tuple(team for team, _ in teams.values()), tuple(models), collectors)
+                         tuple(team for team, _ in teams.values()), tuple(models), collectors, policy)
 
     def _url(self, doc, key) -> str:
         if key not in doc:
@@ -377,7 +439,7 @@ class _Checker:
                 continue
             team = self.attempt(self.mapping, section, name, path,
                                 {"folder": True, "labels": False, "slo": False, "thresholds": False,
-                                 "alerts": False})
+                                 "alerts": False, "severity_labels": False})
             if team is None:
                 continue
             folder = self.attempt(self.string, team, "folder", f"{path}.folder") if "folder" in team else None
@@ -408,7 +470,7 @@ class _Checker:
             "name": True, "served_name": True, "engine": True, "engine_version": True, "team": True,
             "namespace": True, "pod_regex": False, "backend_model": False, "gpu": True, "replicas": True,
             "labels": False, "slo": False, "thresholds": False, "buckets": False, "alerts": False,
-            "container": False})
+            "container": False, "severity_labels": False})
         name = self.string(m, "name", f"{path}.name", SLUG,
                            "a slug: lower-case letters, digits and '-', at most 48 characters")
         served_name = self.string(m, "served_name", f"{path}.served_name")
@@ -452,12 +514,13 @@ class _Checker:
         layers = [(defaults, "defaults"), (team_doc, f"teams.{team_name}"), (m, path)]
         slo = self._slos(layers)
         thresholds = self._thresholds(layers)
-        alert_for = self._alert_for(layers)
+        alert_options = self._alert_options(layers)
+        severity_labels = self._severity_labels(layers)
         buckets = self._buckets(m, f"{path}.buckets") if "buckets" in m else {}
         container, image_pattern = self._container(m, f"{path}.container", engine)
         model = Model(name, served_name, engine_name, version, team, namespace, pod_regex, backend_model,
                       gpu_type, per_replica, rmin, rmax, tuple(sorted(selector.items())), slo, thresholds,
-                      alert_for, buckets, path, container, image_pattern)
+                      alert_options, buckets, path, container, image_pattern, severity_labels)
         if self.check_buckets:
             self._check_slo_buckets(model)
         return model
@@ -525,9 +588,9 @@ class _Checker:
             self.fail(layers[0][0], "slo", "defaults.slo.availability.objective", "missing: every model needs it")
         return Slos(availability=availability[0], **latency)
 
-    def _alert_for(self, layers) -> dict[str, str]:
-        """`alerts: {LLMKVCacheNearFull: {for: 5m}}`, layered like thresholds."""
-        result = {}
+    def _alert_options(self, layers) -> dict[str, AlertOptions]:
+        """`alerts: {LLMKVCacheNearFull: {for: 5m, severity: info, labels: {...}}}`, merged key by key."""
+        merged: dict[str, dict] = {}
         for doc, path in layers:
             node = doc.get("alerts")
             if node is None:
@@ -539,16 +602,85 @@ class _Checker:
                 if name not in c.ALERTS:
                     self.attempt(self.fail, node, name, where, _unknown(name, c.ALERTS, "alert"))
                     continue
-                if not isinstance(options, dict) or set(options) != {"for"}:
-                    self.attempt(self.fail, node, name, where, "expected {for: <duration>}, e.g. {for: 5m}")
+                if not isinstance(options, dict) or not options:
+                    self.attempt(self.fail, node, name, where,
+                                 f"expected a mapping of {', '.join(ALERT_KEYS)}, e.g. {{for: 5m}}")
                     continue
-                value = options["for"]
-                if not isinstance(value, str) or not DURATION.match(value):
-                    self.attempt(self.fail, options, "for", f"{where}.for",
-                                 f"expected a Prometheus duration such as 30s, 5m or 1h, got {_kind(value)}")
+                into = merged.setdefault(name, {})
+                for key, value in options.items():
+                    self.attempt(self._alert_option, options, key, f"{where}.{key}", value, into)
+        return {name: AlertOptions(**{("for_" if k == "for" else k): v for k, v in o.items()})
+                for name, o in merged.items()}
+
+    def _alert_option(self, options, key, where, value, into: dict):
+        if key not in ALERT_KEYS:
+            self.fail(options, key, where, _unknown(key, ALERT_KEYS))
+        if key == "enabled" and not isinstance(value, bool):
+            self.fail(options, key, where, f"expected true or false, got {_kind(value)}")
+        if key == "severity" and value not in SEVERITIES:
+            self.fail(options, key, where, f"expected one of {', '.join(SEVERITIES)}, got {_kind(value)}")
+        if key in ("for", "keep_firing_for") and (not isinstance(value, str) or not DURATION.match(value)):
+            self.fail(options, key, where, f"expected a Prometheus duration such as 30s, 5m or 1h, got {_kind(value)}")
+        if key == "labels":
+            labels = dict(into.get("labels", ()))
+            labels.update(self.labels(options, key, where))
+            value = tuple(sorted(labels.items()))
+        into[key] = value
+
+    def _severity_labels(self, layers) -> dict[str, tuple[tuple[str, str], ...]]:
+        """`severity_labels: {critical: {pager: oncall}}`: routing labels added to alerts of that severity."""
+        merged: dict[str, dict[str, str]] = {}
+        for doc, path in layers:
+            node = doc.get("severity_labels")
+            if node is None:
+                continue
+            if not isinstance(node, dict):
+                self.fail(doc, "severity_labels", f"{path}.severity_labels",
+                          f"expected a mapping of severities to labels, got {_kind(node)}")
+            for severity in node:
+                where = f"{path}.severity_labels.{severity}"
+                if severity not in SEVERITIES:
+                    self.attempt(self.fail, node, severity, where, _unknown(severity, SEVERITIES, "severity"))
                     continue
-                result[name] = value
-        return result
+                labels = self.attempt(self.labels, node, severity, where)
+                if labels is not None:
+                    merged.setdefault(severity, {}).update(labels)
+        return {k: tuple(sorted(v.items())) for k, v in merged.items()}
+
+    def _slo_policy(self, doc) -> SloPolicy:
+        if "slo_policy" not in doc:
+            return SloPolicy()
+        node = self.mapping(doc, "slo_policy", "slo_policy", {"period": False, "tiers": False})
+        period = SloPolicy.period
+        if "period" in node:
+            period = self.string(node, "period", "slo_policy.period", DURATION, "a Prometheus duration such as 30d")
+        tiers = DEFAULT_TIERS
+        if "tiers" in node:
+            items = node["tiers"]
+            if not isinstance(items, list) or not items:
+                self.fail(node, "tiers", "slo_policy.tiers", "expected a list of tiers")
+            tiers = tuple(t for t in (self.attempt(self._tier, items, i) for i in range(len(items))) if t)
+            seen = set()
+            for i, tier in enumerate(tiers):
+                if (tier.long, tier.short) in seen:
+                    self.attempt(self.fail, items, i, f"slo_policy.tiers[{i}]",
+                                 f"two tiers with the windows {tier.long}/{tier.short}")
+                seen.add((tier.long, tier.short))
+        return SloPolicy(period, tiers)
+
+    def _tier(self, items, i) -> BurnTier:
+        path = f"slo_policy.tiers[{i}]"
+        t = self.mapping(items, i, path, {"severity": True, "long": True, "short": True, "factor": True,
+                                          "for": True})
+        severity = t["severity"]
+        if severity not in SEVERITIES:
+            self.fail(t, "severity", f"{path}.severity", f"expected one of {', '.join(SEVERITIES)}, got {_kind(severity)}")
+        windows = [self.string(t, k, f"{path}.{k}", WINDOW, "a window such as 5m, 1h or 3d") for k in ("long", "short")]
+        if duration_seconds(windows[1]) >= duration_seconds(windows[0]):
+            self.fail(t, "short", f"{path}.short", f"the short window must be shorter than the long one ({windows[0]})")
+        factor = self.positive(t, "factor", f"{path}.factor")
+        for_ = self.string(t, "for", f"{path}.for", DURATION, "a Prometheus duration")
+        return BurnTier(severity, windows[0], windows[1], factor, for_)
 
     def _thresholds(self, layers) -> dict[str, Decimal]:
         for doc, path in layers:

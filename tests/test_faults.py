@@ -87,3 +87,33 @@ def test_every_model_alert_carries_its_namespace_and_per_pod_alerts_keep_the_pod
             if rule["alert"] in ("LLMPodNotReady", "LLMEngineCrashLooping", "LLMEngineOOMKilled",
                                  "LLMEngineScrapeFailing", "LLMGPUXidErrors"):
                 assert "{{ $labels.pod }}" in rule["annotations"]["description"]
+
+
+def test_an_alert_disabled_for_one_team_leaves_no_rule_case_or_runbook_for_it_there():
+    text = MINIMAL.replace("  infra: {folder: Infra, labels: {team: infra}}\n",
+                           "  infra: {folder: Infra, labels: {team: infra}, alerts: {LLMGPUSaturated: {enabled: false}}}\n"
+                           "  other: {folder: Other}\n")
+    other = MINIMAL[MINIMAL.index("  - name: small"):].replace("name: small", "name: second").replace(
+        "team: infra", "team: other")
+    inv = inventory.parse(text + other, "inv.yaml")
+    files = build(inv)
+    for model, present in (("small", False), ("second", True)):
+        rules = yaml.safe_load(files[c.rules_file(model)])
+        alerts = {r["alert"] for g in rules["groups"] for r in g["rules"] if "alert" in r}
+        assert ("LLMGPUSaturated" in alerts) is present
+        tests = yaml.safe_load(files[c.rules_test_file(model)])["tests"]
+        named = {t["alertname"] for g in tests for t in g.get("alert_rule_test", [])}
+        assert ("LLMGPUSaturated" in named) is present
+    runbook = files[c.runbook_file("LLMGPUSaturated")]
+    assert "`second`" in runbook and "`small`" not in runbook
+
+
+def test_overrides_set_severity_labels_and_keep_firing_for_on_the_rule():
+    text = MINIMAL.replace("  thresholds: {", "  alerts: {LLMEngineStalled: {severity: warning, keep_firing_for: 15m, "
+                                              "labels: {escalation: sre}}}\n"
+                                              "  severity_labels: {warning: {route: ticket}}\n  thresholds: {")
+    inv = inventory.parse(text, "inv.yaml")
+    rules = yaml.safe_load(build(inv)[c.rules_file("small")])
+    stalled = next(r for g in rules["groups"] for r in g["rules"] if r.get("alert") == "LLMEngineStalled")
+    assert stalled["labels"]["severity"] == "warning" and stalled["labels"]["route"] == "ticket"
+    assert stalled["labels"]["escalation"] == "sre" and stalled["keep_firing_for"] == "15m"

@@ -101,6 +101,15 @@ BAD = [
     ("an image pattern may not capture groups of its own",
      edit("    namespace: llm", "    namespace: llm\n    container: {image_pattern: '(.+):v{version}'}"),
      "models[0].container.image_pattern", 21, ["non-capturing groups"]),
+    ("an unknown key in an alert override names the valid ones",
+     edit("    namespace: llm", "    namespace: llm\n    alerts: {LLMModelDown: {disabled: true}}"),
+     "models[0].alerts.LLMModelDown.disabled", 21, ["unknown key 'disabled'", "enabled"]),
+    ("an alert override's severity must be known",
+     edit("    namespace: llm", "    namespace: llm\n    alerts: {LLMModelDown: {severity: page}}"),
+     "models[0].alerts.LLMModelDown.severity", 21, ["expected one of critical, warning, info"]),
+    ("a burn tier's short window must be shorter than its long one",
+     edit("teams:\n", "slo_policy:\n  tiers:\n    - {severity: critical, long: 5m, short: 1h, factor: 14.4, "
+                       "for: 2m}\nteams:\n"), "slo_policy.tiers[0].short", 14, ["shorter than the long one"]),
     ("broken YAML is reported with its line",
      edit("teams:\n", "teams: [\n"), "", 14, ["invalid YAML", "flow sequence started at line 12"]),
     ("an empty file is refused",
@@ -204,3 +213,27 @@ def test_collectors_and_container_default_to_the_common_deployment_and_can_be_se
 def test_the_dcgm_node_label_follows_the_exporter_version():
     newer = inventory.parse(edit("teams:\n", 'exporters: {dcgm: "4.5.3-4.9.0"}\nteams:\n'), "inv.yaml")
     assert newer.collectors.dcgm_node_label == "hostname"
+
+
+def test_alert_overrides_merge_key_by_key_from_defaults_team_and_model():
+    text = edit("  thresholds: {", "  alerts: {LLMKVCacheNearFull: {severity: info, labels: {a: '1'}}}\n"
+                                   "  severity_labels: {critical: {pager: oncall}}\n  thresholds: {")
+    text = text.replace("    namespace: llm", "    namespace: llm\n    alerts: {LLMKVCacheNearFull: "
+                                               "{keep_firing_for: 10m, labels: {b: '2'}}, LLMModelDown: {enabled: false}}")
+    model = inventory.parse(text, "inv.yaml").models[0]
+    kv = model.alerts["LLMKVCacheNearFull"]
+    assert (kv.severity, kv.keep_firing_for, dict(kv.labels)) == ("info", "10m", {"a": "1", "b": "2"})
+    assert not model.alert_enabled("LLMModelDown") and model.alert_enabled("LLMKVCacheNearFull")
+    assert model.severity_labels == {"critical": (("pager", "oncall"),)}
+
+
+def test_the_slo_policy_defaults_to_the_four_workbook_tiers_and_can_be_replaced():
+    default = inventory.parse(MINIMAL, "inv.yaml").slo_policy
+    assert default.period == "30d"
+    assert [(t.severity, t.long, t.short, str(t.factor)) for t in default.tiers] == [
+        ("critical", "1h", "5m", "14.4"), ("critical", "6h", "30m", "6"), ("warning", "1d", "2h", "3"),
+        ("warning", "3d", "6h", "1")]
+    text = edit("teams:\n", "slo_policy:\n  period: 28d\n  tiers:\n    - {severity: critical, long: 1h, short: 5m, "
+                              "factor: 13.4, for: 2m}\nteams:\n")
+    custom = inventory.parse(text, "inv.yaml").slo_policy
+    assert custom.period == "28d" and [t.long for t in custom.tiers] == ["1h"]

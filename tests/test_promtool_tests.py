@@ -41,7 +41,7 @@ def test_every_threshold_alert_rule_has_its_four_cases(example, name):
     for alert in rules:
         name, labels = alert.rule["alert"], {**base_labels(model), **alert.rule["labels"]}
         siblings = [a for a in rules if a.rule["alert"] == name]
-        prefix = f"{name} ({labels['severity']})" if len(siblings) > 1 else name
+        prefix = f"{name} ({pt.tier_name(alert.rule)})" if len(siblings) > 1 else name
         mine = {g["name"].split(": ", 1)[1].split(" ")[0]: g for g in groups if g["name"].startswith(prefix + ":")}
         assert {"fires", "silent"} <= set(mine), f"{model.name} {prefix}: {sorted(mine)}"
         before, after = mine["fires"]["alert_rule_test"]

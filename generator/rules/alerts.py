@@ -12,28 +12,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from generator import conventions as c
-from generator.inventory import Inventory, Model
+from generator.inventory import AlertOptions, BurnTier, Inventory, Model
 from generator.promql import go_template_literal, number, selector
 from generator.queries import ModelQueries
 from generator.rules.recording import base_labels
 from generator.rules.telemetry import telemetry
 
 CRITICAL, WARNING = "critical", "warning"
-
-
-@dataclass(frozen=True)
-class BurnTier:
-    severity: str
-    long: str
-    short: str
-    factor: Decimal
-    for_: str
-
-
-BURN_TIERS = (
-    BurnTier(CRITICAL, "1h", "5m", Decimal("14.4"), "2m"),
-    BurnTier(WARNING, "6h", "30m", Decimal("6"), "15m"),
-)
 
 
 @dataclass(frozen=True)
@@ -330,19 +315,23 @@ def alerts(inventory: Inventory, model: Model) -> list[Alert]:
 
     def alert(alertname: str, severity: str, condition: Condition | None, expr: str, for_: str, description: str,
               **labels: str):
-        rules.append(Alert({
-            "alert": alertname,
-            "expr": expr,
-            "for": model.alert_for.get(alertname, for_),
-            # `namespace` routes the alert to a namespaced AlertmanagerConfig (prometheus-operator).
-            "labels": {"severity": severity, "namespace": model.namespace, **dict(model.team.labels), **labels},
-            "annotations": {
-                "summary": DOCS[alertname].summary,
-                "description": description,
-                "runbook_url": f"{inventory.runbook_base_url}/{alertname}.md",
-                "dashboard_url": f"{inventory.grafana_url}/d/{c.model_dashboard_uid(model.name)}",
-            },
-        }, condition))
+        options = model.alerts.get(alertname, AlertOptions())
+        if not options.enabled:
+            return
+        severity = options.severity or severity
+        rule = {"alert": alertname, "expr": expr, "for": options.for_ or for_}
+        if options.keep_firing_for:
+            rule["keep_firing_for"] = options.keep_firing_for
+        # `namespace` routes the alert to a namespaced AlertmanagerConfig (prometheus-operator).
+        rule["labels"] = {"severity": severity, "namespace": model.namespace, **dict(model.team.labels),
+                          **dict(model.severity_labels.get(severity, ())), **dict(options.labels), **labels}
+        rule["annotations"] = {
+            "summary": DOCS[alertname].summary,
+            "description": description,
+            "runbook_url": f"{inventory.runbook_base_url}/{alertname}.md",
+            "dashboard_url": f"{inventory.grafana_url}/d/{c.model_dashboard_uid(model.name)}",
+        }
+        rules.append(Alert(rule, condition))
 
     pod = "{{ $labels.pod }}"
     if model.replicas_min >= 1:
@@ -382,7 +371,7 @@ def alerts(inventory: Inventory, model: Model) -> list[Alert]:
         if not q.has(signal):
             continue
         slo = model.slo.latency(signal)
-        for tier in BURN_TIERS:
+        for tier in inventory.slo_policy.tiers:
             limit, op = _burn_limit(tier.factor, slo.objective)
             miss = [f"(1 - {vocab(c.LATENCY_WITHIN_SLO.format(signal=signal, window=w))}) {op} {limit}"
                     for w in (tier.long, tier.short)]
@@ -394,7 +383,7 @@ def alerts(inventory: Inventory, model: Model) -> list[Alert]:
                   f"({number(tier.factor)}x the budget).",
                   long=tier.long, short=tier.short)
 
-    for tier in BURN_TIERS:
+    for tier in inventory.slo_policy.tiers:
         limit, op = _burn_limit(tier.factor, model.slo.availability)
         errors = [f"{vocab(c.ERROR_RATIO.format(window=w))} {op} {limit}" for w in (tier.long, tier.short)]
         alert("LLMErrorBudgetBurn", tier.severity, Condition("error_ratio", op, Decimal(limit), tier.long),

@@ -83,7 +83,12 @@ def fault_cases(inventory: Inventory, model: Model, rules: list[Alert], inputs: 
     for alert in rules:
         by_name.setdefault(alert.rule["alert"], []).append(alert)
     world = _World(inventory, model, inputs)
-    return [world.group(case, names, by_name) for case in cases(model, inputs, names)]
+    kept = []
+    for case in cases(model, inputs, names):  # a disabled alert has no checks
+        case = replace(case, checks=tuple(check for check in case.checks if check.alert in by_name))
+        if case.checks or case.samples:
+            kept.append(world.group(case, names, by_name))
+    return kept
 
 
 def cases(model: Model, inputs: Inputs, names: list[str]) -> list[Case]:

@@ -24,7 +24,7 @@ from generator.rules.fault_cases import fault_cases
 from generator.rules.test_inputs import Inputs
 from generator.yaml_out import comment, dump
 
-RATE = Decimal(10)  # requests per second in every test with traffic
+RATE = Decimal(100)  # requests per second in every test with traffic: the 3d guard holds within 5 minutes
 RATE_SIGNALS = {"ttft_miss", "itl_miss", "e2e_miss", "error_ratio", "preemptions"}
 FRACTIONS = {"ttft_miss", "itl_miss", "e2e_miss", "error_ratio", "kv_cache", "gpu_utilization", "gpu_memory"}
 
@@ -92,24 +92,30 @@ def test_file(inventory: Inventory, model: Model) -> str:
 
 # -- alerts ----------------------------------------------------------------
 
+def tier_name(rule: dict) -> str:
+    """How a test names one rule of an alert: its severity, and its windows for burn-rate tiers."""
+    labels = rule["labels"]
+    return f"{labels['severity']}, {labels['long']}/{labels['short']}" if "long" in labels else labels["severity"]
+
+
 def _alert_tests(alert: Alert, siblings: list[Alert], model: Model, inputs: Inputs) -> list[dict]:
     rule, cond = alert.rule, alert.condition
     name = rule["alert"]
-    tier = f" ({rule['labels']['severity']})" if len(siblings) > 1 else ""
+    tier = f" ({tier_name(rule)})" if len(siblings) > 1 else ""
     hold = _minutes(rule["for"])
     fire, near = _fire_value(cond), _near_value(cond)
     start = _first_minute(cond, fire, RATE, model)
     before, after = start + hold - 1, start + hold + 1
     length = after + 2
 
-    def group(title: str, value: Decimal, rate: Decimal, checks: list[tuple[int, Decimal]]) -> dict:
+    def group(title: str, value: Decimal, rate: Decimal, checks: list[tuple[int, Decimal | None]]) -> dict:
         series = inputs.signal(cond.signal, value, rate)
         return {
             "name": f"{name}{tier}: {title}",
             "interval": "1m",
             "input_series": [{"series": s.text(), "values": s.values(length)} for s in series],
             "alert_rule_test": [{"eval_time": f"{t}m", "alertname": name,
-                                 "exp_alerts": _expected(siblings, v, t - start, model)} for t, v in checks],
+                                 "exp_alerts": _expected(siblings, v, t, rate, model)} for t, v in checks],
         }
 
     tests = [
@@ -124,16 +130,21 @@ def _alert_tests(alert: Alert, siblings: list[Alert], model: Model, inputs: Inpu
     return tests
 
 
-def _expected(siblings: list[Alert], value: Decimal | None, held: int, model: Model) -> list[dict]:
-    """The alerts of this name that fire: condition true for at least their `for`."""
+def _expected(siblings: list[Alert], value: Decimal | None, minute: int, rate: Decimal, model: Model) -> list[dict]:
+    """The alerts of this name that fire at `minute`: each tier's condition (with its traffic guard) held
+    for at least its `for`."""
     if value is None:
         return []
     out = []
     for alert in siblings:
-        if _holds(alert.condition, value) and held >= _minutes(alert.rule["for"]):
-            annotations = dict(alert.rule["annotations"])
-            annotations["description"] = render(annotations["description"], float(value))
-            out.append({"exp_labels": {**base_labels(model), **alert.rule["labels"]}, "exp_annotations": annotations})
+        if not _holds(alert.condition, value):
+            continue
+        start = _first_minute(alert.condition, value, rate, model)
+        if start is None or minute - start < _minutes(alert.rule["for"]):
+            continue
+        annotations = dict(alert.rule["annotations"])
+        annotations["description"] = render(annotations["description"], float(value))
+        out.append({"exp_labels": {**base_labels(model), **alert.rule["labels"]}, "exp_annotations": annotations})
     return out
 
 
@@ -145,8 +156,10 @@ def _first_minute(cond, value: Decimal, rate: Decimal, model: Model) -> int:
     at r since t=0 reads r*t/w until t reaches w. Ratios of two such rates
     are exact from the second sample; a plain rate or the traffic guard ramps up.
     """
-    def ramped(per_second: Decimal, window: str, enough) -> int:
+    def ramped(per_second: Decimal, window: str, enough) -> int | None:
         seconds = _minutes(window) * 60
+        if not enough(per_second):
+            return None  # never, however long the series
         minute = 1
         while not enough(per_second * min(minute * 60, seconds) / seconds):
             minute += 1

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from generator import conventions as c
-from generator.inventory import Inventory, Model
+from generator.inventory import Inventory, Model, duration_seconds
 from generator.promql import number
 from generator.queries import ModelQueries
 from generator.rules.telemetry import telemetry
@@ -11,6 +11,12 @@ from generator.rules.telemetry import telemetry
 def base_labels(model: Model) -> dict[str, str]:
     """Labels every recorded series of the model carries: its id and its selector labels."""
     return {c.MODEL_LABEL: model.name, **dict(model.selector)}
+
+
+def slo_windows(inventory: Inventory) -> list[str]:
+    """Every window a burn-rate tier reads, shortest first; 5m always (dashboards read it)."""
+    windows = {"5m", *(w for t in inventory.slo_policy.tiers for w in (t.long, t.short))}
+    return sorted(windows, key=duration_seconds)
 
 
 def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
@@ -33,7 +39,7 @@ def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
             record(c.SLO_THRESHOLD, f"vector({number(slo.threshold_seconds)})", slo=signal)
     record(c.SLO_OBJECTIVE, f"vector({number(model.slo.availability)})", slo="availability")
 
-    for window in c.SLO_WINDOWS:
+    for window in slo_windows(inventory):
         record(c.REQUESTS.format(window=window), q.rate("requests", window))
         record(c.ERROR_RATIO.format(window=window), q.error_ratio(window))
         for signal in c.LATENCY_SIGNALS:
