@@ -21,6 +21,7 @@ MODEL_INFO = "llm:model:info"
 SLO_OBJECTIVE = "llm:slo_objective:ratio"
 SLO_THRESHOLD = "llm:slo_threshold:seconds"
 REQUESTS = "llm:requests:rate{window}"
+SLO_REQUESTS = "llm:slo_requests:rate{window}"  # per `slo`: the SLI's own denominator, its traffic guard
 ERROR_RATIO = "llm:request_errors:ratio_rate{window}"
 LATENCY_QUANTILE = "llm:{signal}_seconds:quantile_rate5m"
 LATENCY_WITHIN_SLO = "llm:{signal}_within_slo:ratio_rate{window}"

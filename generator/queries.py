@@ -98,6 +98,8 @@ class ModelQueries:
                 if self.engine.metric(part.metric).exposed_in(version):
                     return Gauge((part,), spec.aggregation, spec.scale)
             return None
+        if isinstance(spec, Counters):
+            spec = Counters(tuple(p for p in spec.parts if p.since is None or version >= p.since))
         if all(self.engine.metric(m).exposed_in(version) for m in spec.metric_names()):
             return spec
         return None
@@ -142,8 +144,18 @@ class ModelQueries:
         return f"({self.rate(numerator, window)}) / ({self.rate(denominator, window)} > 0)"
 
     def error_ratio(self, window: str) -> str:
-        base = "error_base" if self.has("error_base") else "requests"
-        return self.ratio("errors", base, window)
+        return self.ratio("errors", self.error_base(), window)
+
+    def error_base(self) -> str:
+        """The availability SLI's denominator: every inference request (vLLM: HTTP), else every finished one."""
+        return "error_base" if self.has("error_base") else "requests"
+
+    def slo_requests(self, slo: str, window: str) -> str:
+        """Requests per second an SLI counts: its denominator, which its traffic guard must read too."""
+        if slo == "availability":
+            return self.rate(self.error_base(), window)
+        metric, _ = self._histogram(slo)
+        return f"sum(rate({self.selector(metric, suffix='_count')}[{window}]))"
 
     def gauge(self, name: str) -> str:
         spec = self.signal(name)

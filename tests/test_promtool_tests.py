@@ -122,3 +122,16 @@ def test_rendering_keeps_literal_braces_and_refuses_unknown_actions():
     with pytest.raises(ValueError):
         render("{{ $externalLabels.cluster }}", 1.0)
     assert math.isclose(float(render("{{ $value }}", 0.5)), 0.5)
+
+
+def test_slis_read_one_source_and_the_cases_that_prove_it_exist(example):
+    for model in example.models:
+        faults = [g for g in _groups(example, model) if g["name"].startswith("fault: ")]
+        titles = [g["name"] for g in faults]
+        outage = next(g for g in faults if "HTTP layer fails every request" in g["name"])
+        assert [t["eval_time"] for t in outage["promql_expr_test"]] == ["120m", "150m", "180m"]
+        assert all(t["exp_samples"] for t in outage["promql_expr_test"])
+        if model.engine == "vllm":
+            assert any("polls GET /v1/models" in t for t in titles)
+        streams = any("after their HTTP 200" in t for t in titles)
+        assert streams == (model.engine == "vllm" and str(model.engine_version) >= "0.13")

@@ -55,6 +55,7 @@ class Part:
     suffix: str = ""  # "_sum" / "_count" to use one series of a histogram
     scope: str = MODEL
     optional: bool = False  # series appear only after the first event (labelled counters)
+    since: Version | None = None  # first engine version whose series carry these matchers' values
 
 
 @dataclass(frozen=True)

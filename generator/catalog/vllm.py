@@ -63,8 +63,9 @@ METRICS = (
            since=v("0.8.0")),
 )
 
-# Requests that reach the OpenAI-compatible inference endpoints.
-_INFERENCE_HANDLERS = ("handler", "=~", "/v1/.+")
+# Requests to the OpenAI-compatible inference endpoints: not model listing, health or metrics, which
+# gateways poll and which would dilute the error ratio.
+_INFERENCE_HANDLERS = ("handler", "=~", "/v1/(chat/completions|completions|embeddings|responses)")
 
 ENGINE = Engine(
     name="vllm",
@@ -78,9 +79,13 @@ ENGINE = Engine(
         "e2e": Histogram(("vllm:e2e_request_latency_seconds",)),
         "queue_time": Histogram(("vllm:request_queue_time_seconds",)),
         "requests": Counters((Part("vllm:request_success_total"),)),
-        # HTTP status is what clients see, and it counts failures that never reach the engine.
+        # HTTP status is what clients see, and it counts failures that never reach the engine. A stream
+        # that fails after its 200 was sent shows only as finished_reason="error" (from 0.13), which a
+        # non-streaming failure also counts besides its HTTP 500: the error SLI errs towards paging.
         "errors": Counters((Part("http_requests_total", (_INFERENCE_HANDLERS, ("status", "=", "5xx")),
-                                 scope=WORKLOAD, optional=True),)),
+                                 scope=WORKLOAD, optional=True),
+                            Part("vllm:request_success_total", (("finished_reason", "=", "error"),),
+                                 optional=True, since=v("0.13.0")))),
         "error_base": Counters((Part("http_requests_total", (_INFERENCE_HANDLERS,), scope=WORKLOAD),)),
         "prompt_tokens": Counters((Part("vllm:prompt_tokens_total"),)),
         "generation_tokens": Counters((Part("vllm:generation_tokens_total"),)),

@@ -376,7 +376,7 @@ def alerts(inventory: Inventory, model: Model) -> list[Alert]:
             miss = [f"(1 - {vocab(c.LATENCY_WITHIN_SLO.format(signal=signal, window=w))}) {op} {limit}"
                     for w in (tier.long, tier.short)]
             alert(alertname, tier.severity, Condition(f"{signal}_miss", op, Decimal(limit), tier.long),
-                  _guarded(miss, vocab, tier, th), tier.for_,
+                  _guarded(miss, vocab, tier, th, signal), tier.for_,
                   f"{{{{ $value | humanizePercentage }}}} of requests to {name} had {what} above "
                   f"{number(slo.threshold_seconds)} s over the last {tier.long}; the SLO allows "
                   f"{_percent(1 - slo.objective)} and this alert fires above {_percent(Decimal(limit))} "
@@ -387,7 +387,7 @@ def alerts(inventory: Inventory, model: Model) -> list[Alert]:
         limit, op = _burn_limit(tier.factor, model.slo.availability)
         errors = [f"{vocab(c.ERROR_RATIO.format(window=w))} {op} {limit}" for w in (tier.long, tier.short)]
         alert("LLMErrorBudgetBurn", tier.severity, Condition("error_ratio", op, Decimal(limit), tier.long),
-              _guarded(errors, vocab, tier, th), tier.for_,
+              _guarded(errors, vocab, tier, th, "availability"), tier.for_,
               f"{{{{ $value | humanizePercentage }}}} of requests to {name} failed over the last {tier.long}; "
               f"the availability SLO allows {_percent(1 - model.slo.availability)} and this alert fires above "
               f"{_percent(Decimal(limit))} ({number(tier.factor)}x the budget).",
@@ -470,9 +470,12 @@ def _burn_limit(factor: Decimal, objective: Decimal) -> tuple[str, str]:
     return number(limit), ">"
 
 
-def _guarded(conditions: list[str], vocab, tier: BurnTier, thresholds) -> str:
-    traffic = f"{vocab(c.REQUESTS.format(window=tier.long))} >= {number(thresholds['min_request_rate'])}"
-    return "\nand\n".join(f"({cond})" for cond in [*conditions, traffic]) + "\n"
+def _guarded(conditions: list[str], vocab, tier: BurnTier, thresholds, slo: str) -> str:
+    """Both windows burn, and the SLI's own denominator saw enough traffic over the long window."""
+    requests = vocab(c.SLO_REQUESTS.format(window=tier.long), ("slo", "=", slo))
+    traffic = f"{requests} >= {number(thresholds['min_request_rate'])}"
+    burning = "\nand\n".join(f"({cond})" for cond in conditions)
+    return f"{burning}\nand ignoring (slo)\n({traffic})\n"
 
 
 def _percent(fraction: Decimal) -> str:

@@ -50,6 +50,10 @@ class State:
     kv_series: bool = True  # the KV-cache metric is exported
     version: str | None = None  # the version the image says; None: the inventory's
     xid: Decimal = Decimal(0)
+    errors: Decimal = Decimal(0)  # share of requests failing (HTTP 5xx for vLLM, failures for Triton)
+    engine_finishes: bool = True  # the engine counts the requests as finished
+    polling: bool = False  # a gateway polls GET /v1/models once a second
+    stream_errors: Decimal = Decimal(0)  # share failing after the stream started (HTTP 200, finished_reason=error)
     twin: bool = False  # another namespace serves the same model name at five times the traffic
     engines_down: bool = False  # no engine target answers, while a sidecar on the same pods does
 
@@ -67,6 +71,7 @@ class Check:
     fires: bool  # the alert fires (with `labels`), or none of that name does
     labels: dict = field(default_factory=dict)  # labels from the expression (pod, gpu, ...)
     value: Decimal | None = None  # $value, for the rendered description
+    alone: bool = True  # no other rule of the name fires; False: check only the rules matching `labels`
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,21 @@ def cases(model: Model, inputs: Inputs, names: list[str]) -> list[Case]:
                        ((10, HEALTHY), (25, replace(HEALTHY, xid=Decimal(79)))),
                        (Check(12, "LLMGPUXidErrors", True, gpu, Decimal(79)),
                         Check(30, "LLMGPUXidErrors", False))))
+    ratio = c.ERROR_RATIO.format(window="5m")
+    if q.has("error_base"):
+        result.append(Case("a gateway polls GET /v1/models at 1 request/s: the error ratio is unchanged",
+                           ((15, replace(HEALTHY, rate=Decimal("0.5"), errors=Decimal("0.1"), polling=True)),), (),
+                           ((ratio, Decimal("0.1")),)))
+    if any(p.since for p in q.signal("errors").parts):
+        result.append(Case("10% of streams fail after their HTTP 200 (finished_reason=error): counted",
+                           ((15, replace(HEALTHY, stream_errors=Decimal("0.1"))),), (), ((ratio, Decimal("0.1")),)))
+    if "LLMErrorBudgetBurn" in names:
+        outage = replace(HEALTHY, rate=Decimal("0.15"), errors=Decimal(1), engine_finishes=False)
+        result.append(Case("the HTTP layer fails every request for two hours at 0.15 requests/s, the engine "
+                           "finishes none: the page holds for the whole outage",
+                           ((60, HEALTHY), (121, outage)),
+                           tuple(Check(60 + m, "LLMErrorBudgetBurn", True, {"long": "1h"}, alone=False)
+                                 for m in (60, 90, 120))))
     twin = f"{model.namespace}-twin"
     result.append(Case(f"the same served name in namespace {twin} at 5x the traffic: not merged",
                        ((15, replace(HEALTHY, twin=True)),), (),
@@ -195,7 +215,20 @@ class _World:
         i, q, m = self.inputs, self.inputs.q, self.model
         out: list[Series] = []
         if state.pods:
-            out += i.error_ratio(Decimal(0), state.rate)
+            traffic = i.error_ratio(state.errors, state.rate)
+            if not state.engine_finishes:
+                failed = {p.metric for p in q.signal("errors").parts}
+                finished = {p.metric for p in q.signal("requests").parts} - failed
+                traffic = [replace(s, per_minute=Decimal(0)) if s.name in finished else s for s in traffic]
+            if state.stream_errors:
+                traffic = [self._stream_errors(s, state) if s.name == q.signal("requests").parts[0].metric else s
+                           for s in traffic]
+                traffic.append(self._stream_errors(i.requests(state.rate)[0], state, failed=True))
+            out += traffic
+            if state.polling:
+                out.append(Series("http_requests_total", i.labels("workload", (("handler", "=", "/v1/models"),),
+                                                                  status="2xx", method="GET"), Decimal(60), Decimal(0),
+                                  True))
             for signal in ("ttft", "itl", "e2e"):
                 if q.has(signal):
                     out += i.miss(signal, Decimal(0), state.rate, every_bucket=False)
@@ -235,6 +268,13 @@ class _World:
         out.append(Series("up", tuple(sorted((("job", collectors.dcgm_job), *site))), Decimal(0),
                           Decimal(1 if state.dcgm else 0)))
         return out
+
+    def _stream_errors(self, series: Series, state: State, failed: bool = False) -> Series:
+        """The engine's finished-request counter split: `stream_errors` of it with finished_reason=error."""
+        share = state.stream_errors if failed else 1 - state.stream_errors
+        labels = dict(series.labels)
+        labels["finished_reason"] = "error" if failed else "stop"
+        return replace(series, labels=tuple(sorted(labels.items())), per_minute=series.per_minute * share)
 
     def _twin(self, series: Series) -> Series:
         """The series of a same-named model in another namespace, at five times the traffic."""
@@ -314,8 +354,11 @@ class _World:
     def group(self, case: Case, names: list[str], by_name: dict[str, list[Alert]]) -> dict:
         from generator.rules.promtool_tests import render
 
-        tests = []
+        tests, firing = [], []
         for check in case.checks:
+            if not check.alone:
+                firing.append(self._firing(check, by_name))
+                continue
             expected = []
             if check.fires:
                 for alert in by_name[check.alert]:
@@ -331,14 +374,33 @@ class _World:
                  "input_series": self.input_series(case.phases)}
         if tests:
             group["alert_rule_test"] = tests
+        if firing:
+            group["promql_expr_test"] = firing
         if case.samples:
             inner = ", ".join(f"{k}={quote(v)}" for k, v in base_labels(self.model).items())
             minute = sum(length for length, _ in case.phases) - 1
-            group["promql_expr_test"] = [
+            group["promql_expr_test"] = group.get("promql_expr_test", []) + [
                 {"expr": f"{expr}{{{inner}}}", "eval_time": f"{minute}m",
                  "exp_samples": [{"labels": f"{expr}{{{inner}}}", "value": float(value)}]}
                 for expr, value in case.samples]
         return group
+
+
+    def _firing(self, check: Check, by_name: dict[str, list[Alert]]) -> dict:
+        """A check on the ALERTS series: the rules of the name matching `labels` fire, whatever else does."""
+        matchers = {"alertname": check.alert, "alertstate": "firing", **base_labels(self.model), **check.labels}
+        samples = []
+        for alert in by_name[check.alert]:
+            static = alert.rule["labels"]
+            if all(static.get(k, v) == v for k, v in check.labels.items()):
+                labels = {"alertname": check.alert, "alertstate": "firing", **base_labels(self.model), **static,
+                          **check.labels}
+                samples.append({"labels": _series("ALERTS", labels), "value": 1})
+        return {"expr": _series("ALERTS", matchers), "eval_time": f"{check.minute}m", "exp_samples": samples}
+
+
+def _series(name: str, labels: dict[str, str]) -> str:
+    return name + "{" + ", ".join(f"{k}={quote(v)}" for k, v in sorted(labels.items())) + "}"
 
 
 def _compress(column: list[str]) -> str:

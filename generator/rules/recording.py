@@ -42,11 +42,13 @@ def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
     for window in slo_windows(inventory):
         record(c.REQUESTS.format(window=window), q.rate("requests", window))
         record(c.ERROR_RATIO.format(window=window), q.error_ratio(window))
+        record(c.SLO_REQUESTS.format(window=window), q.slo_requests("availability", window), slo="availability")
         for signal in c.LATENCY_SIGNALS:
             if q.has(signal):
                 threshold = model.slo.latency(signal).threshold_seconds
                 record(c.LATENCY_WITHIN_SLO.format(signal=signal, window=window),
                        q.within_ratio(signal, threshold, window))
+                record(c.SLO_REQUESTS.format(window=window), q.slo_requests(signal, window), slo=signal)
 
     for signal in c.LATENCY_SIGNALS:
         if q.has(signal):

@@ -19,7 +19,7 @@ from generator.queries import ModelQueries
 
 LATENCY = {"ttft_miss": "ttft", "itl_miss": "itl", "e2e_miss": "e2e"}
 # A value each known regex matcher accepts, and a label value that fails an equality matcher.
-REGEX_EXAMPLES = {"/v1/.+": "/v1/chat/completions"}
+REGEX_EXAMPLES = {"/v1/(chat/completions|completions|embeddings|responses)": "/v1/chat/completions"}
 COMPLEMENTS = {"status": "2xx"}
 
 
