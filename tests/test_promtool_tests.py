@@ -10,6 +10,7 @@ from generator.rules.alerts import alerts
 from generator.rules import promtool_tests as pt
 from generator.rules.promtool_tests import humanize, humanize_duration, humanize_percentage, render
 from generator.rules.recording import base_labels
+from generator.versions import v
 
 
 def test_every_generated_promtool_test_of_the_golden_tree_passes(promtool):
@@ -134,4 +135,4 @@ def test_slis_read_one_source_and_the_cases_that_prove_it_exist(example):
         if model.engine == "vllm":
             assert any("polls GET /v1/models" in t for t in titles)
         streams = any("after their HTTP 200" in t for t in titles)
-        assert streams == (model.engine == "vllm" and str(model.engine_version) >= "0.13")
+        assert streams == (model.engine == "vllm" and model.engine_version >= v("0.13.0"))
