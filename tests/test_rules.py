@@ -144,11 +144,14 @@ def test_every_alert_has_severity_team_annotations_and_for(example):
             assert "{{" not in rule["annotations"]["summary"]
 
 
-def test_latency_and_error_alerts_are_guarded_by_minimum_traffic(example):
+def test_latency_and_error_alerts_are_guarded_by_their_own_slis_traffic(example):
+    slos = {"LLMTimeToFirstTokenSLOBurn": "ttft", "LLMInterTokenLatencySLOBurn": "itl",
+            "LLMEndToEndLatencySLOBurn": "e2e", "LLMErrorBudgetBurn": "availability"}
     for model in example.models:
         for rule in alert_rules(example, model):
-            if rule["alert"].endswith("SLOBurn") or rule["alert"] == "LLMErrorBudgetBurn":
-                assert f"llm:requests:rate{rule['labels']['long']}" in rule["expr"]
+            if rule["alert"] in slos:
+                guard = f"llm:slo_requests:rate{rule['labels']['long']}"
+                assert guard in rule["expr"] and f'slo="{slos[rule["alert"]]}"' in rule["expr"]
                 assert ">= 0.1" in rule["expr"]
 
 

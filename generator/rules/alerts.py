@@ -54,16 +54,22 @@ class AlertDoc:
     mitigations: tuple[str, ...]
 
 
+def _units(signal: str) -> str:
+    """What a latency SLI counts: requests, or (inter-token latency) the gaps between streamed tokens."""
+    return "gaps between streamed tokens" if signal == "itl" else "requests"
+
+
 def _slo_doc(name: str, signal: str, what: str, causes, mitigations) -> AlertDoc:
     return AlertDoc(
         name, f"{what} SLO burn",
         f"{what} is burning the SLO error budget.",
-        f"Too many requests of this model miss the {what.lower()} SLO threshold: at the current rate the "
-        f"error budget of the SLO period runs out early. The critical tier (1h and 5m windows, 14.4x the "
-        f"budget) means about 2% of a 30-day budget is gone within an hour; the warning tier (6h and 30m, 6x) "
-        f"means a slower but sustained burn.",
+        f"Too many {_units(signal)} of this model miss the {what.lower()} SLO threshold: at the current rate "
+        f"the error budget of the SLO period runs out early. With the default tiers, the critical ones page "
+        f"(1h and 5m windows over 14.4x the budget: 2% of a 30-day budget gone within an hour; 6h and 30m over "
+        f"6x: 5% within six hours) and the warning ones ticket (1d and 2h over 3x; 3d and 6h over 1x: the "
+        f"budget would be gone before the period ends).",
         causes,
-        ((f"Share of requests within the {what.lower()} threshold, per window",
+        ((f"Share of {_units(signal)} within the {what.lower()} threshold, per window",
           f'{c.LATENCY_WITHIN_SLO.format(signal=signal, window="5m")}{{model="MODEL"}}'),
          ("p95 and p99", f'{c.LATENCY_QUANTILE.format(signal=signal)}{{model="MODEL"}}'),
          ("Waiting and running requests", f'{c.WAITING}{{model="MODEL"}} or {c.RUNNING}{{model="MODEL"}}'),
@@ -377,7 +383,7 @@ def alerts(inventory: Inventory, model: Model) -> list[Alert]:
                     for w in (tier.long, tier.short)]
             alert(alertname, tier.severity, Condition(f"{signal}_miss", op, Decimal(limit), tier.long),
                   _guarded(miss, vocab, tier, th, signal), tier.for_,
-                  f"{{{{ $value | humanizePercentage }}}} of requests to {name} had {what} above "
+                  f"{{{{ $value | humanizePercentage }}}} of the {_units(signal)} of {name} had {what} above "
                   f"{number(slo.threshold_seconds)} s over the last {tier.long}; the SLO allows "
                   f"{_percent(1 - slo.objective)} and this alert fires above {_percent(Decimal(limit))} "
                   f"({number(tier.factor)}x the budget).",
