@@ -7,10 +7,13 @@ from datetime import timedelta
 
 import promql_parser
 import pytest
+from grafanalib._gen import DashboardEncoder
+from grafanalib.core import Dashboard, GridPos, RowPanel, Stat, Target, Template, Templating
 
 from conftest import ROOT
 from generator import conventions as c
 from generator.dashboards import build_dashboards
+from generator.dashboards.clean import clean, violations
 from generator.inventory import load, parse
 
 SMALL = """
@@ -155,6 +158,34 @@ def test_output_holds_only_plain_json_types(boards):
 def test_every_dashboard_has_the_house_settings(boards, check):
     name, holds = check
     assert [path for path, board in boards.items() if not holds(board)] == []
+
+
+def test_no_dashboard_carries_a_legacy_key_or_null_outside_grafanas_schema(boards):
+    assert {path: [v.where for v in violations(board)] for path, board in boards.items()} == \
+        {path: [] for path in boards}
+
+
+def test_cleaning_removes_grafanalibs_legacy_output_and_keeps_the_nulls_grafana_writes():
+    raw = json.loads(json.dumps(Dashboard(
+        title="t", uid="u", id=None, schemaVersion=39,
+        panels=[RowPanel(title="r", gridPos=GridPos(h=1, w=24, x=0, y=0)),
+                Stat(title="s", targets=[Target(expr="up", refId="A")], gridPos=GridPos(h=4, w=6, x=0, y=1),
+                     thresholdType="absolute")],
+        templating=Templating(list=[Template(name="v", query="label_values(up, job)")]),
+    ).to_json_data(), cls=DashboardEncoder))
+    raw["panels"][1]["fieldConfig"]["defaults"]["thresholds"]["steps"] = [{"color": "red", "value": None}]
+    found = {v.where for v in violations(raw)}
+    assert {"hideControls", "sharedCrosshair", "style", "gnetId", "rows", "timepicker.time_options",
+            "panels[0].targets", "panels[0].editable", "panels[1].editable", "panels[1].error",
+            "templating.list[0].useTags", "templating.list[0].tagsQuery", "templating.list[0].regex"} <= found
+    cleaned = clean(raw)
+    assert violations(cleaned) == []
+    assert cleaned["id"] is None
+    assert cleaned["panels"][1]["fieldConfig"]["defaults"]["thresholds"]["steps"] == [{"color": "red", "value": None}]
+    assert set(cleaned["panels"][0]) <= {"type", "id", "title", "collapsed", "gridPos", "panels", "repeat",
+                                         "datasource"}
+    assert cleaned["panels"][1]["targets"] == [{k: v for k, v in raw["panels"][1]["targets"][0].items()
+                                               if k not in ("query", "target", "metric", "step") and v is not None}]
 
 
 def test_uids_are_at_most_40_characters_of_letters_digits_dash_and_underscore(boards):
