@@ -52,6 +52,11 @@ def _generated() -> dict[str, str]:
     return build(inventory.parse(SMALL, "inventory.yaml"))
 
 
+def board_file(uid: str) -> str:
+    """Where the dashboard with this uid is generated: dashboards/<folder>/<uid>.json."""
+    return next(rel for rel in _generated() if rel.startswith("dashboards/") and rel.endswith(f"/{uid}.json"))
+
+
 class Bundle:
     """The generated output of SMALL in a temporary folder, with helpers to break one thing."""
 
@@ -83,7 +88,7 @@ class Bundle:
     # dashboards
     def board(self, uid: str) -> dict:
         if uid not in self._boards:
-            self._boards[uid] = json.loads((self.root / f"dashboards/{uid}.json").read_text())
+            self._boards[uid] = json.loads((self.root / board_file(uid)).read_text())
         return self._boards[uid]
 
     def panel(self, uid: str, title: str) -> dict:
@@ -96,7 +101,7 @@ class Bundle:
         for rel, data in self._rules.items():
             self.write(rel, yaml.safe_dump(data, sort_keys=False, width=1 << 16))
         for uid, data in self._boards.items():
-            self.write(f"dashboards/{uid}.json", json.dumps(data, indent=2))
+            self.write(board_file(uid), json.dumps(data, indent=2))
         return validate(self.inventory, self.root)
 
 
@@ -177,6 +182,10 @@ def _le(b: Bundle, value: str):
     start = rule["expr"].index("le=")
     end = rule["expr"].index('"', rule["expr"].index('"', start) + 1) + 1
     rule["expr"] = rule["expr"][:start] + value + rule["expr"][end:]
+
+
+def _misplaced(b: Bundle):
+    (b.root / board_file(CHAT)).rename(b.root / "dashboards" / f"{CHAT}.json")
 
 
 def _overlap(b: Bundle):
@@ -345,6 +354,8 @@ CASES = [
          "yaml/parse", {**RECORD, "rule": "llm:requests_running:sum"}),
     Case("an inventory naming an unknown engine", lambda b: _inventory(b, "engine: vllm", "engine: vlm"),
          "inventory/schema", {"key": "models[0].engine"}, says="did you mean 'vllm'"),
+    Case("a dashboard outside its team's folder directory", _misplaced, "output/coverage",
+         {"dashboard": CHAT}, says="dashboards/infra/llm-model-chat.json"),
     Case("a model's rule file missing", lambda b: (b.root / TRT_RULES).unlink(), "output/coverage",
          {"file": "inventory.yaml"}, says=TRT_RULES),
 ]
@@ -391,17 +402,17 @@ GARBAGE = {
     "invalid YAML": (CHAT_RULES, "groups: [\n  - {name: \n"),
     "a YAML file with duplicate keys": (CHAT_RULES, "groups: []\ngroups: []\n"),
     "binary junk in a rule file": (CHAT_RULES, "\x00\x01\x02\xff"),
-    "a dashboard that is a JSON list": (f"dashboards/{CHAT}.json", "[1, 2, 3]"),
-    "a dashboard that is not JSON": (f"dashboards/{CHAT}.json", "{\"uid\": "),
-    "an empty dashboard object": (f"dashboards/{CHAT}.json", "{}"),
-    "a dashboard missing panels and targets": (f"dashboards/{CHAT}.json",
+    "a dashboard that is a JSON list": (f"dashboards/infra/{CHAT}.json", "[1, 2, 3]"),
+    "a dashboard that is not JSON": (f"dashboards/infra/{CHAT}.json", "{\"uid\": "),
+    "an empty dashboard object": (f"dashboards/infra/{CHAT}.json", "{}"),
+    "a dashboard missing panels and targets": (f"dashboards/infra/{CHAT}.json",
                                                '{"uid": "llm-model-chat", "title": "t", "schemaVersion": 39, '
                                                '"panels": [{"type": "timeseries", "id": 1}]}'),
-    "panels of the wrong types": (f"dashboards/{CHAT}.json",
+    "panels of the wrong types": (f"dashboards/infra/{CHAT}.json",
                                   '{"uid": 5, "panels": [1, "x", null, {"gridPos": "a", "targets": "b", "id": "c"}, '
                                   '{"targets": [1, {"expr": 3}, {"expr": "rate(x[5m]"}], "gridPos": {"x": "1"}}], '
                                   '"links": [1, {"type": "link", "url": 3}], "templating": [], "annotations": {"list": 1}}'),
-    "a dashboard nested a thousand levels deep": (f"dashboards/{CHAT}.json", "[" * 1000 + "]" * 1000),
+    "a dashboard nested a thousand levels deep": (f"dashboards/infra/{CHAT}.json", "[" * 1000 + "]" * 1000),
     "an inventory that is not YAML": ("inventory.yaml", "models: [\n"),
     "an empty inventory": ("inventory.yaml", ""),
     "an inventory that is a list": ("inventory.yaml", "- a\n"),
@@ -541,7 +552,7 @@ def test_text_report_groups_by_file_and_ends_with_a_summary(bundle, capsys):
     findings = bundle.findings()
     out = report.text(findings)
     assert out.index("alerts/chat.rules.yaml\n") < out.index("alerts/for")
-    assert "dashboards/llm-model-chat.json\n" in out and "dashboard/description" in out
+    assert "dashboards/infra/llm-model-chat.json\n" in out and "dashboard/description" in out
     assert out.rstrip().splitlines()[-1].startswith("validate FAILED: 2 errors in 2 files")
 
 
