@@ -5,12 +5,13 @@ import json
 
 from generator.dashboards import build_dashboards
 from generator.inventory import Inventory
+from generator.kubernetes.manifests import manifests
 from generator.rules.files import rule_files
 from generator.rules.promtool_tests import test_files
 from generator.runbooks import runbooks
 
 # The folders generation owns; stale generated files in them are removed.
-OUTPUT_DIRS = ("dashboards", "alerts")
+OUTPUT_DIRS = ("dashboards", "alerts", "kubernetes")
 
 
 def dashboard_json(dashboard: dict) -> str:
@@ -24,4 +25,5 @@ def build(inventory: Inventory) -> dict[str, str]:
     files.update(test_files(inventory))
     files.update(runbooks(inventory))
     files.update({path: dashboard_json(d) for path, d in build_dashboards(inventory).items()})
+    files.update(manifests(inventory, files))
     return dict(sorted(files.items()))

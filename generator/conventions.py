@@ -88,6 +88,20 @@ def dashboard_file(uid: str, folder_title: str) -> str:
     return f"dashboards/{folder_directory(folder_title)}/{uid}.json"
 
 
+MANIFESTS_DIR = "kubernetes"
+KUSTOMIZATION_FILE = f"{MANIFESTS_DIR}/kustomization.yaml"
+
+
+def manifest_file(kind: str, name: str) -> str:
+    """`kubernetes/<kind>/<name>.yaml`: one object per file."""
+    return f"{MANIFESTS_DIR}/{kind.lower()}/{name}.yaml"
+
+
+def rule_object_name(model: str) -> str:
+    """The PrometheusRule of a model's rule file."""
+    return f"llm-{model}"
+
+
 def model_dashboard_uid(model: str) -> str:
     """`llm-model-<id>`, shortened with a hash when longer than Grafana's 40 characters."""
     return _uid("llm-model-", model)

@@ -24,6 +24,11 @@ from generator.validate import CHECKS, ERROR, WARNING, command, gotemplate, load
 from generator.validate import expr as x
 
 SMALL = HEADER.replace("ttft: {threshold_seconds: 1.0", "ttft: {threshold_seconds: 0.5") + """\
+kubernetes:
+  namespace: monitoring
+  rule_labels: {release: prom}
+  dashboards: both
+  operator: {instance_selector: {dashboards: grafana}}
 models:
   - name: chat
     served_name: org/chat-8B
@@ -43,6 +48,7 @@ models:
     replicas: {min: 1, max: 2}
 """
 CHAT_RULES, TRT_RULES = "alerts/chat.rules.yaml", "alerts/trt.rules.yaml"
+CHAT_RULE_OBJECT, CHAT_OPERATOR = "kubernetes/prometheusrule/llm-chat.yaml", "kubernetes/grafanadashboard/llm-model-chat.yaml"
 CHAT, TRT, FLEET, GPU = "llm-model-chat", "llm-model-trt", "llm-fleet-overview", "llm-gpu-fleet"
 SEL = 'model_name="org/chat-8B", cluster="test"'
 
@@ -69,6 +75,7 @@ class Bundle:
             (root / rel).write_text(content)
         self._rules: dict[str, dict] = {}
         self._boards: dict[str, dict] = {}
+        self._manifests: dict[str, dict] = {}
 
     # rules
     def rules(self, rel: str = CHAT_RULES) -> dict:
@@ -94,6 +101,12 @@ class Bundle:
     def panel(self, uid: str, title: str) -> dict:
         return next(p for p in self.board(uid)["panels"] if p.get("title") == title)
 
+    # manifests
+    def manifest(self, rel: str) -> dict:
+        if rel not in self._manifests:
+            self._manifests[rel] = yaml.safe_load((self.root / rel).read_text())
+        return self._manifests[rel]
+
     def write(self, rel: str, text: str):
         (self.root / rel).write_text(text)
 
@@ -102,6 +115,8 @@ class Bundle:
             self.write(rel, yaml.safe_dump(data, sort_keys=False, width=1 << 16))
         for uid, data in self._boards.items():
             self.write(board_file(uid), json.dumps(data, indent=2))
+        for rel, data in self._manifests.items():
+            self.write(rel, yaml.safe_dump(data, sort_keys=False, width=1 << 16))
         return validate(self.inventory, self.root)
 
 
@@ -356,6 +371,20 @@ CASES = [
          "inventory/schema", {"key": "models[0].engine"}, says="did you mean 'vllm'"),
     Case("a dashboard outside its team's folder directory", _misplaced, "output/coverage",
          {"dashboard": CHAT}, says="dashboards/infra/llm-model-chat.json"),
+    # manifests
+    Case("a GrafanaDashboard without instanceSelector", lambda b: b.manifest(CHAT_OPERATOR)["spec"].pop(
+        "instanceSelector"), "kubernetes/manifests", {"file": CHAT_OPERATOR, "key": "spec.instanceSelector"}),
+    Case("a PrometheusRule named with capitals", lambda b: b.manifest(CHAT_RULE_OBJECT)["metadata"].update(
+        name="LLM_chat"), "kubernetes/manifests", {"file": CHAT_RULE_OBJECT, "key": "metadata.name"}),
+    Case("a PrometheusRule whose groups differ from the rule file", lambda b: b.manifest(CHAT_RULE_OBJECT)["spec"][
+        "groups"][0]["rules"].pop(), "kubernetes/manifests", {"file": CHAT_RULE_OBJECT, "key": "spec.groups"},
+        says="differs from alerts/chat.rules.yaml", severity=WARNING),
+    Case("a GrafanaDashboard in a folder that is not generated", lambda b: b.manifest(CHAT_OPERATOR)["spec"].update(
+        folderRef="llm-team-gone"), "kubernetes/manifests", {"file": CHAT_OPERATOR, "key": "spec.folderRef"}),
+    Case("a manifest the kustomization does not list", lambda b: b.write(
+        "kubernetes/configmap/extra.yaml", (b.root / "kubernetes/configmap/llm-model-chat.yaml").read_text().replace(
+            "name: llm-model-chat", "name: extra")), "kubernetes/manifests",
+        {"file": "kubernetes/configmap/extra.yaml"}, says="not listed"),
     Case("a model's rule file missing", lambda b: (b.root / TRT_RULES).unlink(), "output/coverage",
          {"file": "inventory.yaml"}, says=TRT_RULES),
 ]
@@ -413,6 +442,11 @@ GARBAGE = {
                                   '{"targets": [1, {"expr": 3}, {"expr": "rate(x[5m]"}], "gridPos": {"x": "1"}}], '
                                   '"links": [1, {"type": "link", "url": 3}], "templating": [], "annotations": {"list": 1}}'),
     "a dashboard nested a thousand levels deep": (f"dashboards/infra/{CHAT}.json", "[" * 1000 + "]" * 1000),
+    "a manifest that is not YAML": (CHAT_RULE_OBJECT, "spec: [\n"),
+    "a manifest that is a list": (CHAT_RULE_OBJECT, "- 1\n"),
+    "a manifest with garbage fields": (CHAT_OPERATOR, "kind: GrafanaDashboard\nmetadata: 3\nspec: {instanceSelector: 1, "
+                                                      "configMapRef: [], folderRef: 2, json: 5}\n"),
+    "a kustomization that is not a mapping": ("kubernetes/kustomization.yaml", "- a\n"),
     "an inventory that is not YAML": ("inventory.yaml", "models: [\n"),
     "an empty inventory": ("inventory.yaml", ""),
     "an inventory that is a list": ("inventory.yaml", "- a\n"),
@@ -442,7 +476,7 @@ def test_garbage_is_reported_not_raised(name, bundle):
 def test_a_missing_output_folder_is_reported(tmp_path):
     (tmp_path / "inventory.yaml").write_text(SMALL)
     findings = validate(tmp_path / "inventory.yaml", tmp_path / "nowhere")
-    assert {f.check for f in errors(findings)} == {"output/coverage"}
+    assert {f.check for f in errors(findings)} == {"output/coverage", "kubernetes/manifests"}
 
 
 def test_promtool_test_files_beside_the_rules_are_not_read_as_rules(bundle):
@@ -553,7 +587,8 @@ def test_text_report_groups_by_file_and_ends_with_a_summary(bundle, capsys):
     out = report.text(findings)
     assert out.index("alerts/chat.rules.yaml\n") < out.index("alerts/for")
     assert "dashboards/infra/llm-model-chat.json\n" in out and "dashboard/description" in out
-    assert out.rstrip().splitlines()[-1].startswith("validate FAILED: 2 errors in 2 files")
+    # the PrometheusRule and ConfigMap wrapping the edited files no longer match them: a warning each
+    assert out.rstrip().splitlines()[-1].startswith("validate FAILED: 2 errors, 2 warnings in 4 files")
 
 
 def test_json_report_for_ci(bundle, capsys):
@@ -562,7 +597,7 @@ def test_json_report_for_ci(bundle, capsys):
     assert command_exit(bundle, "--format", "json") == 1
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] is False and data["counts"]["error"] == 1
-    [finding] = data["findings"]
+    [finding] = [f for f in data["findings"] if f["severity"] == "error"]
     assert finding["check"] == "dashboard/description" and finding["severity"] == "error"
     assert finding["location"]["dashboard"] == CHAT and finding["location"]["panel"] == "Requests running"
 
@@ -576,4 +611,4 @@ def test_warnings_alone_do_not_fail(bundle, capsys):
     _le(bundle, 'le="1"')
     bundle.findings()
     assert command_exit(bundle) == 0
-    assert "1 warning" in capsys.readouterr().out
+    assert "2 warnings" in capsys.readouterr().out  # the bucket bound, and the PrometheusRule now differing
