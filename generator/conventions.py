@@ -65,6 +65,11 @@ def alert_group(model: str) -> str:
     return f"llm-{model}-alerts"
 
 
+def group_part(group: str, index: int) -> str:
+    """The `index`-th (1-based) part of a rule group split to fit the ruler's per-group limit."""
+    return f"{group}-{index}"
+
+
 def rules_file(model: str) -> str:
     return f"alerts/{model}.rules.yaml"
 
