@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 
 MODEL_LABEL = "model"  # inventory id on every recorded series
 QUANTILES = ("0.5", "0.95", "0.99")
@@ -84,7 +85,8 @@ def runbook_file(alert: str) -> str:
 
 def folder_directory(title: str) -> str:
     """The folder's directory under dashboards/: its title as a slug (`LLM Platform` -> `llm-platform`)."""
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()  # Équipe -> Equipe
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
     return slug or "folder-" + hashlib.sha256(title.encode()).hexdigest()[:8]
 
 

@@ -161,7 +161,7 @@ def test_publish_puts_every_dashboard_in_the_folder_its_directory_stands_for(exa
 
 
 @pytest.mark.parametrize("title, directory", [("LLM Platform", "llm-platform"), ("Search", "search"),
-                                              ("Ops / GPU (EU)", "ops-gpu-eu"), ("Équipe", "quipe")])
+                                              ("Ops / GPU (EU)", "ops-gpu-eu"), ("Équipe Données", "equipe-donnees")])
 def test_a_folder_directory_is_the_title_as_a_slug(title, directory):
     assert c.folder_directory(title) == directory
 

@@ -18,7 +18,7 @@ import copy
 from dataclasses import dataclass
 from typing import Iterator
 
-Path = tuple  # keys and list indexes from the dashboard root
+JsonPath = tuple  # keys and list indexes from the dashboard root
 
 LEGACY_DASHBOARD_KEYS = {
     "hideControls": "pre-Grafana-5 option; the schema has no such key",
@@ -45,7 +45,7 @@ EMPTY_LEGACY = {"__inputs": "export-only section; empty here"}
 
 @dataclass(frozen=True)
 class Violation:
-    path: Path
+    path: JsonPath
     message: str
 
     @property
@@ -100,7 +100,7 @@ def _dashboard(board: dict) -> Iterator[Violation]:
             yield from _variable(variable, ("templating", "list", i))
 
 
-def _panel(panel, path: Path) -> Iterator[Violation]:
+def _panel(panel, path: JsonPath) -> Iterator[Violation]:
     if not isinstance(panel, dict):
         return
     if panel.get("type") == "row":
@@ -115,7 +115,7 @@ def _panel(panel, path: Path) -> Iterator[Violation]:
             yield from _keys(target, (*path, "targets", i), LEGACY_TARGET_KEYS)
 
 
-def _variable(variable: dict, path: Path) -> Iterator[Violation]:
+def _variable(variable: dict, path: JsonPath) -> Iterator[Violation]:
     yield from _keys(variable, path, LEGACY_VARIABLE_KEYS)
     if variable.get("type") != "interval":
         for key in INTERVAL_ONLY_VARIABLE_KEYS:
@@ -126,13 +126,13 @@ def _variable(variable: dict, path: Path) -> Iterator[Violation]:
         yield Violation((*path, "current", "tags"), "variable tags were removed in Grafana 7")
 
 
-def _keys(node: dict, path: Path, legacy: dict[str, str]) -> Iterator[Violation]:
+def _keys(node: dict, path: JsonPath, legacy: dict[str, str]) -> Iterator[Violation]:
     for key, why in legacy.items():
         if key in node:
             yield Violation((*path, key), f"legacy key `{key}`: {why}")
 
 
-def _nulls(node, path: Path) -> Iterator[Violation]:
+def _nulls(node, path: JsonPath) -> Iterator[Violation]:
     if isinstance(node, dict):
         for key, value in node.items():
             here = (*path, key)
@@ -146,7 +146,7 @@ def _nulls(node, path: Path) -> Iterator[Violation]:
             yield from _nulls(value, (*path, i))
 
 
-def _null_allowed(node: dict, path: Path) -> bool:
+def _null_allowed(node: dict, path: JsonPath) -> bool:
     if path == ("id",):
         return True  # an unsaved dashboard; Grafana assigns the id
     return path[-1] == "value" and "color" in node and "steps" in path  # the base threshold step: -Infinity
