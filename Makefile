@@ -43,7 +43,7 @@ demo: setup
 
 # Rewrite the golden tree under tests/golden/ from tests/golden/inventory.yaml.
 golden: setup
-	rm -rf tests/golden/dashboards tests/golden/alerts
+	rm -rf tests/golden/dashboards tests/golden/alerts tests/golden/kubernetes
 	$(PY) -m generator generate --inventory tests/golden/inventory.yaml --output tests/golden
 
 # Push the generated dashboards to Grafana; configuration from GRAFANA_* environment variables.

@@ -16,6 +16,7 @@ sys.path.insert(0, str(ROOT))
 
 from generator import inventory  # noqa: E402
 from generator.build import build  # noqa: E402
+from generator.kubernetes.names import ANNOTATION_LIMIT  # noqa: E402
 
 
 def fleet(size: int) -> str:
@@ -34,8 +35,11 @@ def measure(label: str, text: str, repeat: int) -> None:
         timings.append(time.perf_counter() - started)
     size = sum(len(c.encode()) for c in files.values())
     rules = sum(c.count("- record:") + c.count("- alert:") for p, c in files.items() if p.endswith(".rules.yaml"))
+    groups = sum(c.count("\n- name: ") for p, c in files.items() if p.endswith(".rules.yaml"))
+    manifest = max((len(c.encode()) for p, c in files.items() if p.startswith("kubernetes/")), default=0)
     print(f"{label:>22}: {statistics.median(timings) * 1000:8.1f} ms median of {repeat}, {len(files):5d} files, "
-          f"{size / 1e6:6.2f} MB, {rules:6d} rules")
+          f"{size / 1e6:6.2f} MB, {rules:6d} rules in {groups:5d} groups, largest manifest {manifest / 1e3:5.1f} KB "
+          f"(limit {ANNOTATION_LIMIT / 1e3:.0f} KB)")
 
 
 def main() -> None:

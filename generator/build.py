@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import json
 
+from generator import conventions as c
 from generator.dashboards import build_dashboards
 from generator.inventory import Inventory
-from generator import conventions as c
+from generator.kubernetes.manifests import manifests
 from generator.rules.alertmanager import alertmanager_file
 from generator.rules.files import rule_files
 from generator.rules.promtool_tests import test_files
 from generator.runbooks import runbooks
 
 # The folders generation owns; stale generated files in them are removed.
-OUTPUT_DIRS = ("dashboards", "alerts")
+OUTPUT_DIRS = ("dashboards", "alerts", "kubernetes")
 
 
 def dashboard_json(dashboard: dict) -> str:
@@ -27,4 +28,5 @@ def build(inventory: Inventory) -> dict[str, str]:
     files[c.ALERTMANAGER_FILE] = alertmanager_file(inventory)
     files.update(runbooks(inventory))
     files.update({path: dashboard_json(d) for path, d in build_dashboards(inventory).items()})
+    files.update(manifests(inventory, files))
     return dict(sorted(files.items()))

@@ -5,30 +5,43 @@ Exit codes: 0 success, 1 a user error (bad inventory, stale output), 3 a bug.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
 import traceback
+from importlib import metadata
 from pathlib import Path
 
 from generator import inventory as inventory_mod
 from generator import output, simulate
 from generator.build import OUTPUT_DIRS, build
-from generator.errors import GeneratorError
+from generator.errors import GeneratorError, InventoryError, InventoryErrors
 from generator.publish import command as publish_command
 from generator.validate import command as validate_command
 
 EXIT_OK, EXIT_USER, EXIT_BUG = 0, 1, 3
+DISTRIBUTION = "llm-observability-generator"
+
+
+def version() -> str:
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m generator", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"llm-observability {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, text, func in (("generate", "write dashboards/ and alerts/ from the inventory", generate),
                              ("check", "fail with a diff when the committed output is not what generate writes",
                               check)):
         cmd = sub.add_parser(name, help=text, description=text)
         add_common_arguments(cmd)
+        cmd.add_argument("--format", choices=("text", "json"), default="text",
+                         help="text for people (default), json for CI")
         cmd.set_defaults(func=func)
     validate_command.register(sub)
     publish_command.register(sub)
@@ -46,6 +59,10 @@ def generate(args) -> int:
     files = build(inventory_mod.load(args.inventory))
     changes = output.write(files, Path(args.output), OUTPUT_DIRS)
     elapsed = time.perf_counter() - started
+    if args.format == "json":
+        _print_json({"ok": True, "files": len(files), "written": changes.written, "unchanged": len(changes.unchanged),
+                     "removed": changes.removed, "foreign": changes.foreign, "seconds": round(elapsed, 3)})
+        return EXIT_OK
     print(f"{len(files)} files: {len(changes.written)} written, {len(changes.unchanged)} unchanged, "
           f"{len(changes.removed)} stale removed ({elapsed:.2f} s)")
     for rel in changes.foreign:
@@ -56,6 +73,10 @@ def generate(args) -> int:
 def check(args) -> int:
     files = build(inventory_mod.load(args.inventory))
     difference = output.diff(files, Path(args.output), OUTPUT_DIRS)
+    if args.format == "json":
+        _print_json({"ok": not difference, "files": len(files), "stale": _stale_paths(difference),
+                     "diff": difference})
+        return EXIT_USER if difference else EXIT_OK
     if difference:
         sys.stdout.write(difference)
         print(f"\nThe generated files under {args.output} are stale: run `make generate` and commit.", file=sys.stderr)
@@ -64,12 +85,35 @@ def check(args) -> int:
     return EXIT_OK
 
 
+def _stale_paths(difference: str) -> list[str]:
+    """The files a unified diff from `output.diff` touches: changed, missing or no longer generated."""
+    lines = difference.splitlines()
+    paths = set()
+    for old, new in zip(lines, lines[1:]):
+        if old.startswith(("--- a/", "--- /dev/null")) and new.startswith(("+++ b/", "+++ /dev/null")):
+            paths.add(new[6:] if new.startswith("+++ b/") else old[6:])
+    return sorted(paths)
+
+
+def _errors(exc: GeneratorError) -> list[dict]:
+    """Each problem on its own, located where the inventory's errors are."""
+    found = exc.errors if isinstance(exc, InventoryErrors) else [exc]
+    return [{"file": e.file, "line": e.line, "path": e.path, "message": e.message} if isinstance(e, InventoryError)
+            else {"message": str(e)} for e in found]
+
+
+def _print_json(document: dict) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     args = _parser().parse_args(argv)
     try:
         return args.func(args)
     except GeneratorError as exc:
+        if getattr(args, "format", None) == "json" and args.command in ("generate", "check"):
+            _print_json({"ok": False, "errors": _errors(exc)})
         print(f"error: {exc}" if "\n" not in str(exc) else f"error:\n{exc}", file=sys.stderr)
         return EXIT_USER
     except Exception:

@@ -17,6 +17,7 @@ from generator import located_yaml
 from generator.catalog import ENGINES, EXPORTERS
 from generator.catalog.dcgm import node_label as dcgm_node_label
 from generator.errors import InventoryError, InventoryErrors
+from generator.kubernetes import config as kubernetes_config
 from generator.promql import regex_escape
 from generator.slo_buckets import LATENCY_SLOS, off_bucket_thresholds
 from generator.versions import Version
@@ -43,6 +44,7 @@ THRESHOLDS = {
 }
 FRACTION_THRESHOLDS = ("kv_cache_usage", "gpu_utilization", "gpu_memory_usage")
 BUILTIN_THRESHOLDS = {"min_request_rate": Decimal("0.1"), "preemptions_per_second": Decimal("0.5")}
+MAX_RULES_PER_GROUP = 20  # Mimir's and Cortex's ruler default (ruler.max-rules-per-rule-group)
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,8 @@ class Inventory:
     models: tuple[Model, ...]
     collectors: Collectors = Collectors()
     slo_policy: SloPolicy = SloPolicy()
+    kubernetes: kubernetes_config.Kubernetes | None = None  # manifests are generated only with this block
+    max_rules_per_group: int = MAX_RULES_PER_GROUP
 
 
 def load(path: str | Path) -> Inventory:
@@ -329,7 +333,8 @@ class _Checker:
         root = {"<root>": data}
         doc = self.attempt(self.mapping, root, "<root>", "", {
             "version": True, "grafana_url": True, "runbook_base_url": True, "exporters": False,
-            "collectors": False, "slo_policy": False, "defaults": True, "teams": True, "models": True})
+            "collectors": False, "slo_policy": False, "defaults": True, "teams": True, "models": True,
+            "kubernetes": False, "ruler": False})
         if doc is None:
             return None
         if "version" in doc and doc["version"] != 1:
@@ -349,6 +354,8 @@ class _Checker:
             self.attempt(self._thresholds, [(defaults, "defaults")])
         teams = self.attempt(self._teams, doc) or {}
         models = self.attempt(self._models, doc, defaults, teams) or []
+        kubernetes = self.attempt(kubernetes_config.read, self, doc)
+        max_rules = self.attempt(self._max_rules_per_group, doc) or MAX_RULES_PER_GROUP
         if self.errors:
             unique = {str(e): e for e in self.errors}  # defaults are checked once alone, then per model
             self.errors = list(unique.values())
@@ -356,7 +363,17 @@ class _Checker:
         if not collectors.dcgm_node_label:
             collectors = replace(collectors, dcgm_node_label=dcgm_node_label(exporters["dcgm"]))
         return Inventory(self.file, grafana_url.rstrip("/"), runbook_base_url.rstrip("/"), exporters,
-                         tuple(team for team, _ in teams.values()), tuple(models), collectors, policy)
+                         tuple(team for team, _ in teams.values()), tuple(models), collectors, policy,
+                         kubernetes, max_rules)
+
+    def _max_rules_per_group(self, doc) -> int | None:
+        """`ruler: {max_rules_per_group: 20}`: rule groups are split to stay within the ruler's limit."""
+        if "ruler" not in doc:
+            return None
+        ruler = self.mapping(doc, "ruler", "ruler", {"max_rules_per_group": False})
+        if "max_rules_per_group" not in ruler:
+            return None
+        return self.integer(ruler, "max_rules_per_group", "ruler.max_rules_per_group", 1)
 
     def _url(self, doc, key) -> str:
         if key not in doc:

@@ -7,10 +7,15 @@ from datetime import timedelta
 
 import promql_parser
 import pytest
+from grafanalib._gen import DashboardEncoder
+from grafanalib.core import Dashboard, GridPos, RowPanel, Stat, Target, Template, Templating
 
 from conftest import ROOT
 from generator import conventions as c
 from generator.dashboards import build_dashboards
+from generator.dashboards.clean import clean, violations
+from generator.dashboards.folders import dashboard_folders
+from generator.publish import desired
 from generator.inventory import load, parse
 
 SMALL = """
@@ -115,6 +120,11 @@ def metric_names(expr: str) -> set[str]:
     return names
 
 
+def at(boards, uid):
+    """The dashboard with this uid, wherever its folder put it."""
+    return next(board for board in boards.values() if board["uid"] == uid)
+
+
 def by_title(board, title):
     matches = [p for p in board["panels"] if p["title"] == title]
     assert len(matches) == 1, f"{len(matches)} panels titled {title!r}"
@@ -124,12 +134,42 @@ def by_title(board, title):
 # -- what is built -------------------------------------------------------
 
 
-def test_one_dashboard_per_model_plus_fleet_and_gpu(small):
-    expected = {c.dashboard_file(c.FLEET_UID), c.dashboard_file(c.GPU_UID)}
-    expected |= {c.dashboard_file(c.model_dashboard_uid(m)) for m in ("small-vllm",
-                                                                      "a-model-name-long-enough-to-need-a-hashed-uid")}
+def test_one_dashboard_per_model_plus_fleet_and_gpu_each_under_its_folder(small):
+    expected = {c.dashboard_file(c.FLEET_UID, "LLM fleet"), c.dashboard_file(c.GPU_UID, "LLM fleet")}
+    expected |= {c.dashboard_file(c.model_dashboard_uid(m), "Core")
+                 for m in ("small-vllm", "a-model-name-long-enough-to-need-a-hashed-uid")}
     assert set(small) == expected
-    assert all(path == c.dashboard_file(board["uid"]) for path, board in small.items())
+    assert all(path.endswith(f"/{board['uid']}.json") for path, board in small.items())
+
+
+def test_dashboards_are_grouped_by_team_folder_on_disk(example):
+    assert sorted(example) == [
+        "dashboards/llm-fleet/llm-fleet-overview.json", "dashboards/llm-fleet/llm-gpu-fleet.json",
+        "dashboards/llm-platform/llm-model-deepseek-r1-distill-7b.json",
+        "dashboards/llm-platform/llm-model-llama-3-1-8b.json",
+        "dashboards/llm-platform/llm-model-mistral-7b-legacy.json",
+        "dashboards/search/llm-model-llama-3-1-70b-trt-eval.json",
+        "dashboards/search/llm-model-llama-3-1-70b-trt.json", "dashboards/search/llm-model-qwen2-5-72b.json"]
+
+
+def test_publish_puts_every_dashboard_in_the_folder_its_directory_stands_for(example):
+    inventory = load(ROOT / "inventory.yaml")
+    published = {d.uid: (d.folder.uid, d.folder.title) for d in desired.from_inventory(inventory).dashboards}
+    on_disk = {board["uid"]: path for path, board in example.items()}
+    expected = {uid: (f.uid, f.title) for uid, f in dashboard_folders(inventory).items()}
+    assert published == expected
+    assert all(on_disk[uid] == c.dashboard_file(uid, title) for uid, (_, title) in published.items())
+
+
+@pytest.mark.parametrize("title, directory", [("LLM Platform", "llm-platform"), ("Search", "search"),
+                                              ("Ops / GPU (EU)", "ops-gpu-eu"), ("Équipe Données", "equipe-donnees")])
+def test_a_folder_directory_is_the_title_as_a_slug(title, directory):
+    assert c.folder_directory(title) == directory
+
+
+def test_a_title_without_any_slug_character_still_gets_a_stable_directory():
+    assert c.folder_directory("日本語") == c.folder_directory("日本語") != c.folder_directory("中文")
+    assert re.fullmatch(r"folder-[0-9a-f]{8}", c.folder_directory("日本語"))
 
 
 def test_building_twice_gives_identical_output():
@@ -155,6 +195,34 @@ def test_output_holds_only_plain_json_types(boards):
 def test_every_dashboard_has_the_house_settings(boards, check):
     name, holds = check
     assert [path for path, board in boards.items() if not holds(board)] == []
+
+
+def test_no_dashboard_carries_a_legacy_key_or_null_outside_grafanas_schema(boards):
+    assert {path: [v.where for v in violations(board)] for path, board in boards.items()} == \
+        {path: [] for path in boards}
+
+
+def test_cleaning_removes_grafanalibs_legacy_output_and_keeps_the_nulls_grafana_writes():
+    raw = json.loads(json.dumps(Dashboard(
+        title="t", uid="u", id=None, schemaVersion=39,
+        panels=[RowPanel(title="r", gridPos=GridPos(h=1, w=24, x=0, y=0)),
+                Stat(title="s", targets=[Target(expr="up", refId="A")], gridPos=GridPos(h=4, w=6, x=0, y=1),
+                     thresholdType="absolute")],
+        templating=Templating(list=[Template(name="v", query="label_values(up, job)")]),
+    ).to_json_data(), cls=DashboardEncoder))
+    raw["panels"][1]["fieldConfig"]["defaults"]["thresholds"]["steps"] = [{"color": "red", "value": None}]
+    found = {v.where for v in violations(raw)}
+    assert {"hideControls", "sharedCrosshair", "style", "gnetId", "rows", "timepicker.time_options",
+            "panels[0].targets", "panels[0].editable", "panels[1].editable", "panels[1].error",
+            "templating.list[0].useTags", "templating.list[0].tagsQuery", "templating.list[0].regex"} <= found
+    cleaned = clean(raw)
+    assert violations(cleaned) == []
+    assert cleaned["id"] is None
+    assert cleaned["panels"][1]["fieldConfig"]["defaults"]["thresholds"]["steps"] == [{"color": "red", "value": None}]
+    assert set(cleaned["panels"][0]) <= {"type", "id", "title", "collapsed", "gridPos", "panels", "repeat",
+                                         "datasource"}
+    assert cleaned["panels"][1]["targets"] == [{k: v for k, v in raw["panels"][1]["targets"][0].items()
+                                               if k not in ("query", "target", "metric", "step") and v is not None}]
 
 
 def test_uids_are_at_most_40_characters_of_letters_digits_dash_and_underscore(boards):
@@ -254,13 +322,13 @@ def test_every_rate_window_in_live_queries_is_the_rate_interval(boards):
 
 def test_fleet_and_gpu_dashboards_read_only_the_llm_recording_rules(boards):
     for uid in (c.FLEET_UID, c.GPU_UID):
-        board = boards[c.dashboard_file(uid)]
+        board = at(boards, uid)
         names = {name for _, expr in queries(board) for name in metric_names(expr)}
         assert names and all(name.startswith("llm:") for name in names), names
 
 
 def test_model_slo_stats_read_the_llm_recording_rules(example):
-    board = example[c.dashboard_file(c.model_dashboard_uid("llama-3-1-8b"))]
+    board = at(example, c.model_dashboard_uid("llama-3-1-8b"))
     stats = [p for p in board["panels"] if p["type"] == "stat"]
     assert len(stats) == 4
     for panel in stats:
@@ -268,7 +336,7 @@ def test_model_slo_stats_read_the_llm_recording_rules(example):
 
 
 def test_model_charts_use_the_metric_names_of_the_engine_version(example):
-    legacy = example[c.dashboard_file(c.model_dashboard_uid("mistral-7b-legacy"))]
+    legacy = at(example, c.model_dashboard_uid("mistral-7b-legacy"))
     names = {n for _, expr in queries(legacy) for n in metric_names(expr)}
     assert "vllm:gpu_cache_usage_perc" in names and "vllm:kv_cache_usage_perc" not in names
 
@@ -277,33 +345,33 @@ def test_model_charts_use_the_metric_names_of_the_engine_version(example):
 
 
 def test_slo_stat_turns_green_at_the_models_objective(example):
-    board = example[c.dashboard_file(c.model_dashboard_uid("qwen2-5-72b"))]
+    board = at(example, c.model_dashboard_uid("qwen2-5-72b"))
     steps = by_title(board, "Availability")["fieldConfig"]["defaults"]["thresholds"]["steps"]
     assert steps == [{"color": "red", "value": None}, {"color": "green", "value": 0.999}]
 
 
 def test_latency_chart_draws_the_models_slo_threshold_as_a_dashed_line(example):
-    board = example[c.dashboard_file(c.model_dashboard_uid("llama-3-1-8b"))]
+    board = at(example, c.model_dashboard_uid("llama-3-1-8b"))
     defaults = by_title(board, "Time to first token")["fieldConfig"]["defaults"]
     assert defaults["custom"]["thresholdsStyle"]["mode"] == "dashed"
     assert [s["value"] for s in defaults["thresholds"]["steps"]] == [None, 0.5]
 
 
 def test_triton_dashboard_says_it_has_no_inter_token_latency(example):
-    board = example[c.dashboard_file(c.model_dashboard_uid("llama-3-1-70b-trt"))]
+    board = at(example, c.model_dashboard_uid("llama-3-1-70b-trt"))
     texts = [p["options"]["content"] for p in board["panels"] if p["type"] == "text"]
     assert any("no inter-token latency" in text for text in texts), texts
     assert not any(t["expr"].count("inter_token") for p in board["panels"] for t in p.get("targets", []))
 
 
 def test_vllm_dashboard_charts_every_latency_signal(example):
-    board = example[c.dashboard_file(c.model_dashboard_uid("llama-3-1-8b"))]
+    board = at(example, c.model_dashboard_uid("llama-3-1-8b"))
     for title in ("Time to first token", "Inter-token latency", "End-to-end latency"):
         assert by_title(board, title)["type"] == "timeseries"
 
 
 def test_model_dashboard_marks_new_pods_with_an_annotation(example):
-    board = example[c.dashboard_file(c.model_dashboard_uid("llama-3-1-8b"))]
+    board = at(example, c.model_dashboard_uid("llama-3-1-8b"))
     [annotation] = board["annotations"]["list"]
     assert annotation["name"] == "New pods (deploy, restart or scale-up)"
     assert "kube_pod_created" in annotation["expr"]
@@ -328,7 +396,7 @@ def test_fleet_and_gpu_link_to_each_other_and_models_link_to_both(boards):
     def targets(board):
         return {link["url"] for link in board["links"] if link["type"] == "link"}
 
-    fleet, gpu = boards[c.dashboard_file(c.FLEET_UID)], boards[c.dashboard_file(c.GPU_UID)]
+    fleet, gpu = at(boards, c.FLEET_UID), at(boards, c.GPU_UID)
     assert f"/d/{c.GPU_UID}" in targets(fleet) and f"/d/{c.FLEET_UID}" in targets(gpu)
     for board in boards.values():
         if "llm-model" in board["tags"]:
@@ -338,19 +406,19 @@ def test_fleet_and_gpu_link_to_each_other_and_models_link_to_both(boards):
 def test_fleet_table_links_each_model_to_its_dashboard_even_when_the_uid_is_shortened(small, small_inventory):
     from generator.rules.recording import recording_rules
 
-    table = by_title(small[c.dashboard_file(c.FLEET_UID)], "Models")
+    table = by_title(at(small, c.FLEET_UID), "Models")
     assert "dashboard_uid" in table["targets"][0]["expr"]
     long_name = "a-model-name-long-enough-to-need-a-hashed-uid"
     model = next(m for m in small_inventory.models if m.name == long_name)
     info = next(r for r in recording_rules(small_inventory, model) if r["record"] == c.MODEL_INFO)
     assert info["labels"]["dashboard_uid"] == c.model_dashboard_uid(long_name) != f"llm-model-{long_name}"
-    assert c.dashboard_file(c.model_dashboard_uid(long_name)) in small
+    assert c.dashboard_file(c.model_dashboard_uid(long_name), "Core") in small
     link_overrides = [p for o in table["fieldConfig"]["overrides"] for p in o["properties"] if p["id"] == "links"]
     assert link_overrides[0]["value"][0]["url"].startswith("/d/${__data.fields.dashboard_uid}")
 
 
 def test_fleet_table_joins_its_queries_by_model_and_names_every_value_column(example):
-    table = by_title(example[c.dashboard_file(c.FLEET_UID)], "Models")
+    table = by_title(at(example, c.FLEET_UID), "Models")
     assert [t["id"] for t in table["transformations"]] == ["merge", "organize"]
     renamed = table["transformations"][1]["options"]["renameByName"]
     value_refs = {f"Value #{t['refId']}" for t in table["targets"][1:]}
@@ -360,7 +428,7 @@ def test_fleet_table_joins_its_queries_by_model_and_names_every_value_column(exa
 
 
 def test_fleet_series_are_one_line_per_model(example):
-    board = example[c.dashboard_file(c.FLEET_UID)]
+    board = at(example, c.FLEET_UID)
     charts = [p for p in board["panels"] if p["type"] == "timeseries"]
     assert charts and all(t["legendFormat"] == "{{model}}" for p in charts for t in p["targets"])
 

@@ -12,7 +12,9 @@ from generator.catalog import ENGINES, EXPORTERS, SIGNALS
 from generator.catalog.base import Counters, Custom, Gauge, Histogram
 from generator.queries import ModelQueries
 from generator.rules.alerts import alert_rules
-from generator.rules.files import rule_file, rule_files
+from generator.build import build
+from generator.errors import InventoryErrors
+from generator.rules.files import rule_file, rule_files, split_group
 from generator.rules.recording import recording_rules
 
 
@@ -313,3 +315,55 @@ def test_an_inventory_for_override_reaches_the_rule():
     rules = {r["alert"]: r["for"] for r in alert_rules(inv, inv.models[0])}
     assert rules["LLMKVCacheNearFull"] == "30s"
     assert rules["LLMQueueBackingUp"] == "10m"
+
+
+# -- rule groups every ruler accepts ---------------------------------------------------------------------------
+
+def test_no_rule_group_holds_more_than_20_rules_and_the_split_keeps_every_rule_in_order(example):
+    for model in example.models:
+        groups = yaml.safe_load(rule_file(example, model))["groups"]
+        assert max(len(g["rules"]) for g in groups) <= 20, model.name
+        names = [g["name"] for g in groups]
+        assert len(names) == len(set(names)), model.name
+        assert [r for g in groups for r in g["rules"]] == \
+            recording_rules(example, model) + alert_rules(example, model)
+
+
+@pytest.mark.parametrize("count, limit, sizes, names", [
+    (20, 20, [20], ["g"]),
+    (21, 20, [11, 10], ["g-1", "g-2"]),
+    (54, 20, [18, 18, 18], ["g-1", "g-2", "g-3"]),
+    (0, 20, [0], ["g"]),
+    (7, 3, [3, 2, 2], ["g-1", "g-2", "g-3"]),
+])
+def test_a_group_is_split_into_even_parts_and_keeps_its_name_when_it_fits(count, limit, sizes, names):
+    groups = split_group("g", [{"record": f"r{i}"} for i in range(count)], limit)
+    assert [len(g["rules"]) for g in groups] == sizes and [g["name"] for g in groups] == names
+    assert [r["record"] for g in groups for r in g["rules"]] == [f"r{i}" for i in range(count)]
+
+
+def test_no_recording_rule_reads_another_so_splitting_adds_no_evaluation_lag(example):
+    # Groups evaluate independently; a rule reading a series recorded in another group would lag one interval.
+    for model in example.models:
+        rules = recording_rules(example, model)
+        recorded = {r["record"] for r in rules}
+        for rule in rules:
+            read = {s.name for s in selectors(rule["expr"]) if s.name}
+            assert not read & recorded, (model.name, rule["record"])
+
+
+def test_the_inventory_sets_the_group_limit_and_the_promtool_tests_pass_with_tiny_groups(promtool, tmp_path):
+    inv = inventory.parse(MINIMAL + "ruler: {max_rules_per_group: 4}\n", "test.yaml")
+    groups = yaml.safe_load(rule_file(inv, inv.models[0]))["groups"]
+    assert len(groups) > 10 and max(len(g["rules"]) for g in groups) <= 4
+    for rel, text in build(inv).items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    result = run_promtool(promtool, "test", "rules", c.rules_test_file("small"), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+
+
+def test_a_group_limit_below_1_is_refused_by_key():
+    with pytest.raises(InventoryErrors) as caught:
+        inventory.parse(MINIMAL + "ruler: {max_rules_per_group: 0}\n", "test.yaml")
+    assert [e.path for e in caught.value.errors] == ["ruler.max_rules_per_group"]

@@ -10,6 +10,7 @@ import argparse
 import copy
 import functools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -25,6 +26,11 @@ from generator.validate import CHECKS, ERROR, WARNING, command, gotemplate, load
 from generator.validate import expr as x
 
 SMALL = HEADER.replace("ttft: {threshold_seconds: 1.0", "ttft: {threshold_seconds: 0.5") + """\
+kubernetes:
+  namespace: monitoring
+  rule_labels: {release: prom}
+  dashboards: both
+  operator: {instance_selector: {dashboards: grafana}}
 models:
   - name: chat
     served_name: org/chat-8B
@@ -44,6 +50,7 @@ models:
     replicas: {min: 1, max: 2}
 """
 CHAT_RULES, TRT_RULES = "alerts/chat.rules.yaml", "alerts/trt.rules.yaml"
+CHAT_RULE_OBJECT, CHAT_OPERATOR = "kubernetes/prometheusrule/llm-chat.yaml", "kubernetes/grafanadashboard/llm-model-chat.yaml"
 CHAT, TRT, FLEET, GPU = "llm-model-chat", "llm-model-trt", "llm-fleet-overview", "llm-gpu-fleet"
 SEL = 'model_name="org/chat-8B", cluster="test"'
 
@@ -51,6 +58,11 @@ SEL = 'model_name="org/chat-8B", cluster="test"'
 @functools.lru_cache(maxsize=1)
 def _generated() -> dict[str, str]:
     return build(inventory.parse(SMALL, "inventory.yaml"))
+
+
+def board_file(uid: str) -> str:
+    """Where the dashboard with this uid is generated: dashboards/<folder>/<uid>.json."""
+    return next(rel for rel in _generated() if rel.startswith("dashboards/") and rel.endswith(f"/{uid}.json"))
 
 
 class Bundle:
@@ -65,6 +77,7 @@ class Bundle:
             (root / rel).write_text(content)
         self._rules: dict[str, dict] = {}
         self._boards: dict[str, dict] = {}
+        self._manifests: dict[str, dict] = {}
 
     # rules
     def rules(self, rel: str = CHAT_RULES) -> dict:
@@ -72,23 +85,34 @@ class Bundle:
             self._rules[rel] = yaml.safe_load((self.root / rel).read_text())
         return self._rules[rel]
 
+    def groups(self, kind: str, rel: str = CHAT_RULES) -> list[dict]:
+        """The file's recording groups (record) or alert groups (alert), split to fit the ruler."""
+        return [g for g in self.rules(rel)["groups"] if all(kind in r for r in g["rules"])]
+
     def group(self, kind: str, rel: str = CHAT_RULES) -> list[dict]:
-        return self.rules(rel)["groups"][0 if kind == "record" else 1]["rules"]
+        """The rules of the first group of that kind, to append to."""
+        return self.groups(kind, rel)[0]["rules"]
 
     def alert(self, name: str, nth: int = 0, rel: str = CHAT_RULES) -> dict:
-        return [r for r in self.group("alert", rel) if r["alert"] == name][nth]
+        return [r for g in self.groups("alert", rel) for r in g["rules"] if r["alert"] == name][nth]
 
     def record(self, name: str, rel: str = CHAT_RULES) -> dict:
-        return next(r for r in self.group("record", rel) if r["record"] == name)
+        return next(r for g in self.groups("record", rel) for r in g["rules"] if r["record"] == name)
 
     # dashboards
     def board(self, uid: str) -> dict:
         if uid not in self._boards:
-            self._boards[uid] = json.loads((self.root / f"dashboards/{uid}.json").read_text())
+            self._boards[uid] = json.loads((self.root / board_file(uid)).read_text())
         return self._boards[uid]
 
     def panel(self, uid: str, title: str) -> dict:
         return next(p for p in self.board(uid)["panels"] if p.get("title") == title)
+
+    # manifests
+    def manifest(self, rel: str) -> dict:
+        if rel not in self._manifests:
+            self._manifests[rel] = yaml.safe_load((self.root / rel).read_text())
+        return self._manifests[rel]
 
     def write(self, rel: str, text: str):
         (self.root / rel).write_text(text)
@@ -97,7 +121,9 @@ class Bundle:
         for rel, data in self._rules.items():
             self.write(rel, yaml.safe_dump(data, sort_keys=False, width=1 << 16))
         for uid, data in self._boards.items():
-            self.write(f"dashboards/{uid}.json", json.dumps(data, indent=2))
+            self.write(board_file(uid), json.dumps(data, indent=2))
+        for rel, data in self._manifests.items():
+            self.write(rel, yaml.safe_dump(data, sort_keys=False, width=1 << 16))
         return validate(self.inventory, self.root)
 
 
@@ -174,11 +200,22 @@ def _duplicate_record(b: Bundle):
     rules.append(copy.deepcopy(b.record("llm:requests_running:sum")))
 
 
+def _unsplit(b: Bundle):
+    """The recording groups merged back into one group of more than 20 rules."""
+    parts = b.groups("record")
+    merged = {"name": "llm-chat-recording", "rules": [r for g in parts for r in g["rules"]]}
+    b.rules()["groups"] = [merged] + [g for g in b.rules()["groups"] if g not in parts]
+
+
 def _le(b: Bundle, value: str):
     rule = b.record("llm:ttft_within_slo:ratio_rate5m")
     start = rule["expr"].index("le=")
     end = rule["expr"].index('"', rule["expr"].index('"', start) + 1) + 1
     rule["expr"] = rule["expr"][:start] + value + rule["expr"][end:]
+
+
+def _misplaced(b: Bundle):
+    (b.root / board_file(CHAT)).rename(b.root / "dashboards" / f"{CHAT}.json")
 
 
 def _overlap(b: Bundle):
@@ -289,6 +326,8 @@ CASES = [
         says='function "humanise" not defined'),
     Case("an if without end", lambda b: b.alert("LLMKVCacheNearFull")["annotations"].update(
         summary="{{ if gt $value 0.5 }}high"), "alerts/template", {**ALERT, "rule": "LLMKVCacheNearFull"}),
+    Case("a recording group of all 111 rules", _unsplit, "rules/group-size",
+         {**RECORD, "group": "llm-chat-recording"}, says="111 rules, over the ruler limit of 20"),
     Case("two identical alerts in one file", _duplicate_alert, "alerts/duplicate",
          {**ALERT, "rule": "LLMKVCacheNearFull"}),
     Case("a recording rule recorded twice", _duplicate_record, "rules/duplicate",
@@ -325,6 +364,14 @@ CASES = [
         {"dashboard": CHAT, "panel": "Requests"}),
     Case("a dashboard with schemaVersion 27", lambda b: b.board(CHAT).update(schemaVersion=27), "dashboard/schema",
          {"dashboard": CHAT, "key": "schemaVersion"}),
+    Case("a dashboard carrying hideControls", lambda b: b.board(CHAT).update(hideControls=False),
+         "dashboard/grafana-schema", {"dashboard": CHAT, "key": "hideControls"}),
+    Case("a dashboard with gnetId: null", lambda b: b.board(FLEET).update(gnetId=None), "dashboard/grafana-schema",
+         {"dashboard": FLEET, "key": "gnetId"}, says="gnetId: null"),
+    Case("a row panel carrying data-panel keys", lambda b: b.board(CHAT)["panels"][0].update(targets=[]),
+         "dashboard/grafana-schema", {"dashboard": CHAT, "key": "panels[0].targets"}),
+    Case("a null decimals", lambda b: b.panel(CHAT, "Requests")["fieldConfig"]["defaults"].update(decimals=None),
+         "dashboard/grafana-schema", {"dashboard": CHAT}, says="decimals: null"),
     Case("a dashboard without panels", lambda b: b.board(GPU).pop("panels"), "dashboard/schema",
          {"dashboard": GPU, "key": "panels"}),
     Case("a stat panel without targets", lambda b: b.panel(CHAT, "Availability").pop("targets"), "dashboard/schema",
@@ -339,6 +386,22 @@ CASES = [
          "yaml/parse", {**RECORD, "rule": "llm:requests_running:sum"}),
     Case("an inventory naming an unknown engine", lambda b: _inventory(b, "engine: vllm", "engine: vlm"),
          "inventory/schema", {"key": "models[0].engine"}, says="did you mean 'vllm'"),
+    Case("a dashboard outside its team's folder directory", _misplaced, "output/coverage",
+         {"dashboard": CHAT}, says="dashboards/infra/llm-model-chat.json"),
+    # manifests
+    Case("a GrafanaDashboard without instanceSelector", lambda b: b.manifest(CHAT_OPERATOR)["spec"].pop(
+        "instanceSelector"), "kubernetes/manifests", {"file": CHAT_OPERATOR, "key": "spec.instanceSelector"}),
+    Case("a PrometheusRule named with capitals", lambda b: b.manifest(CHAT_RULE_OBJECT)["metadata"].update(
+        name="LLM_chat"), "kubernetes/manifests", {"file": CHAT_RULE_OBJECT, "key": "metadata.name"}),
+    Case("a PrometheusRule whose groups differ from the rule file", lambda b: b.manifest(CHAT_RULE_OBJECT)["spec"][
+        "groups"][0]["rules"].pop(), "kubernetes/manifests", {"file": CHAT_RULE_OBJECT, "key": "spec.groups"},
+        says="differs from alerts/chat.rules.yaml", severity=WARNING),
+    Case("a GrafanaDashboard in a folder that is not generated", lambda b: b.manifest(CHAT_OPERATOR)["spec"].update(
+        folderRef="llm-team-gone"), "kubernetes/manifests", {"file": CHAT_OPERATOR, "key": "spec.folderRef"}),
+    Case("a manifest the kustomization does not list", lambda b: b.write(
+        "kubernetes/configmap/extra.yaml", (b.root / "kubernetes/configmap/llm-model-chat.yaml").read_text().replace(
+            "name: llm-model-chat", "name: extra")), "kubernetes/manifests",
+        {"file": "kubernetes/configmap/extra.yaml"}, says="not listed"),
     Case("a model's rule file missing", lambda b: (b.root / TRT_RULES).unlink(), "output/coverage",
          {"file": "inventory.yaml"}, says=TRT_RULES),
 ]
@@ -346,9 +409,14 @@ CASES = [
 
 def _matches(finding, case: Case) -> bool:
     loc = finding.location
-    where = all((Path(loc.file).name == Path(v).name) if k == "file" else getattr(loc, k) == v
-                for k, v in case.where.items())
+    where = all((Path(loc.file).name == Path(v).name) if k == "file" else _group_matches(loc.group, v) if k == "group"
+                else getattr(loc, k) == v for k, v in case.where.items())
     return finding.check == case.check and where and finding.severity == case.severity and case.says in finding.message
+
+
+def _group_matches(group, expected: str) -> bool:
+    """The group, or one of the parts it was split into to fit the ruler."""
+    return group == expected or (isinstance(group, str) and re.fullmatch(re.escape(expected) + r"-\d+", group))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.description for c in CASES])
@@ -385,17 +453,22 @@ GARBAGE = {
     "invalid YAML": (CHAT_RULES, "groups: [\n  - {name: \n"),
     "a YAML file with duplicate keys": (CHAT_RULES, "groups: []\ngroups: []\n"),
     "binary junk in a rule file": (CHAT_RULES, "\x00\x01\x02\xff"),
-    "a dashboard that is a JSON list": (f"dashboards/{CHAT}.json", "[1, 2, 3]"),
-    "a dashboard that is not JSON": (f"dashboards/{CHAT}.json", "{\"uid\": "),
-    "an empty dashboard object": (f"dashboards/{CHAT}.json", "{}"),
-    "a dashboard missing panels and targets": (f"dashboards/{CHAT}.json",
+    "a dashboard that is a JSON list": (f"dashboards/infra/{CHAT}.json", "[1, 2, 3]"),
+    "a dashboard that is not JSON": (f"dashboards/infra/{CHAT}.json", "{\"uid\": "),
+    "an empty dashboard object": (f"dashboards/infra/{CHAT}.json", "{}"),
+    "a dashboard missing panels and targets": (f"dashboards/infra/{CHAT}.json",
                                                '{"uid": "llm-model-chat", "title": "t", "schemaVersion": 39, '
                                                '"panels": [{"type": "timeseries", "id": 1}]}'),
-    "panels of the wrong types": (f"dashboards/{CHAT}.json",
+    "panels of the wrong types": (f"dashboards/infra/{CHAT}.json",
                                   '{"uid": 5, "panels": [1, "x", null, {"gridPos": "a", "targets": "b", "id": "c"}, '
                                   '{"targets": [1, {"expr": 3}, {"expr": "rate(x[5m]"}], "gridPos": {"x": "1"}}], '
                                   '"links": [1, {"type": "link", "url": 3}], "templating": [], "annotations": {"list": 1}}'),
-    "a dashboard nested a thousand levels deep": (f"dashboards/{CHAT}.json", "[" * 1000 + "]" * 1000),
+    "a dashboard nested a thousand levels deep": (f"dashboards/infra/{CHAT}.json", "[" * 1000 + "]" * 1000),
+    "a manifest that is not YAML": (CHAT_RULE_OBJECT, "spec: [\n"),
+    "a manifest that is a list": (CHAT_RULE_OBJECT, "- 1\n"),
+    "a manifest with garbage fields": (CHAT_OPERATOR, "kind: GrafanaDashboard\nmetadata: 3\nspec: {instanceSelector: 1, "
+                                                      "configMapRef: [], folderRef: 2, json: 5}\n"),
+    "a kustomization that is not a mapping": ("kubernetes/kustomization.yaml", "- a\n"),
     "an inventory that is not YAML": ("inventory.yaml", "models: [\n"),
     "an empty inventory": ("inventory.yaml", ""),
     "an inventory that is a list": ("inventory.yaml", "- a\n"),
@@ -425,7 +498,7 @@ def test_garbage_is_reported_not_raised(name, bundle):
 def test_a_missing_output_folder_is_reported(tmp_path):
     (tmp_path / "inventory.yaml").write_text(SMALL)
     findings = validate(tmp_path / "inventory.yaml", tmp_path / "nowhere")
-    assert {f.check for f in errors(findings)} == {"output/coverage"}
+    assert {f.check for f in errors(findings)} == {"output/coverage", "kubernetes/manifests"}
 
 
 def test_promtool_test_files_beside_the_rules_are_not_read_as_rules(bundle):
@@ -535,8 +608,9 @@ def test_text_report_groups_by_file_and_ends_with_a_summary(bundle, capsys):
     findings = bundle.findings()
     out = report.text(findings)
     assert out.index("alerts/chat.rules.yaml\n") < out.index("alerts/for")
-    assert "dashboards/llm-model-chat.json\n" in out and "dashboard/description" in out
-    assert out.rstrip().splitlines()[-1].startswith("validate FAILED: 2 errors in 2 files")
+    assert "dashboards/infra/llm-model-chat.json\n" in out and "dashboard/description" in out
+    # the PrometheusRule and ConfigMap wrapping the edited files no longer match them: a warning each
+    assert out.rstrip().splitlines()[-1].startswith("validate FAILED: 2 errors, 2 warnings in 4 files")
 
 
 def test_json_report_for_ci(bundle, capsys):
@@ -545,7 +619,7 @@ def test_json_report_for_ci(bundle, capsys):
     assert command_exit(bundle, "--format", "json") == 1
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] is False and data["counts"]["error"] == 1
-    [finding] = data["findings"]
+    [finding] = [f for f in data["findings"] if f["severity"] == "error"]
     assert finding["check"] == "dashboard/description" and finding["severity"] == "error"
     assert finding["location"]["dashboard"] == CHAT and finding["location"]["panel"] == "Requests running"
 
@@ -559,4 +633,4 @@ def test_warnings_alone_do_not_fail(bundle, capsys):
     _le(bundle, 'le="1"')
     bundle.findings()
     assert command_exit(bundle) == 0
-    assert "1 warning" in capsys.readouterr().out
+    assert "2 warnings" in capsys.readouterr().out  # the bucket bound, and the PrometheusRule now differing

@@ -2,7 +2,8 @@
 
 `dashboard()` is the one place grafanalib's `Dashboard` is built and turned
 into plain JSON: schemaVersion set explicitly, not editable (the inventory is
-the source of truth), uid and panel ids checked.
+the source of truth), uid and panel ids checked, grafanalib's legacy keys and
+nulls removed (`clean.py`).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from grafanalib.core import (
 )
 
 from generator import conventions as c
+from generator.dashboards.clean import clean
 from generator.dashboards.layout import Section, layout
 from generator.dashboards.panels import DATASOURCE
 from generator.promql import selector
@@ -23,7 +25,6 @@ SCHEMA_VERSION = 39
 TAGS = ("llm", "generated")
 MODEL_TAG = "llm-model"  # on every per-model dashboard: the "Model dashboards" link lists them
 UID = re.compile(r"^[a-zA-Z0-9_-]{1,40}$")
-_LEGACY_TARGET_KEYS = ("query", "target", "metric", "step")  # grafanalib's pre-Grafana-7 target fields
 
 
 def datasource_variable() -> Template:
@@ -76,15 +77,7 @@ def dashboard(uid: str, title: str, description: str, tags: list[str], sections:
         templating=Templating(list=[datasource_variable(), *variables]),
         annotations=Annotations(list=list(annotations)),
     )
-    data = json.loads(json.dumps(board.to_json_data(), cls=DashboardEncoder))
-    del data["rows"]  # legacy pre-grid rows; we use row panels
-    for panel in data["panels"]:
-        for key in [k for k, v in panel.items() if v is None]:
-            del panel[key]  # grafanalib writes every legacy option, mostly as null
-        for t in panel.get("targets", []):
-            for key in _LEGACY_TARGET_KEYS:
-                t.pop(key, None)
-    return data
+    return clean(json.loads(json.dumps(board.to_json_data(), cls=DashboardEncoder)))
 
 
 def _check_unique_ids(uid: str, panels) -> None:

@@ -26,7 +26,7 @@ class Folder:
 
 
 # Dashboards that span teams (fleet overview, GPU fleet) go to one shared folder.
-SHARED_FOLDER = Folder("llm-fleet", "LLM fleet")
+SHARED_FOLDER = Folder(c.SHARED_FOLDER_UID, c.SHARED_FOLDER_TITLE)
 
 
 @dataclass(frozen=True)

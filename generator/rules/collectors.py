@@ -14,7 +14,6 @@ from generator.inventory import Inventory, Model
 from generator.promql import selector
 from generator.rules.alerts import DOCS
 from generator.rules.telemetry import DCGM, KSM
-from generator.yaml_out import comment, dump
 
 ALERT = "LLMCollectorDown"
 
@@ -58,9 +57,3 @@ def collector_rules(inventory: Inventory) -> list[dict]:
                 },
             })
     return rules
-
-
-def collector_file(inventory: Inventory) -> str:
-    header = comment(c.GENERATED_HEADER)
-    header += comment("Collector health, per site: model alerts stay silent while a collector is down.")
-    return header + dump({"groups": [{"name": c.COLLECTORS_GROUP, "rules": collector_rules(inventory)}]})

@@ -1,4 +1,11 @@
-"""One Prometheus rule file per model: its recording group, then its alert group."""
+"""One Prometheus rule file per model: its recording group, then its alert group, each split to fit the ruler.
+
+Mimir's and Cortex's rulers refuse a group of more than 20 rules by default
+(`ruler.max-rules-per-rule-group`); the inventory's `ruler.max_rules_per_group`
+sets the limit. A group that fits keeps its name; a larger one becomes
+`<name>-1` … `<name>-n`, as even as possible, rules in their order. No recording
+rule reads another recorded series, so splitting changes no result.
+"""
 from __future__ import annotations
 
 from generator import conventions as c
@@ -6,7 +13,7 @@ from generator.catalog import EXPORTERS
 from generator.inventory import Inventory, Model
 from generator.queries import ModelQueries
 from generator.rules.alerts import alert_rules
-from generator.rules.collectors import collector_file
+from generator.rules.collectors import collector_rules
 from generator.rules.recording import recording_rules
 from generator.yaml_out import comment, dump
 
@@ -29,14 +36,36 @@ def rule_file(inventory: Inventory, model: Model) -> str:
         header += comment(f"No {signal}: {q.why_not(signal)}")
     for requirement in (*q.engine.requirements, *(r for e in EXPORTERS.values() for r in e.requirements)):
         header += comment(f"Requires: {requirement}")
+    limit = inventory.max_rules_per_group
     groups = {"groups": [
-        {"name": c.recording_group(model.name), "rules": recording_rules(inventory, model)},
-        {"name": c.alert_group(model.name), "rules": alert_rules(inventory, model)},
+        *split_group(c.recording_group(model.name), recording_rules(inventory, model), limit),
+        *split_group(c.alert_group(model.name), alert_rules(inventory, model), limit),
     ]}
     return header + dump(groups)
+
+
+def split_group(name: str, rules: list[dict], limit: int) -> list[dict]:
+    """The group, or its parts of at most `limit` rules each, sizes differing by at most one."""
+    count = max(1, -(-len(rules) // limit))
+    if count == 1:
+        return [{"name": name, "rules": rules}]
+    size, extra = divmod(len(rules), count)
+    groups, start = [], 0
+    for i in range(count):
+        end = start + size + (1 if i < extra else 0)
+        groups.append({"name": c.group_part(name, i + 1), "rules": rules[start:end]})
+        start = end
+    return groups
 
 
 def rule_files(inventory: Inventory) -> dict[str, str]:
     files = {c.rules_file(m.name): rule_file(inventory, m) for m in inventory.models}
     files[c.COLLECTORS_FILE] = collector_file(inventory)
     return files
+
+
+def collector_file(inventory: Inventory) -> str:
+    header = comment(c.GENERATED_HEADER)
+    header += comment("Collector health, per site: model alerts stay silent while a collector is down.")
+    groups = split_group(c.COLLECTORS_GROUP, collector_rules(inventory), inventory.max_rules_per_group)
+    return header + dump({"groups": groups})

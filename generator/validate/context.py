@@ -91,7 +91,7 @@ def load(inventory_path: str | Path, output: str | Path) -> Context:
     for path in _files(root / "alerts", ("*.yaml", "*.yml")):
         if _rel(ctx, path) != c.ALERTMANAGER_FILE:  # Alertmanager's configuration, not rules
             read_rules.load_rule_file(ctx, path, _rel(ctx, path))
-    for path in _files(root / "dashboards", ("*.json",)):
+    for path in _files(root / "dashboards", ("*.json", "*/*.json")):  # dashboards/<folder>/<uid>.json
         read_dashboards.load_dashboard(ctx, path, _rel(ctx, path))
     runbooks = root / "alerts" / "runbooks"
     if runbooks.is_dir():

@@ -30,8 +30,7 @@ def load_dashboard(ctx: Context, path: Path, rel: str):
     board = Dashboard(rel, data, None)
     if ctx.inventory is not None:
         board.model = next((m for m in ctx.inventory.models if c.model_dashboard_uid(m.name) == board.uid), None) \
-            or next((m for m in ctx.inventory.models
-                     if c.dashboard_file(c.model_dashboard_uid(m.name)) == rel), None)
+            or next((m for m in ctx.inventory.models if Path(rel).stem == c.model_dashboard_uid(m.name)), None)
     ctx.dashboards.append(board)
     for panel in board.panels:
         for i, target in enumerate(panel.targets):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from generator import conventions as c
+from generator.dashboards.folders import dashboard_folders
 from generator.validate.checks.base import Check
 from generator.validate.context import Context
 from generator.validate.findings import WARNING, Finding, Location
@@ -81,7 +82,7 @@ class DashboardSchema(Check):
 
 
 class OutputCoverage(Check):
-    """Every inventory model has its rule file and dashboard, the fleet and GPU dashboards exist, nothing is stray."""
+    """Every model has its rule file and dashboard, in its team's folder; fleet and GPU dashboards exist; none stray."""
 
     id = "output/coverage"
 
@@ -100,7 +101,16 @@ class OutputCoverage(Check):
                                                  f"run `make generate`"))
         for uid in (c.FLEET_UID, c.GPU_UID):
             if uid not in uids:
-                found.append(self.finding(Location(c.dashboard_file(uid)), f"no dashboard with uid {uid}"))
+                found.append(self.finding(Location(c.dashboard_file(uid, c.SHARED_FOLDER_TITLE)),
+                                          f"no dashboard with uid {uid}"))
+        folder_of = dashboard_folders(ctx.inventory)
+        for board in ctx.dashboards:
+            folder = folder_of.get(board.uid)
+            if folder is not None and board.file != c.dashboard_file(board.uid, folder.title):
+                found.append(self.finding(board.location(),
+                                          f"belongs in {c.dashboard_file(board.uid, folder.title)} (Grafana folder "
+                                          f"{folder.title!r}): file provisioning and Git Sync take the folder from "
+                                          f"the directory; run `make generate`"))
         owned = {c.rules_file(m.name) for m in ctx.inventory.models} | {c.COLLECTORS_FILE}
         for rel in ctx.rule_files:
             if rel not in owned and not any(r.file == rel and r.model for r in ctx.rules):
