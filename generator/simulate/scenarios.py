@@ -239,7 +239,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              "version's metric names.", _version_drift,
              also=("LLMTelemetryMissing",)),  # when the other version renamed a metric the model relies on
     Scenario("stuck-rollout", "LLMPodNotReady",
-             "A rollout's surge pod never becomes Ready while the old pods keep serving.", _stuck_rollout,
+             "A rollout's surge pod never becomes Ready (no engine target) while the old pods keep serving.",
+             _stuck_rollout,
              also=("LLMColdStartSlow",)),  # once the pod is older than the cold-start budget
     Scenario("oom-killed", "LLMEngineOOMKilled",
              "The first replica's engine container is OOM-killed once and restarts (its counters from zero).",

@@ -8,6 +8,10 @@ is scraped with `honor_labels: true`, as kube-prometheus-stack does, so its seri
 `collectors.dcgm.pod_label` says otherwise: then it is scraped as its Helm chart's ServiceMonitor
 does by default (`honorLabels: false`), its targets carry the exporter pod's own `namespace` and
 `pod`, and Prometheus stores the workload's as `exported_namespace` and `exported_pod`.
+
+Targets are static: a replica of a model scaled to zero keeps its target, which answers 404 (`up` 0
+where a PodMonitor would drop the target and `up` would be absent; the rules treat both alike), and a
+rollout's stuck surge pod (Pending, or never passing readiness) has none.
 """
 from __future__ import annotations
 

@@ -383,3 +383,18 @@ def test_collectors_down_answer_503_and_the_rest_keeps_serving():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_webhook_is_added_to_every_generated_receiver_and_the_timings_shortened():
+    from generator.build import build
+    from generator.simulate.stack import with_webhook
+    import yaml
+
+    generated = yaml.safe_load(build(EXAMPLE)[c.ALERTMANAGER_FILE])
+    config = with_webhook(generated, "http://127.0.0.1:1/alerts", "1s", "2s")
+    assert [r["name"] for r in config["receivers"]] == [r["name"] for r in generated["receivers"]]
+    for receiver in config["receivers"]:
+        assert receiver["webhook_configs"] == [{"url": "http://127.0.0.1:1/alerts", "send_resolved": True}]
+    assert (config["route"]["group_wait"], config["route"]["group_interval"]) == ("1s", "2s")
+    assert all("group_wait" not in r and "group_interval" not in r for r in config["route"]["routes"])
+    assert config["inhibit_rules"] == generated["inhibit_rules"] and "webhook_configs" not in generated["receivers"][0]
