@@ -307,7 +307,8 @@ class Webhook:
     def alerts(self) -> list[dict]:
         """Every alert of every notification, oldest first, with the notification's `receiver` added."""
         with self._lock:
-            return [{**alert, "receiver": n.get("receiver")} for n in self.notifications for alert in n.get("alerts", [])]
+            return [{**alert, "receiver": n.get("receiver")}
+                    for n in self.notifications for alert in n.get("alerts", [])]
 
     def stop(self) -> None:
         self.server.shutdown()

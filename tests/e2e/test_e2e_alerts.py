@@ -35,7 +35,8 @@ def _model(stack, name):
 def test_scenario_fires_its_alert_where_it_runs_only(rounds, run):
     result = rounds[run.round]
     assert run.key in result.fired, \
-        f"{run.scenario} on {run.model}: {run.alert} never fired for {run.scope} within the round ({result.seconds:.0f} s)"
+        f"{run.scenario} on {run.model}: {run.alert} never fired for {run.scope} within the round " \
+        f"({result.seconds:.0f} s)"
     allowed = plan.allowed(run.round)
     others = sorted(scope for (alert, scope) in result.firing
                     if alert == run.alert and run.alert not in allowed.get(scope, ()))
@@ -100,7 +101,8 @@ def test_a_collector_outage_raises_one_alert_per_collector_and_no_model_alert_th
                   if key(a) == ("LLMCollectorDown", plan.PROD) and a["state"] == "firing"}
     assert collectors == {"kube-state-metrics", "dcgm-exporter"}
     site_models = {m.name for m in stack.inventory.models if plan.site_of(m.name) == plan.PROD}
-    false = sorted(f"{alert}@{scope}" for (alert, scope) in result.new if scope in site_models and alert in COLLECTOR_FED)
+    false = sorted(f"{alert}@{scope}" for (alert, scope) in result.new
+                   if scope in site_models and alert in COLLECTOR_FED)
     assert not false, f"alerts that read a collector fired while it was down: {false}"
     # ... and the outage was real: the prod-eu models' pod and GPU series were gone.
     for query in ('llm:replicas_ready:sum{model="llama-3-1-8b"}', 'llm:gpus:count{model="llama-3-1-8b"}'):
