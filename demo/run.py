@@ -4,8 +4,9 @@
 Builds the rules and dashboards from the inventory (with every alert's `for`
 shortened to --for, through the inventory's own `alerts:` overrides, so alerts
 fire within a minute), starts the fleet simulator, Prometheus with the rules and
-Alertmanager, prints where to look and how to switch scenarios, and prints every
-notification Alertmanager sends. Ctrl-C stops everything it started.
+Alertmanager with the generated configuration (routes per team, inhibit rules),
+prints where to look and how to switch scenarios, and prints every notification
+Alertmanager sends, with the receiver it went to. Ctrl-C stops everything it started.
 
     python demo/run.py [--inventory inventory.yaml] [--scenario ttft-spike:llama-3-1-8b] [--for 30s]
 """
@@ -19,9 +20,12 @@ import tempfile
 import threading
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from generator import conventions as c  # noqa: E402
 from generator import inventory as inventory_mod  # noqa: E402
 from generator.build import OUTPUT_DIRS, build  # noqa: E402
 from generator.errors import GeneratorError  # noqa: E402
@@ -61,8 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         source = Path(args.inventory)
         inventory = source if args.for_ == "keep" else shortened_inventory(source, work / "inventory.yaml", args.for_)
         write(build(inventory_mod.load(inventory)), work / "out", OUTPUT_DIRS)
+        routes = yaml.safe_load((work / "out" / c.ALERTMANAGER_FILE).read_text(encoding="utf-8"))
         webhook = Webhook(on_notification=_print_notification)
-        am = processes.alertmanager(args.alertmanager, webhook.url, _port(args.alertmanager_port, "Alertmanager"))
+        am = processes.alertmanager(args.alertmanager, webhook.url, routes,
+                                    _port(args.alertmanager_port, "Alertmanager"))
         sim, config = processes.simulator(inventory, str(work / "out" / "alerts" / "*.rules.yaml"), am, args.interval,
                                           _port(args.simulator_port, "the simulator"), args.scenario)
         prom = processes.prometheus(args.prometheus, config, _port(args.prometheus_port, "Prometheus"))
@@ -90,8 +96,8 @@ def _print_notification(notification: dict) -> None:
     for alert in notification.get("alerts", []):
         labels, notes = alert["labels"], alert.get("annotations", {})
         state = "FIRING  " if alert["status"] == "firing" else "resolved"
-        print(f"[alertmanager] {state} {labels.get('alertname')} model={labels.get('model')} "
-              f"team={labels.get('team')} severity={labels.get('severity')}: "
+        print(f"[alertmanager -> {notification.get('receiver')}] {state} {labels.get('alertname')} "
+              f"model={labels.get('model')} team={labels.get('team')} severity={labels.get('severity')}: "
               f"{notes.get('description', '')}", flush=True)
 
 

@@ -5,7 +5,9 @@ the engine's /metrics in the metric names, suffixes, units and labels its engine
 version uses (from generator/catalog), plus kube-state-metrics pod series and
 dcgm-exporter GPU series. Counters and histograms grow with wall-clock time at
 realistic rates. Scenarios (`--scenario NAME[:MODEL]`, or POST /scenarios while
-running) play failures that each fire one alert.
+running) play the README's fault model: each failure fires one alert (and
+declares what else the same failure raises); `busy-but-healthy` and
+`scale-to-zero` fire nothing.
 
     python -m generator simulate --inventory inventory.yaml --port 9300 \\
         --scenario ttft-spike:llama-3-1-8b --prometheus-config prometheus.yml

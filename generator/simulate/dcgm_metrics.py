@@ -61,19 +61,24 @@ def render(fleet: Fleet, node: Node, timelines: dict[str, ModelTimeline], t: flo
 
 def _state(fleet: Fleet, gpu: Gpu, timelines: dict[str, ModelTimeline], t: float) -> dict:
     replica = fleet.owner(gpu)
+    idle = {"pod": None, "busy": False, "utilization": 0.0, "memory": 0.003, "power": IDLE_WATTS, "xid": 0}
     if replica is None:
-        return {"pod": None, "busy": False, "utilization": 0.0, "memory": 0.003, "power": IDLE_WATTS, "xid": 0}
+        return idle
     timeline = timelines[replica.model.name]
     load = timeline.at(t).load
-    serving = replica.index in timeline.at(t).serving
     first = replica.index == 0 and gpu == replica.gpus[0]
+    if load.scaled_to_zero:  # no pod holds the GPU; it keeps its last XID
+        return {**idle, "xid": timeline.xid(t) if first else 0}
+    serving = replica.index in timeline.at(t).serving
     memory = load.gpu_memory if serving else 0.01  # a crashed engine frees its memory
     if first and load.hot_gpu_memory is not None:
         memory = load.hot_gpu_memory
     return {
-        "pod": replica.pod, "namespace": replica.namespace, "container": replica.container, "busy": serving,
+        # Without Kubernetes mode (-k) dcgm-exporter knows no pods: the GPU series carry no pod labels.
+        "pod": replica.pod if load.gpu_pod_labels else None, "namespace": replica.namespace,
+        "container": replica.container, "busy": serving,
         "utilization": load.gpu_utilization if serving else 0.0, "memory": memory,
-        "power": load.gpu_power if serving else IDLE_WATTS, "xid": load.xid if first else 0,
+        "power": load.gpu_power if serving else IDLE_WATTS, "xid": timeline.xid(t) if first else 0,
         "seed": (replica.model.name, replica.index, gpu.index),
     }
 

@@ -8,12 +8,14 @@ no pod labels, as dcgm-exporter reports them.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid as uuid_mod
 from dataclasses import dataclass
 
 from generator.errors import GeneratorError
 from generator.inventory import Inventory, Model
 from generator.podnames import deployment_suffix, pod_name
+from generator.promql import regex_escape
 from generator.simulate.workload import replicas
 
 GPUS_PER_NODE = 8
@@ -37,6 +39,21 @@ def gpu_model(gpu_type: str) -> tuple[str, int, int]:
         if key.startswith(prefix):
             return _GPU_MODELS[prefix]
     return (f"NVIDIA {gpu_type}", 81920, 500)
+
+
+# The official images, `{version}` where the version stands (they fit the catalog's default image patterns).
+OFFICIAL_IMAGES = {"vllm": "vllm/vllm-openai:v{version}",
+                   "triton-trtllm": "nvcr.io/nvidia/tritonserver:{version}-trtllm-python-py3"}
+
+
+def container_image(model: Model, version: object) -> str:
+    """The engine container's image reference for a version: the official image where it fits the model's
+    image_pattern, else one built from the pattern (a custom registry or tag scheme)."""
+    pattern = model.image_pattern.format(version=regex_escape(str(version)))
+    official = OFFICIAL_IMAGES.get(model.engine, "").format(version=version)
+    if official and re.fullmatch(pattern, official):
+        return official
+    return pod_name(pattern, f"{model.name}/image")
 
 
 def stable_uuid(*parts: object) -> str:
@@ -105,6 +122,9 @@ class Fleet:
             self.sites.setdefault(name, Site(name, labels))
             self.site_of[model.name] = name
         self.replicas: dict[str, tuple[Replica, ...]] = {}
+        # A rollout's surge pod (scenario stuck-rollout): a new ReplicaSet's pod, so a new template hash.
+        self.surge_pods: dict[str, str] = {m.name: pod_name(m.pod_regex, f"{m.name}-surge/{replicas(m)}")
+                                           for m in inventory.models}
         self.nodes: dict[str, Node] = {}
         self._layout()
         self.bystanders = self._bystanders()
@@ -138,8 +158,7 @@ class Fleet:
                     pool = [g for g in free[site] if g.model_name == model_name]
                 taken = tuple(pool[:model.gpus_per_replica])
                 free[site] = [g for g in free[site] if g not in taken]
-                container = "vllm" if model.engine == "vllm" else "triton"
-                result.append(Replica(model, index, pod, taken, container))
+                result.append(Replica(model, index, pod, taken, model.container))
             self.replicas[model.name] = tuple(result)
 
     def _bystanders(self) -> list[BystanderPod]:

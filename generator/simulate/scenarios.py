@@ -2,9 +2,16 @@
 
 Every scenario names the alert it exists to fire, and the alerts the same real
 failure also raises (`also`): a backlog of requests also delays the first
-token; an inter-token latency spike also makes requests take longer end to end.
-A scenario can refuse a model it cannot apply to (`unfit`): preemptions on an
-engine that exports none, a lost replica on a model that runs only one.
+token; an inter-token latency spike also makes requests take longer end to end;
+a crash-looping engine container also leaves its pod not Ready. Two scenarios
+exist to fire nothing: `busy-but-healthy` and `scale-to-zero`. A scenario can
+refuse a model it cannot apply to (`unfit`): preemptions on an engine that
+exports none, a lost replica on a model that runs only one.
+
+Collector scenarios (`kube-state-metrics-down`, `dcgm-down`) act on the site of
+the model they are applied to: that site's collector stops answering, and its
+alert, `LLMCollectorDown`, carries the site's labels rather than a model's
+(`site=True`).
 """
 from __future__ import annotations
 
@@ -16,6 +23,13 @@ from generator.errors import GeneratorError
 from generator.inventory import Model
 from generator.queries import ModelQueries
 from generator.simulate.workload import Latency, Load, e2e_for, replicas, slo_seconds, threshold
+from generator.versions import v
+
+KUBE_STATE_METRICS, DCGM_EXPORTER = "kube-state-metrics", "dcgm-exporter"
+# Versions a drifted deployment runs: the first that differs from the inventory's. vLLM 0.11 renamed the
+# KV-cache gauge (gpu_cache_usage_perc -> kv_cache_usage_perc), so an inventory still on 0.8.5 loses it.
+DRIFT_TO = {"vllm": ("0.11.2", "0.13.0"), "triton-trtllm": ("25.03", "25.01")}
+WAITING_PER_REPLICA = 2  # requests waiting for capacity on each replica when a model runs out of it
 
 HEALTHY = "healthy"
 
@@ -32,6 +46,7 @@ class Scenario:
     apply: Callable[[Load, Model], Load]
     also: tuple[str, ...] = ()  # alerts the same failure raises as well
     unfit: Callable[[Model], str | None] = lambda model: None  # why it cannot apply, or None
+    site: bool = False  # acts on the model's site; its alert carries the site's labels, not the model's
 
 
 def _spike(latency: Latency, slo: float) -> Latency:
@@ -60,10 +75,69 @@ def _error_burst(load: Load, model: Model) -> Load:
     return replace(load, error_ratio=0.3)
 
 
+def _waiting_for_capacity(load: Load, model: Model) -> Load:
+    """A few requests wait for a batch slot on every replica (far under the queue threshold), and
+    TensorRT-LLM's batch manager runs at its maximum of active requests."""
+    return replace(load, waiting=max(load.waiting, float(WAITING_PER_REPLICA * replicas(model))), batch_full=True)
+
+
 def _kv_cache_saturation(load: Load, model: Model) -> Load:
     limit = threshold(model, "kv_cache_usage")
-    return replace(load, kv_cache=min(0.995, limit + (1 - limit) * 0.6),
-                   preemption_rate=max(load.preemption_rate, 0.2 * threshold(model, "preemptions_per_second")))
+    return _waiting_for_capacity(replace(
+        load, kv_cache=min(0.995, limit + (1 - limit) * 0.6),
+        preemption_rate=max(load.preemption_rate, 0.2 * threshold(model, "preemptions_per_second"))), model)
+
+
+def _busy_but_healthy(load: Load, model: Model) -> Load:
+    """Busy and healthy: GPUs at 99%, the KV cache at 95% (or above its threshold), 1.5x the traffic, and
+    yet nothing waits, nothing is preempted and latency stays within the SLOs."""
+    limit = threshold(model, "kv_cache_usage")
+    return replace(load, request_rate=1.5 * load.request_rate, gpu_utilization=99.0, gpu_power=0.95,
+                   kv_cache=min(0.99, max(0.95, limit + (1 - limit) / 2)), preemption_rate=0.0, waiting=0.0)
+
+
+def _scale_to_zero(load: Load, model: Model) -> Load:
+    return replace(load, scaled_to_zero=True, request_rate=0.0, waiting=0.0, preemption_rate=0.0)
+
+
+def _hung_engine(load: Load, model: Model) -> Load:
+    """The engines hang with work in flight: nothing completes, no token is generated, a few requests wait."""
+    return replace(load, stalled=True, preemption_rate=0.0,
+                   waiting=max(load.waiting, float(WAITING_PER_REPLICA * replicas(model))))
+
+
+def _collector_down(name: str):
+    def apply(load: Load, model: Model) -> Load:
+        return replace(load, collectors_down=load.collectors_down | {name})
+    return apply
+
+
+def drift_version(model: Model) -> str:
+    return next(version for version in DRIFT_TO[model.engine] if v(version) != model.engine_version)
+
+
+def _version_drift(load: Load, model: Model) -> Load:
+    return replace(load, engine_version=drift_version(model))
+
+
+def _stuck_rollout(load: Load, model: Model) -> Load:
+    return replace(load, surge=True)
+
+
+def _oom_killed(load: Load, model: Model) -> Load:
+    return replace(load, oom_killed=load.oom_killed | {0})
+
+
+def _scrape_failing(load: Load, model: Model) -> Load:
+    return replace(load, scrape_failing=load.scrape_failing | {0})
+
+
+def _crash_loop(load: Load, model: Model) -> Load:
+    return replace(load, crashed=load.crashed | {0})
+
+
+def _gpu_telemetry_lost(load: Load, model: Model) -> Load:
+    return replace(load, gpu_pod_labels=False)
 
 
 def _preemption_storm(load: Load, model: Model) -> Load:
@@ -73,8 +147,9 @@ def _preemption_storm(load: Load, model: Model) -> Load:
 
 
 def _queue_backlog(load: Load, model: Model) -> Load:
-    """More requests wait than the threshold allows; each waits longer for its first token (Little's law)."""
-    waiting = math.ceil(1.6 * threshold(model, "queue_depth"))
+    """More requests wait on each replica than the per-replica threshold allows; each waits longer for its
+    first token (Little's law)."""
+    waiting = math.ceil(1.6 * threshold(model, "queue_depth")) * replicas(model)
     wait = waiting / load.request_rate
     queue = Latency(0.8 * wait, 0.2 * wait, 0.3)
     return replace(load, waiting=float(waiting), queue=queue,
@@ -83,7 +158,7 @@ def _queue_backlog(load: Load, model: Model) -> Load:
 
 
 def _gpu_saturation(load: Load, model: Model) -> Load:
-    return replace(load, gpu_utilization=99.2, gpu_power=0.97)
+    return _waiting_for_capacity(replace(load, gpu_utilization=99.2, gpu_power=0.97), model)
 
 
 def _gpu_memory_full(load: Load, model: Model) -> Load:
@@ -117,6 +192,12 @@ def _needs_signal(signal: str, what: str):
     return unfit
 
 
+def _scales_to_zero(model: Model) -> str | None:
+    if model.replicas_min == 0:
+        return None
+    return f"{model.name} has replicas.min {model.replicas_min}; only a model with replicas.min 0 scales to zero"
+
+
 def _needs_replicas(count: int):
     def unfit(model: Model) -> str | None:
         if model.replicas_min >= count:
@@ -139,28 +220,67 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              _e2e_spike, unfit=_needs_signal("e2e", "end-to-end latency histogram")),
     Scenario("error-burst", "LLMErrorBudgetBurn", "30% of requests fail server-side (HTTP 5xx, Triton failures).",
              _error_burst),
-    Scenario("kv-cache-saturation", "LLMKVCacheNearFull", "The KV cache sits above its threshold.",
-             _kv_cache_saturation),
+    Scenario("busy-but-healthy", None,
+             "GPUs at 99%, KV cache at 95% (above its threshold), 1.5x the traffic; no request waits, none is "
+             "preempted, latency within the SLOs.", _busy_but_healthy),
+    Scenario("scale-to-zero", None, "The model scaled to zero: no pod, no traffic.", _scale_to_zero,
+             unfit=_scales_to_zero),
+    Scenario("hung-engine", "LLMEngineStalled",
+             "The engines hang (stuck CUDA stream, hung NCCL collective): requests stay running and waiting, "
+             "none completes, no token is generated; pods stay Ready and /metrics answers.", _hung_engine),
+    Scenario("kube-state-metrics-down", "LLMCollectorDown",
+             "kube-state-metrics of the model's site stops answering (503).", _collector_down(KUBE_STATE_METRICS),
+             site=True),
+    Scenario("dcgm-down", "LLMCollectorDown",
+             "Every dcgm-exporter of the model's site stops answering (503).", _collector_down(DCGM_EXPORTER),
+             site=True),
+    Scenario("version-drift", "LLMEngineVersionDrift",
+             "The pods run another engine version than the inventory's (vLLM 0.8.5 -> 0.11.2, ...), with that "
+             "version's metric names.", _version_drift,
+             also=("LLMTelemetryMissing",)),  # when the other version renamed a metric the model relies on
+    Scenario("stuck-rollout", "LLMPodNotReady",
+             "A rollout's surge pod never becomes Ready (no engine target) while the old pods keep serving.",
+             _stuck_rollout,
+             also=("LLMColdStartSlow",)),  # once the pod is older than the cold-start budget
+    Scenario("oom-killed", "LLMEngineOOMKilled",
+             "The first replica's engine container is OOM-killed once and restarts (its counters from zero).",
+             _oom_killed),
+    Scenario("scrape-failing", "LLMEngineScrapeFailing",
+             "The first replica's /metrics answers 503 while the pod stays Ready and serves.", _scrape_failing,
+             unfit=_needs_replicas(2)),
+    Scenario("crash-loop", "LLMEngineCrashLooping",
+             "The first replica's engine container crashes on start, again and again (CrashLoopBackOff).",
+             _crash_loop, also=("LLMPodNotReady", "LLMReplicasBelowMin", "LLMModelDown"),
+             unfit=_needs_replicas(1)),
+    Scenario("gpu-telemetry-lost", "LLMTelemetryMissing",
+             "dcgm-exporter reports the model's GPUs without pod labels (restarted without Kubernetes mode, -k).",
+             _gpu_telemetry_lost),
+    Scenario("kv-cache-saturation", "LLMKVCacheNearFull",
+             "The KV cache sits above its threshold and requests wait for capacity (vLLM: waiting on every "
+             "replica, and preemptions; TensorRT-LLM: the batch manager at its maximum).", _kv_cache_saturation),
     Scenario("preemption-storm", "LLMPreemptionsHigh",
              "The scheduler preempts requests at eight times the threshold rate (KV cache just under its threshold).", _preemption_storm,
              unfit=_needs_signal("preemptions", "preemption counter")),
     Scenario("queue-backlog", "LLMQueueBackingUp",
-             "1.6x the queue-depth threshold waits for a batch slot; first tokens come later.", _queue_backlog,
+             "1.6x the queue-depth threshold waits for a batch slot on each replica; first tokens come later.",
+             _queue_backlog,
              also=("LLMTimeToFirstTokenSLOBurn",)),
-    Scenario("gpu-saturation", "LLMGPUSaturated", "The model's GPUs run at 99% utilisation.", _gpu_saturation),
+    Scenario("gpu-saturation", "LLMGPUSaturated",
+             "The model's GPUs run at 99% utilisation and requests wait for capacity (vLLM: waiting on every "
+             "replica; TensorRT-LLM: the batch manager at its maximum).", _gpu_saturation),
     Scenario("gpu-memory-full", "LLMGPUMemoryNearFull",
              "Another process fills one GPU's framebuffer above the memory threshold.", _gpu_memory_full),
     Scenario("gpu-xid", "LLMGPUXidErrors", "One GPU reports XID 48 (double-bit ECC error).", _gpu_xid),
     Scenario("slow-cold-start", "LLMColdStartSlow",
              "The first replica's pod was replaced: the new pod, created almost 1.5x the cold-start budget ago, "
              "is still loading and becomes ready 10 s later.", _slow_cold_start,
-             also=("LLMModelDown", "LLMReplicasBelowMin")),
+             also=("LLMModelDown", "LLMReplicasBelowMin", "LLMPodNotReady")),
     Scenario("replica-down", "LLMReplicasBelowMin",
              "The last replica's engine crashes and restarts in a loop: not ready, not scraped.", _replica_down,
-             unfit=_needs_replicas(2)),
+             also=("LLMEngineCrashLooping", "LLMPodNotReady"), unfit=_needs_replicas(2)),
     Scenario("model-down", "LLMModelDown",
              "Every replica's engine crashes and restarts in a loop: nothing ready, nothing scraped.", _model_down,
-             also=("LLMReplicasBelowMin",), unfit=_needs_replicas(1)),
+             also=("LLMReplicasBelowMin", "LLMEngineCrashLooping", "LLMPodNotReady"), unfit=_needs_replicas(1)),
 )}
 
 

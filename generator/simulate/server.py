@@ -1,9 +1,10 @@
 """The simulator's HTTP server (standard library only): every endpoint's /metrics and scenario control.
 
     GET  /                                   what is served, and how to switch scenarios
-    GET  /pods/<namespace>/<pod>/metrics     one replica's engine (503 while its engine is crashed)
-    GET  /kube-state-metrics/<site>/metrics  kube-state-metrics of one site (selector label set)
-    GET  /dcgm/<node>/metrics                dcgm-exporter of one GPU node
+    GET  /pods/<namespace>/<pod>/metrics     one replica's engine (503 while its engine is crashed or its
+                                             metrics endpoint fails, 404 while the model is scaled to zero)
+    GET  /kube-state-metrics/<site>/metrics  kube-state-metrics of one site (selector label set; 503 while down)
+    GET  /dcgm/<node>/metrics                dcgm-exporter of one GPU node (503 while down)
     GET  /scenarios                          scenarios per model, and every scenario known (JSON)
     POST /scenarios                          body `NAME[:MODEL]`, several separated by commas or lines;
                                              sets the named models' scenarios (`healthy` clears)
@@ -19,7 +20,7 @@ from urllib.parse import unquote
 
 from generator.errors import GeneratorError
 from generator.simulate import dcgm_metrics, pod_metrics, triton_metrics, vllm_metrics
-from generator.simulate.scenarios import SCENARIOS
+from generator.simulate.scenarios import DCGM_EXPORTER, KUBE_STATE_METRICS, SCENARIOS
 from generator.simulate.simulation import Simulation
 from generator.simulate.targets import targets
 
@@ -80,17 +81,26 @@ class _Handler(BaseHTTPRequestHandler):
                 if replica is None:
                     return self._send(404, "no such pod\n")
                 timeline = timelines[replica.model.name]
+                load = timeline.at(t).load
+                if load.scaled_to_zero:
+                    return self._send(404, "no such pod (the model is scaled to zero)\n")
                 if replica.index not in timeline.at(t).serving:
                     return self._send(503, "engine not running (crash loop)\n")
+                if replica.index in load.scrape_failing:
+                    return self._send(503, "metrics endpoint failing\n")
                 return self._send(200, RENDERERS[replica.model.engine](replica, timeline, t), CONTENT_TYPE)
             if len(parts) == 3 and parts[0] == "kube-state-metrics" and parts[2] == "metrics":
                 if parts[1] not in sim.fleet.sites:
                     return self._send(404, "no such site\n")
+                if _collector_down(sim, timelines, parts[1], KUBE_STATE_METRICS, t):
+                    return self._send(503, "kube-state-metrics down (scenario kube-state-metrics-down)\n")
                 return self._send(200, pod_metrics.render(sim.fleet, parts[1], timelines, t, sim.start), CONTENT_TYPE)
             if len(parts) == 3 and parts[0] == "dcgm" and parts[2] == "metrics":
                 node = sim.fleet.nodes.get(parts[1])
                 if node is None:
                     return self._send(404, "no such node\n")
+                if _collector_down(sim, timelines, node.site, DCGM_EXPORTER, t):
+                    return self._send(503, "dcgm-exporter down (scenario dcgm-down)\n")
                 return self._send(200, dcgm_metrics.render(sim.fleet, node, timelines, t, sim.start), CONTENT_TYPE)
             return self._send(404, "not found; GET / lists the endpoints\n")
         except Exception:  # a bug: say so to the scraper, keep serving
@@ -111,6 +121,12 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(400, f"{exc}\n")
         log.info("scenarios now %s", self.server.simulation.state())
         return self._send(200, json.dumps(_scenarios(self.server.simulation), indent=2) + "\n", "application/json")
+
+
+def _collector_down(sim: Simulation, timelines, site: str, collector: str, t: float) -> bool:
+    """Whether a scenario on some model of the site took this collector down."""
+    return any(collector in timelines[name].at(t).load.collectors_down
+               for name, model_site in sim.fleet.site_of.items() if model_site == site)
 
 
 def _scenarios(sim: Simulation) -> dict:

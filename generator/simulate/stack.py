@@ -4,11 +4,13 @@ One way to run the stack for both `make demo` (demo/run.py) and the end-to-end
 tests (tests/e2e): an inventory copy whose alerts fire sooner, a webhook that
 receives Alertmanager's notifications, and the three processes, started in a
 work folder with their output in `<work>/<name>.log` and stopped by their own
-handle (terminate, then kill), never by name.
+handle (terminate, then kill), never by name. Alertmanager runs the generated
+configuration (alerts/alertmanager.yaml: routes per team, inhibit rules) with
+the webhook added to every receiver.
 
     with Processes(work) as processes:
         webhook = Webhook(on_notification=print)
-        alertmanager = processes.alertmanager(alertmanager_bin, webhook.url)
+        alertmanager = processes.alertmanager(alertmanager_bin, webhook.url, generated_config)
         simulator, config = processes.simulator(inventory, "out/alerts/*.rules.yaml", alertmanager, "5s")
         prometheus = processes.prometheus(prometheus_bin, config)
 
@@ -40,11 +42,13 @@ SOURCE_ROOT = Path(__file__).resolve().parents[2]  # where `python -m generator.
 # -- an inventory whose alerts fire sooner ---------------------------------------------------------
 
 
-def shortened_inventory(source: Path, target: Path, for_: str, overrides: Mapping[str, str] | None = None) -> Path:
+def shortened_inventory(source: Path, target: Path, for_: str, overrides: Mapping[str, str] | None = None,
+                        collectors: Mapping | None = None) -> Path:
     """Write to `target` a copy of the inventory whose every alert has `for: <for_>` (or `overrides[alert]`).
 
     Set through the inventory's own `alerts:` overrides: `defaults.alerts` for every alert, and any
     team's or model's own `alerts:` rewritten too, since those would win over the defaults.
+    `collectors`, if given, replaces the inventory's `collectors:` block.
     """
     def durations(names) -> dict:
         return {name: {"for": (overrides or {}).get(name, for_)} for name in names}
@@ -54,6 +58,8 @@ def shortened_inventory(source: Path, target: Path, for_: str, overrides: Mappin
     for scope in [*doc.get("teams", {}).values(), *doc.get("models", [])]:
         if isinstance(scope, dict) and "alerts" in scope:
             scope["alerts"] = durations(scope["alerts"])
+    if collectors is not None:
+        doc["collectors"] = _plain(dict(collectors))
     header = comment(f"A copy of {source} whose alerts all have a shortened `for`, through its own alerts: overrides.")
     target.write_text(header + dump(doc), encoding="utf-8")
     return target
@@ -180,18 +186,17 @@ class Processes:
         self.started.append(process)
         return process
 
-    def alertmanager(self, binary: str, webhook_url: str, port: int = 0,
+    def alertmanager(self, binary: str, webhook_url: str, config: Mapping | None = None, port: int = 0,
                      group_wait: str = "5s", group_interval: str = "10s") -> str:
-        """Start Alertmanager sending every notification, resolved ones too, to `webhook_url`; its URL."""
-        config = self.work / "alertmanager.yml"
-        config.write_text(json.dumps({
-            "route": {"receiver": "webhook", "group_by": ["alertname", "model", "severity"],
-                      "group_wait": group_wait, "group_interval": group_interval, "repeat_interval": "1h"},
-            "receivers": [{"name": "webhook", "webhook_configs": [{"url": webhook_url, "send_resolved": True}]}],
-        }))
+        """Start Alertmanager with `config` (the generated one; without it, one catch-all receiver), every
+        receiver also sending every notification, resolved ones too, to `webhook_url`; its URL."""
+        base = config or {"route": {"receiver": "webhook", "group_by": ["alertname", "model", "severity"]},
+                          "receivers": [{"name": "webhook"}]}
+        path = self.work / "alertmanager.yml"
+        path.write_text(json.dumps(with_webhook(base, webhook_url, group_wait, group_interval), indent=2))
         url = f"http://{HOST}:{port or free_port()}"
         process = self.start("alertmanager", [
-            binary, f"--config.file={config}", f"--storage.path={self.work / 'alertmanager-data'}",
+            binary, f"--config.file={path}", f"--storage.path={self.work / 'alertmanager-data'}",
             f"--web.listen-address={url.removeprefix('http://')}", "--cluster.listen-address=", "--log.level=warn",
         ])
         _wait_ready(process, url)
@@ -243,6 +248,26 @@ class Processes:
         self.stop()
 
 
+def with_webhook(config: Mapping, url: str, group_wait: str, group_interval: str) -> dict:
+    """A copy of an Alertmanager configuration whose every receiver also posts to the webhook `url`
+    (resolved notifications too), and whose routes wait `group_wait` and `group_interval` (shortened for
+    tests and demos; the routes, receivers and inhibit rules stay as they are)."""
+    result = json.loads(json.dumps(config))
+    for receiver in result.get("receivers", []):
+        receiver["webhook_configs"] = [*receiver.get("webhook_configs", []), {"url": url, "send_resolved": True}]
+
+    def inherit(route: dict) -> None:  # child routes take the top route's (shortened) timings
+        for child in route.get("routes", []):
+            child.pop("group_wait", None)
+            child.pop("group_interval", None)
+            inherit(child)
+
+    route = result.setdefault("route", {})
+    route["group_wait"], route["group_interval"] = group_wait, group_interval
+    inherit(route)
+    return result
+
+
 def _wait_ready(process: Process, url: str) -> None:
     wait_for(lambda: http("GET", f"{url}/-/ready", timeout=2)[0] == 200, START_TIMEOUT,
              f"{process.name} to be ready ({url})", process)
@@ -280,9 +305,10 @@ class Webhook:
         self.url = f"http://{HOST}:{self.server.server_address[1]}/alerts"
 
     def alerts(self) -> list[dict]:
-        """Every alert of every notification, oldest first."""
+        """Every alert of every notification, oldest first, with the notification's `receiver` added."""
         with self._lock:
-            return [alert for n in self.notifications for alert in n.get("alerts", [])]
+            return [{**alert, "receiver": n.get("receiver")}
+                    for n in self.notifications for alert in n.get("alerts", [])]
 
     def stop(self) -> None:
         self.server.shutdown()

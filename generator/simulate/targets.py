@@ -1,18 +1,27 @@
 """Scrape targets of the simulated fleet, and the Prometheus configuration that scrapes them.
 
-Every replica is its own target (`/pods/<namespace>/<pod>/metrics`) carrying `namespace`, `pod` and
-the model's selector labels as target labels, as a PodMonitor would add them, so `up{namespace,pod}`
-exists per replica. kube-state-metrics (one per site) and dcgm-exporter (one per GPU node) are
-scraped with `honor_labels: true`, as kube-prometheus-stack does, so their series keep the pod's
-own `namespace` and `pod`.
+Every replica is its own target (`/pods/<namespace>/<pod>/metrics`) carrying `namespace`, `pod`,
+`container` (the engine container) and the model's selector labels as target labels, as a PodMonitor
+would add them, so `up{namespace,pod,container}` exists per replica. kube-state-metrics (one per site)
+is scraped with `honor_labels: true`, as kube-prometheus-stack does, so its series keep the pod's own
+`namespace` and `pod`. dcgm-exporter (one per GPU node) likewise, unless the inventory's
+`collectors.dcgm.pod_label` says otherwise: then it is scraped as its Helm chart's ServiceMonitor
+does by default (`honorLabels: false`), its targets carry the exporter pod's own `namespace` and
+`pod`, and Prometheus stores the workload's as `exported_namespace` and `exported_pod`.
+
+Targets are static: a replica of a model scaled to zero keeps its target, which answers 404 (`up` 0
+where a PodMonitor would drop the target and `up` would be absent; the rules treat both alike), and a
+rollout's stuck surge pod (Pending, or never passing readiness) has none.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from generator.podnames import deployment_suffix
 from generator.simulate.fleet import Fleet
 
 ENGINE_PORTS = {"vllm": 8000, "triton-trtllm": 8002}
+DCGM_NAMESPACE = "gpu-operator"  # where the dcgm-exporter DaemonSet runs
 
 
 @dataclass(frozen=True)
@@ -27,16 +36,21 @@ def targets(fleet: Fleet) -> list[Target]:
     result = []
     for model in fleet.inventory.models:
         for replica in fleet.replicas[model.name]:
-            labels = (("namespace", replica.namespace), ("pod", replica.pod),
+            labels = (("namespace", replica.namespace), ("pod", replica.pod), ("container", replica.container),
                       ("instance", f"{replica.pod}:{ENGINE_PORTS.get(model.engine, 8000)}"), *model.selector)
             result.append(Target(model.engine, f"/pods/{replica.namespace}/{replica.pod}/metrics", labels))
     for site in fleet.sites.values():
-        result.append(Target("kube-state-metrics", f"/kube-state-metrics/{site.name}/metrics",
+        result.append(Target(fleet.inventory.collectors.kube_state_metrics_job,
+                             f"/kube-state-metrics/{site.name}/metrics",
                              (("instance", f"kube-state-metrics.{site.name}:8080"), *site.labels), True))
+    collectors = fleet.inventory.collectors
+    honor = collectors.dcgm_pod_label == "pod"
     for node in fleet.nodes.values():
         site = fleet.sites[node.site]
-        result.append(Target("dcgm-exporter", f"/dcgm/{node.name}/metrics",
-                             (("instance", f"{node.name}:9400"), *site.labels), True))
+        own = () if honor else (("namespace", DCGM_NAMESPACE),
+                                ("pod", f"nvidia-dcgm-exporter-{deployment_suffix(node.name).split('-')[1]}"))
+        result.append(Target(collectors.dcgm_job, f"/dcgm/{node.name}/metrics",
+                             (*own, ("instance", f"{node.name}:9400"), *site.labels), honor))
     return result
 
 

@@ -16,11 +16,13 @@ from generator.inventory import Model
 from generator.simulate.fleet import stable_uuid
 from generator.simulate.scenarios import load_for
 from generator.simulate.workload import Load, healthy, replicas, threshold
+from generator.versions import Version, v
 
 TRAFFIC_SWING = 0.1  # traffic rises and falls by 10% ...
 TRAFFIC_PERIOD = 600.0  # ... over ten minutes
 FIRST_POD_AGE = 20 * 60  # the first replica was rolled out 20 minutes before the simulator started
 OLD_POD_AGE = 2 * 86400  # the others run for days
+CRASH_RESTART_SECONDS = 30.0  # a crash-looping container restarts about this often (back-off included)
 
 
 def phase(*parts: object) -> float:
@@ -57,6 +59,21 @@ class PodState:
     serving: bool
 
 
+@dataclass(frozen=True)
+class ContainerState:
+    """The engine container's status, as kube-state-metrics reports it."""
+
+    restarts: int
+    last_terminated: str | None  # reason of the last termination (OOMKilled, Error), None before the first
+    waiting: str | None  # CrashLoopBackOff while the container crash-loops
+
+
+def _new_pod(replica: int, before: Segment, segment: Segment) -> bool:
+    """Whether the replica gets a new pod when `segment` follows `before`: replaced, or scaled up from zero."""
+    return (replica in segment.load.recreated and replica not in before.load.recreated
+            or before.load.scaled_to_zero and not segment.load.scaled_to_zero)
+
+
 class ModelTimeline:
     def __init__(self, model: Model, start: float):
         self.model = model
@@ -75,7 +92,8 @@ class ModelTimeline:
 
     def _segment(self, at: float, scenarios: frozenset[str]) -> Segment:
         load = load_for(self.model, scenarios, self.base)
-        return Segment(at, scenarios, load, frozenset(range(self.count)) - load.crashed)
+        serving = frozenset() if load.scaled_to_zero else frozenset(range(self.count)) - load.crashed
+        return Segment(at, scenarios, load, serving)
 
     def set(self, at: float, scenarios: frozenset[str]) -> None:
         if scenarios == self.segments[-1].scenarios:
@@ -102,20 +120,26 @@ class ModelTimeline:
         return current
 
     def _events(self, replica: int, t: float):
-        """(time, kind) of restarts up to t: 'recovered' after a crash, 'replaced' by a new pod."""
+        """(time, kind) of restarts up to t: 'recovered' after a crash, 'replaced' by a new pod (also when
+        scaling up from zero), 'oom' when the engine container was OOM-killed and restarted."""
         for before, segment in zip(self.segments, self.segments[1:]):
             if segment.start > t:
                 break
             if replica in segment.serving and replica not in before.serving:
                 yield segment.start, "recovered"
-            if replica in segment.load.recreated and replica not in before.load.recreated:
+            if _new_pod(replica, before, segment):
                 yield segment.start, "replaced"
+            if replica in segment.load.oom_killed and replica not in before.load.oom_killed:
+                yield segment.start, "oom"
 
     def process_start(self, replica: int, t: float) -> float:
         """When the replica's engine process last started: its counters count from here."""
         return max([self.start, *(when for when, _ in self._events(replica, t))])
 
-    def pod(self, replica: int, t: float) -> PodState:
+    def pod(self, replica: int, t: float) -> PodState | None:
+        """The replica's pod at t; None while the model is scaled to zero."""
+        if self.at(t).load.scaled_to_zero:
+            return None
         generation, created, ready_time = 0, None, None
         age = FIRST_POD_AGE if replica == 0 else OLD_POD_AGE + 3600 * replica
         created = self.start - age
@@ -130,6 +154,57 @@ class ModelTimeline:
         uid = stable_uuid(self.model.name, replica, generation)
         return PodState(uid, created, ready_time if serving else None, serving)
 
+    def container(self, replica: int, t: float) -> ContainerState:
+        """The engine container of the replica's pod at t: restarts since the pod was created, the reason of
+        the last termination, and whether it waits in CrashLoopBackOff."""
+        restarts, last, crash_since = 0, None, None
+
+        def crash_restarts(until: float) -> int:
+            return 1 + int((until - crash_since) // CRASH_RESTART_SECONDS)
+
+        for i, segment in enumerate(self.segments):
+            if segment.start > t:
+                break
+            if i:
+                before = self.segments[i - 1]
+                if _new_pod(replica, before, segment):
+                    restarts, last, crash_since = 0, None, None
+                if replica in segment.load.oom_killed and replica not in before.load.oom_killed:
+                    restarts, last = restarts + 1, "OOMKilled"
+            crashed = replica in segment.load.crashed and not segment.load.scaled_to_zero
+            if crashed and crash_since is None:
+                crash_since = segment.start
+            elif not crashed and crash_since is not None:
+                restarts, last, crash_since = restarts + crash_restarts(segment.start), "Error", None
+        if crash_since is not None:
+            return ContainerState(restarts + crash_restarts(t), "Error", "CrashLoopBackOff")
+        return ContainerState(restarts, last, None)
+
+    def version(self, t: float) -> Version:
+        """The engine version the pods run at t."""
+        drift = self.at(t).load.engine_version
+        return v(drift) if drift else self.model.engine_version
+
+    def xid(self, t: float) -> int:
+        """The last XID code reported up to t: DCGM holds it until the exporter restarts."""
+        code = 0
+        for segment in self.segments:
+            if segment.start > t:
+                break
+            code = segment.load.xid or code
+        return code
+
+    def surge(self, t: float) -> PodState | None:
+        """A rollout's extra pod, created when the surge began and never Ready; None without one."""
+        since = None
+        for segment in self.segments:
+            if segment.start > t:
+                break
+            since = (since or segment.start) if segment.load.surge else None
+        if since is None:
+            return None
+        return PodState(stable_uuid(self.model.name, "surge", since), since, None, False)
+
     def served(self, replica: int, t: float) -> list[tuple[Load, float]]:
         """(load, requests this replica served under it) per segment since its process started."""
         begin = self.process_start(replica, t)
@@ -137,8 +212,8 @@ class ModelTimeline:
         for i, segment in enumerate(self.segments):
             end = self.segments[i + 1].start if i + 1 < len(self.segments) else t
             a, b = max(segment.start, begin), min(end, t)
-            if b <= a or replica not in segment.serving:
-                continue
+            if b <= a or replica not in segment.serving or segment.load.stalled:
+                continue  # a stalled engine completes nothing: its counters stand still
             share = segment.load.request_rate / len(segment.serving)
             result.append((segment.load, share * traffic(a, b, self.shift)))
         return result

@@ -59,7 +59,7 @@ def _labels(model: str, **extra: str) -> list[tuple[str, str]]:
 
 def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
     model = replica.model
-    version = model.engine_version
+    version = timeline.version(t)  # the inventory's, unless the pods drifted
     r = replica.index
     served = timeline.served(r, t)
     segment = timeline.at(t)
@@ -131,7 +131,7 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
         elif role == "running":
             running = round(load.running(serving) * (1 + 0.05 * wave(t, 37, model.name, r, "running")))
             queued = round(load.waiting / serving)
-            active = min(MAX_NUM_SEQS, running + queued)
+            active = MAX_NUM_SEQS if load.batch_full else min(MAX_NUM_SEQS, running + queued)
             for request_type, value in (("active", active), ("max", MAX_NUM_SEQS), ("scheduled", min(running, active)),
                                         ("context", max(1, round(0.08 * running)))):
                 out.sample(metric.name, _labels(backend, request_type=request_type), value)

@@ -56,7 +56,7 @@ def bounds(replica: Replica, signal: str, metric) -> tuple[Decimal, ...]:
 
 def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
     model = replica.model
-    version = model.engine_version
+    version = timeline.version(t)  # the inventory's, unless the pods drifted
     r = replica.index
     served = timeline.served(r, t)
     segment = timeline.at(t)

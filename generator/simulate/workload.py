@@ -66,6 +66,15 @@ class Load:
     recreated: frozenset[int] = field(default_factory=frozenset)  # replicas replaced by a new pod
     cold_start: float = 0.0  # seconds the replaced pods take from creation to ready
     loading: float = 0.0  # of which still ahead when the scenario starts (not ready, not scraped meanwhile)
+    oom_killed: frozenset[int] = field(default_factory=frozenset)  # replicas whose engine was OOM-killed (once)
+    scrape_failing: frozenset[int] = field(default_factory=frozenset)  # replicas whose /metrics answers 503
+    stalled: bool = False  # the engines hang: nothing completes, no token is generated, work stays in flight
+    batch_full: bool = False  # TensorRT-LLM's batch manager at its maximum of active requests
+    engine_version: str | None = None  # the version the pods run, if not the inventory's
+    surge: bool = False  # a rollout's extra pod exists and never becomes Ready
+    scaled_to_zero: bool = False  # no pod runs
+    collectors_down: frozenset[str] = field(default_factory=frozenset)  # the site's collectors not answering
+    gpu_pod_labels: bool = True  # False: dcgm-exporter reports this model's GPUs without pod labels (no -k)
 
     def running(self, replicas_serving: int) -> float:
         """Requests in the batch of each serving replica (Little's law, capped at the batch size)."""

@@ -1,13 +1,18 @@
 """End-to-end: the example inventory's rules and dashboards in a real Prometheus and Alertmanager.
 
 One stack for the whole session: the fleet simulator, Prometheus (1 s scrape and
-evaluation) with the generated rule files, Alertmanager with a webhook served
-here. The phases run in order, each a session fixture that records what it saw:
-`healthy` (every model healthy), then `round_one` and `round_two` (scenarios per
-`plan`). Tests assert on those records, so they can run in any order.
+evaluation) with the generated rule files, Alertmanager with the generated
+configuration (routes per team, inhibit rules) and a webhook served here added to
+every receiver. The phases run in order, each a session fixture that records what
+it saw: `healthy` (every model healthy), then rounds 1 to 4 (scenarios per `plan`).
+Tests assert on those records, so they can run in any order.
 
 `for` durations are shortened through the inventory's own `alerts:` overrides,
-written into a copy of the example inventory.
+written into a copy of the example inventory. The copy also says that dcgm-exporter
+is scraped as its Helm chart does by default (`honorLabels: false`), so the
+workload's labels arrive as `exported_namespace` / `exported_pod`: every GPU panel,
+recording rule and alert is proven through them (the default, `pod`, is proven by
+the generated promtool tests and `make demo`).
 """
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ from generator import inventory as inventory_mod
 from generator.build import build
 from generator.output import write
 from generator.promql import regex_escape
+from generator.queries import ModelQueries
 from generator.simulate.stack import Processes, Webhook, http, shortened_inventory, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,10 +41,19 @@ INTERVAL = "1s"
 FOR = "3s"  # every alert's `for`, through the inventory's alerts: overrides ...
 # ... except these, which a freshly started Prometheus would fire: it evaluates rules for up to 5 s
 # before target discovery hands over the first targets, and until then `up` is absent, i.e. 0 replicas.
-SLOWER_FOR = {"LLMModelDown": "10s", "LLMReplicasBelowMin": "10s"}
+# LLMCollectorDown likewise (`absent(up{job=...})` until then).
+SLOWER_FOR = {"LLMModelDown": "10s", "LLMReplicasBelowMin": "10s", "LLMCollectorDown": "10s",
+              # Slower than LLMModelDown, as in production (cold-start budget and 10m against 5m), so a model that
+              # goes down fires LLMModelDown first and Alertmanager inhibits these for it.
+              "LLMPodNotReady": "20s", "LLMEngineCrashLooping": "20s"}
+# How the e2e inventory copy says dcgm-exporter is scraped (Prometheus stores the workload labels as exported_*).
+COLLECTORS = {"dcgm": {"namespace_label": "exported_namespace", "pod_label": "exported_pod"}}
+# Recorded series that exist only while their fault does (a container waiting, an OOM kill, a new XID).
+EVENT_SERIES = {c.CONTAINER_WAITING, c.OOM_KILLS, c.GPU_XID_NEW}
 RATE_INTERVAL, RANGE = "15s", "1m"  # what Grafana's $__rate_interval and $__range become
 QUIET_SECONDS = 8  # how long the healthy fleet is watched for alerts
 ROUND_TIMEOUT = 210  # seconds a round may take to fire everything it should
+NEW_ALERT_MARGIN = 1.5  # an alert that became active this long after a round's switch was caused by that round
 KNOWN_BUG_GRACE = 10  # seconds to keep waiting for runs that a known bug stops, once the rest fired
 SUMMARY: dict = {}
 
@@ -108,9 +123,19 @@ class Stack:
         return result
 
     def firing(self) -> dict[tuple[str, str], dict]:
-        """(alertname, model) -> one firing alert from Prometheus."""
-        return {(a["labels"]["alertname"], a["labels"].get("model")): a
-                for a in self.prometheus.alerts() if a["state"] == "firing"}
+        """(alertname, scope) -> one firing alert from Prometheus; the scope is the model, or the site of an
+        alert without one (LLMCollectorDown)."""
+        return {key(a): a for a in self.prometheus.alerts() if a["state"] == "firing"}
+
+    def alertmanager_alerts(self) -> list[dict]:
+        """Alertmanager's view of every alert it holds, with `status.inhibitedBy`."""
+        status, body = http("GET", f"{self.alertmanager}/api/v2/alerts")
+        assert status == 200, f"GET /api/v2/alerts: {status} {body[:200]!r}"
+        return json.loads(body)
+
+
+def key(alert: dict) -> tuple[str, str]:
+    return alert["labels"]["alertname"], plan.scope_of(alert["labels"])
 
 
 def alert_for(name: str) -> str:
@@ -122,7 +147,7 @@ def stack(tmp_path_factory):
     prometheus_bin = _binary("prometheus")
     alertmanager_bin = _binary("prometheus-alertmanager", "alertmanager")
     work = tmp_path_factory.mktemp("e2e")
-    path = shortened_inventory(ROOT / "inventory.yaml", work / "inventory.yaml", FOR, SLOWER_FOR)
+    path = shortened_inventory(ROOT / "inventory.yaml", work / "inventory.yaml", FOR, SLOWER_FOR, COLLECTORS)
     inventory = inventory_mod.load(path)
     files = build(inventory)
     write(files, work / "out", ("dashboards", "alerts"))
@@ -134,7 +159,9 @@ def stack(tmp_path_factory):
     webhook = Webhook()
     try:
         with Processes(work) as processes:
-            am_url = processes.alertmanager(alertmanager_bin, webhook.url, group_wait="1s", group_interval="1s")
+            routes = yaml.safe_load(files[c.ALERTMANAGER_FILE])
+            am_url = processes.alertmanager(alertmanager_bin, webhook.url, routes, group_wait="1s",
+                                            group_interval="1s")
             sim_url, config = processes.simulator(path, str(work / "out" / "alerts" / "*.rules.yaml"), am_url,
                                                   INTERVAL)
             prom_url = processes.prometheus(prometheus_bin, config)
@@ -155,6 +182,8 @@ class Healthy:
     alerts: list[dict]  # every pending or firing alert seen while watching
     notifications: list[dict]
     seconds: float
+    request_rates: dict[str, float]  # model -> llm:requests:rate5m
+    samples: dict[str, int]  # model -> samples of its engine's request counter in the last 5m (one replica)
 
 
 def _recorded_series(prometheus: Prometheus) -> dict[str, dict[str, int]]:
@@ -170,7 +199,7 @@ def healthy(stack) -> Healthy:
 
     def everything_recorded():
         seen = _recorded_series(prometheus)
-        return all(names <= set(seen.get(model, {})) for model, names in expected.items())
+        return all(names - EVENT_SERIES <= set(seen.get(model, {})) for model, names in expected.items())
 
     wait_for(lambda: all(t["health"] == "up" for t in prometheus.targets()), 60, "every target to be scraped")
     wait_for(everything_recorded, 90, "every recording rule to produce series for every model")
@@ -181,8 +210,15 @@ def healthy(stack) -> Healthy:
     while time.monotonic() < deadline:
         alerts += prometheus.alerts()
         time.sleep(0.5)
+    rates = {row["metric"]["model"]: float(row["value"][1])
+             for row in prometheus.query(c.REQUESTS.format(window="5m"))}
+    samples = {}
+    for model in stack.inventory.models:  # how much history rate(...[5m]) had
+        q = ModelQueries(stack.inventory, model)
+        counter = q.selector(q.signal("requests").parts[0].metric)
+        samples[model.name] = int(float(prometheus.query(f"max(count_over_time({counter}[5m]))")[0]["value"][1]))
     result = Healthy(prometheus.targets(), prometheus.rules(), _recorded_series(prometheus), dashboards, alerts,
-                     list(stack.webhook.notifications), time.monotonic() - stack.started)
+                     list(stack.webhook.notifications), time.monotonic() - stack.started, rates, samples)
     SUMMARY["healthy phase"] = f"{result.seconds:.0f} s after start"
     return result
 
@@ -265,41 +301,62 @@ def check_dashboards(stack) -> list[dict]:
     return results
 
 
-# -- phases 2 and 3: scenarios -------------------------------------------------------------
+# -- the rounds: scenarios ---------------------------------------------------------------
 
 
 @dataclass
 class Round:
     number: int
-    fired: dict[tuple[str, str], float]  # (alertname, model) -> seconds after the round started
+    fired: dict[tuple[str, str], float]  # (alertname, scope) -> seconds after the round started
     firing: dict[tuple[str, str], dict]  # at the end of the round
     active: set[tuple[str, str]]  # pending or firing at the end of the round
+    new: dict[tuple[str, str], dict]  # every alert that became active during the round and fired (one sample each)
+    alerts: list[dict]  # Prometheus's alerts at the end of the round
+    probes: dict[str, list[dict]]  # plan.PROBES queries at the end of the round
     webhook: list[dict]  # every alert delivered so far
+    alertmanager: list[dict]  # Alertmanager's alerts at the end of the round
     seconds: float
 
 
 def _active(stack) -> set[tuple[str, str]]:
-    return {(a["labels"]["alertname"], a["labels"].get("model")) for a in stack.prometheus.alerts()}
+    return {key(a) for a in stack.prometheus.alerts()}
 
 
 def _delivered(stack, status: str) -> set[tuple[str, str]]:
-    return {(a["labels"]["alertname"], a["labels"].get("model")) for a in stack.webhook.alerts()
-            if a["status"] == status}
+    return {key(a) for a in stack.webhook.alerts() if a["status"] == status}
+
+
+def _timestamp(text: str) -> float:
+    """Prometheus's RFC 3339 `activeAt` (nanoseconds, `Z`) as Unix seconds."""
+    from datetime import datetime
+    head, _, fraction = text.rstrip("Z").partition(".")
+    seconds = datetime.fromisoformat(head + "+00:00").timestamp()
+    return seconds + (float("0." + fraction) if fraction else 0.0)
 
 
 def play_round(stack, number: int) -> Round:
     """Switch the simulator to the round's scenarios, then watch until what should fire (or resolve) did."""
     stack.set_scenarios(plan.specs(number))
-    started = time.monotonic()
-    runs = [r for r in plan.runs() if r.round == number]
-    expected = {(r.alert, r.model) for r in runs}
-    hindered = {(r.alert, r.model) for r in runs if (r.round, r.model, r.scenario) in plan.KNOWN_BUGS}
+    started, switched = time.monotonic(), time.time()
+    runs = [r for r in plan.alerting_runs() if r.round == number]
+    inhibited = plan.INHIBITED.get(number, set())
+    expected = {r.key for r in runs} | set(plan.SIDE_EFFECTS.get(number, {})) | inhibited
+    hindered = {r.key for r in runs if (r.round, r.model, r.scenario) in plan.KNOWN_BUGS}
     recoveries = plan.RECOVERIES.get(number, set())
     fired: dict[tuple[str, str], float] = {}
+    new: dict[tuple[str, str], dict] = {}
     rest_done_at = None
+
+    def watch() -> None:
+        for alert in stack.prometheus.alerts():
+            if alert["state"] != "firing":  # pending for less than its `for`: nobody would be told
+                continue
+            fired.setdefault(key(alert), time.monotonic() - started)
+            if _timestamp(alert["activeAt"]) >= switched + NEW_ALERT_MARGIN:
+                new.setdefault(key(alert), alert)
+
     while time.monotonic() - started < ROUND_TIMEOUT:
-        for key in stack.firing():
-            fired.setdefault(key, time.monotonic() - started)
+        watch()
         missing = expected - set(fired)
         if not missing and not recoveries & _active(stack):
             break
@@ -309,12 +366,20 @@ def play_round(stack, number: int) -> Round:
                 break
         time.sleep(0.5)
     try:
-        wait_for(lambda: (set(fired) & expected <= _delivered(stack, "firing")
-                          and recoveries <= _delivered(stack, "resolved")),
+        wait_for(lambda: (watch() or True) and ((set(fired) & expected) - inhibited <= _delivered(stack, "firing")
+                                               and recoveries <= _delivered(stack, "resolved")),
                  20, "Alertmanager to deliver the firing and resolved alerts")
     except TimeoutError:
         pass  # the delivery tests say which ones are missing
-    result = Round(number, fired, stack.firing(), _active(stack), stack.webhook.alerts(),
+    if inhibited:  # give Alertmanager the time it would take to deliver them (group_wait + group_interval)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            watch()
+            time.sleep(0.5)
+    alerts = stack.prometheus.alerts()
+    probes = {query: stack.prometheus.query(query) for query in plan.PROBES.get(number, ())}
+    result = Round(number, fired, {key(a): a for a in alerts if a["state"] == "firing"}, {key(a) for a in alerts},
+                   new, alerts, probes, stack.webhook.alerts(), stack.alertmanager_alerts(),
                    time.monotonic() - started)
     summary = f"{result.seconds:.0f} s"
     if expected & set(fired):
@@ -341,19 +406,24 @@ def round_two(stack, round_one) -> Round:
 
 @pytest.fixture(scope="session")
 def round_three(stack, round_two) -> Round:
-    result = play_round(stack, 3)
+    return play_round(stack, 3)
+
+
+@pytest.fixture(scope="session")
+def round_four(stack, round_three) -> Round:
+    result = play_round(stack, 4)
     SUMMARY["stack up until the last round ended"] = f"{time.monotonic() - stack.started:.0f} s"
     return result
 
 
 @pytest.fixture(scope="session")
-def rounds(stack, round_one, round_two, round_three) -> dict[int, Round]:
-    result = {1: round_one, 2: round_two, 3: round_three}
+def rounds(stack, round_one, round_two, round_three, round_four) -> dict[int, Round]:
+    result = {1: round_one, 2: round_two, 3: round_three, 4: round_four}
     proven = {}
-    for run in plan.runs():
-        alert = result[run.round].firing.get((run.alert, run.model))
+    for run in plan.alerting_runs():
+        alert = result[run.round].firing.get(run.key)
         if alert is not None:
-            proven.setdefault(run.alert, set()).add(f"{run.model} ({alert['labels']['severity']})")
+            proven.setdefault(run.alert, set()).add(f"{run.scope} ({alert['labels']['severity']})")
     SUMMARY["alerts proven to fire"] = f"{len(proven)}: " + "; ".join(
         f"{name} on {', '.join(sorted(models))}" for name, models in sorted(proven.items()))
     delivered = stack.work / "webhook-alerts.json"

@@ -226,3 +226,175 @@ def test_the_simulate_command_registers_on_the_cli_parser():
     args = parser.parse_args(["simulate", "--port", "0", "--scenario", "ttft-spike:llama-3-1-8b"])
     assert args.func.__name__ == "run" and args.scenario == ["ttft-spike:llama-3-1-8b"] and args.port == 0
     assert v("0.13.0") == vllm_metrics.ERROR_REASON_SINCE
+
+
+def _ksm(sim, site="prod-eu"):
+    return parse(pod_metrics.render(sim.fleet, site, sim.snapshot(), sim.now(), sim.start))
+
+
+def _pod_rows(series, name, pod):
+    return [(lbl, value) for lbl, value in series.get(name, []) if lbl["pod"] == pod]
+
+
+def test_engine_targets_carry_the_engine_container_and_images_match_the_image_pattern(sim):
+    jobs = {job["job_name"]: job for job in scrape_configs(sim.fleet, "127.0.0.1:1")}
+    containers = {t["labels"]["pod"]: t["labels"]["container"] for name in ("vllm", "triton-trtllm")
+                  for t in jobs[name]["static_configs"]}
+    for model in EXAMPLE.models:
+        for replica in sim.fleet.replicas[model.name]:
+            assert containers[replica.pod] == model.container
+    info = _ksm(sim)["kube_pod_container_info"]
+    for model in EXAMPLE.models:
+        if sim.fleet.site_of[model.name] != "prod-eu":
+            continue
+        for replica in sim.fleet.replicas[model.name]:
+            (labels, value), = [(lbl, v) for lbl, v in info if lbl["pod"] == replica.pod]
+            pattern = model.image_pattern.format(version=f"({re.escape(str(model.engine_version))})")
+            assert labels["container"] == model.container and value == 1
+            assert re.fullmatch(pattern, labels["image"]), labels["image"]
+
+
+def test_version_drift_changes_the_image_and_the_metric_names_served(sim):
+    sim.tick(10)
+    sim.apply(["version-drift:mistral-7b-legacy"])
+    sim.tick(10)
+    pod = sim.fleet.replicas["mistral-7b-legacy"][0].pod
+    (labels, _), = _pod_rows(_ksm(sim), "kube_pod_container_info", pod)
+    assert labels["image"] == "vllm/vllm-openai:v0.11.2"
+    served = parse(render(sim, "mistral-7b-legacy", t=sim.now()))
+    assert "vllm:kv_cache_usage_perc" in served and "vllm:gpu_cache_usage_perc" not in served
+
+
+def test_a_hung_engine_stops_its_counters_but_keeps_work_in_flight(sim):
+    sim.tick(60)
+    sim.apply(["hung-engine:llama-3-1-8b", "hung-engine:llama-3-1-70b-trt"])
+    sim.tick(1)
+    before = {m: parse(render(sim, m, t=sim.now())) for m in ("llama-3-1-8b", "llama-3-1-70b-trt")}
+    sim.tick(300)
+    after = {m: parse(render(sim, m, t=sim.now())) for m in ("llama-3-1-8b", "llama-3-1-70b-trt")}
+    for model, counter in (("llama-3-1-8b", "vllm:request_success_total"),
+                           ("llama-3-1-8b", "vllm:generation_tokens_total"),
+                           ("llama-3-1-70b-trt", "nv_inference_request_success")):
+        assert after[model][counter] == before[model][counter], counter
+    vllm = after["llama-3-1-8b"]
+    assert vllm["vllm:num_requests_running"][0][1] > 0 and vllm["vllm:num_requests_waiting"][0][1] > 0
+    active = [v for lbl, v in after["llama-3-1-70b-trt"]["nv_trt_llm_request_metrics"]
+              if lbl["request_type"] == "active"]
+    assert active[0] > 0
+
+
+def test_crash_loops_and_oom_kills_show_in_the_container_status(sim):
+    sim.tick(60)
+    sim.apply(["replica-down:qwen2-5-72b", "oom-killed:llama-3-1-8b"])
+    sim.tick(95)
+    ksm = _ksm(sim)
+    crashed = sim.fleet.replicas["qwen2-5-72b"][-1].pod
+    assert [lbl["reason"] for lbl, _ in _pod_rows(ksm, "kube_pod_container_status_waiting_reason", crashed)] \
+        == ["CrashLoopBackOff"]
+    assert _pod_rows(ksm, "kube_pod_container_status_restarts_total", crashed)[0][1] == 4  # at 0, 30, 60 and 90 s
+    killed = sim.fleet.replicas["llama-3-1-8b"][0].pod
+    assert [lbl["reason"] for lbl, _ in _pod_rows(ksm, "kube_pod_container_status_last_terminated_reason", killed)] \
+        == ["OOMKilled"]
+    assert _pod_rows(ksm, "kube_pod_container_status_restarts_total", killed)[0][1] == 1
+    assert not _pod_rows(ksm, "kube_pod_container_status_waiting_reason", killed)
+    healthy = sim.fleet.replicas["llama-3-1-8b"][1].pod
+    assert not _pod_rows(ksm, "kube_pod_container_status_last_terminated_reason", healthy)
+    sim.apply(["healthy:qwen2-5-72b"])
+    sim.tick(5)
+    ksm = _ksm(sim)
+    assert not _pod_rows(ksm, "kube_pod_container_status_waiting_reason", crashed)
+    assert [lbl["reason"] for lbl, _ in _pod_rows(ksm, "kube_pod_container_status_last_terminated_reason", crashed)] \
+        == ["Error"]
+
+
+def test_a_stuck_rollout_adds_a_pod_that_is_never_ready(sim):
+    sim.apply(["stuck-rollout:llama-3-1-70b-trt"])
+    sim.tick(3600)
+    surge = sim.fleet.surge_pods["llama-3-1-70b-trt"]
+    assert re.fullmatch(EXAMPLE.models[3].pod_regex, surge)
+    ready = {lbl["condition"]: v for lbl, v in _pod_rows(_ksm(sim), "kube_pod_status_ready", surge)}
+    assert ready == {"true": 0, "false": 1, "unknown": 0}
+    assert not _pod_rows(_ksm(sim), "kube_pod_status_ready_time", surge)
+
+
+def test_scale_to_zero_leaves_no_pod_and_idle_gpus(sim):
+    sim.apply(["scale-to-zero:deepseek-r1-distill-7b"])
+    sim.tick(30)
+    ksm = _ksm(sim, "staging-eu")
+    assert not [lbl for lbl, _ in ksm["kube_pod_created"] if lbl["namespace"] == "llm-staging"
+                and lbl["pod"].startswith("deepseek")]
+    node = sim.fleet.replicas["deepseek-r1-distill-7b"][0].gpus[0].node
+    gpus = parse(dcgm_metrics.render(sim.fleet, sim.fleet.nodes[node], sim.snapshot(), sim.now(), sim.start))
+    assert all("pod" not in lbl for lbl, _ in gpus["DCGM_FI_DEV_GPU_UTIL"])
+    with pytest.raises(ScenarioError, match="replicas.min 0"):
+        assignments(["scale-to-zero:llama-3-1-8b"], {m.name: m for m in EXAMPLE.models})
+
+
+def test_an_xid_is_held_until_the_exporter_restarts(sim):
+    sim.apply(["gpu-xid:llama-3-1-8b"])
+    sim.tick(30)
+    sim.apply(["healthy:llama-3-1-8b"])
+    sim.tick(30)
+    gpu = sim.fleet.replicas["llama-3-1-8b"][0].gpus[0]
+    series = parse(dcgm_metrics.render(sim.fleet, sim.fleet.nodes[gpu.node], sim.snapshot(), sim.now(), sim.start))
+    assert [v for lbl, v in series["DCGM_FI_DEV_XID_ERRORS"] if lbl["gpu"] == str(gpu.index)] == [48]
+
+
+def test_dcgm_is_scraped_without_honor_labels_when_the_inventory_says_exported_pod():
+    text = (ROOT / "inventory.yaml").read_text() + \
+        "collectors: {dcgm: {namespace_label: exported_namespace, pod_label: exported_pod}}\n"
+    fleet = Simulation(inventory_mod.parse(text, "inventory.yaml")).fleet
+    jobs = {job["job_name"]: job for job in scrape_configs(fleet, "127.0.0.1:1")}
+    assert "honor_labels" not in jobs["dcgm-exporter"] and jobs["kube-state-metrics"]["honor_labels"]
+    for target in jobs["dcgm-exporter"]["static_configs"]:
+        assert target["labels"]["namespace"] == "gpu-operator"
+        assert target["labels"]["pod"].startswith("nvidia-dcgm-exporter-")
+
+
+def test_collectors_down_answer_503_and_the_rest_keeps_serving():
+    import urllib.error
+    import urllib.request
+
+    from generator.simulate.server import SimulatorServer
+
+    simulation = Simulation(EXAMPLE)
+    server = SimulatorServer(simulation, "127.0.0.1", 0)
+    server.start()
+    try:
+        simulation.apply(["kube-state-metrics-down:llama-3-1-8b", "dcgm-down:llama-3-1-8b",
+                          "scrape-failing:qwen2-5-72b", "scale-to-zero:deepseek-r1-distill-7b"])
+
+        def status(path):
+            try:
+                with urllib.request.urlopen(f"http://{server.address}{path}", timeout=5) as response:
+                    return response.status
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        prod_node = simulation.fleet.replicas["llama-3-1-8b"][0].gpus[0].node
+        sim_node = simulation.fleet.replicas["deepseek-r1-distill-7b"][0].gpus[0].node
+        qwen = simulation.fleet.replicas["qwen2-5-72b"]
+        sim_replica = simulation.fleet.replicas["deepseek-r1-distill-7b"][0]
+        assert status("/kube-state-metrics/prod-eu/metrics") == 503 and status(f"/dcgm/{prod_node}/metrics") == 503
+        assert status("/kube-state-metrics/staging-eu/metrics") == 200 and status(f"/dcgm/{sim_node}/metrics") == 200
+        assert status(f"/pods/search-llm/{qwen[0].pod}/metrics") == 503
+        assert status(f"/pods/search-llm/{qwen[1].pod}/metrics") == 200
+        assert status(f"/pods/llm-staging/{sim_replica.pod}/metrics") == 404
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_webhook_is_added_to_every_generated_receiver_and_the_timings_shortened():
+    from generator.build import build
+    from generator.simulate.stack import with_webhook
+    import yaml
+
+    generated = yaml.safe_load(build(EXAMPLE)[c.ALERTMANAGER_FILE])
+    config = with_webhook(generated, "http://127.0.0.1:1/alerts", "1s", "2s")
+    assert [r["name"] for r in config["receivers"]] == [r["name"] for r in generated["receivers"]]
+    for receiver in config["receivers"]:
+        assert receiver["webhook_configs"] == [{"url": "http://127.0.0.1:1/alerts", "send_resolved": True}]
+    assert (config["route"]["group_wait"], config["route"]["group_interval"]) == ("1s", "2s")
+    assert all("group_wait" not in r and "group_interval" not in r for r in config["route"]["routes"])
+    assert config["inhibit_rules"] == generated["inhibit_rules"] and "webhook_configs" not in generated["receivers"][0]
