@@ -23,6 +23,9 @@ SLO_OBJECTIVE = "llm:slo_objective:ratio"
 SLO_THRESHOLD = "llm:slo_threshold:seconds"
 REQUESTS = "llm:requests:rate{window}"
 SLO_REQUESTS = "llm:slo_requests:rate{window}"  # per `slo`: the SLI's own denominator, its traffic guard
+SLO_GOOD = "llm:slo_good_requests:rate5m"  # per `slo`: requests within the SLO per second (the numerator)
+SLO_GOOD_PERIOD = "llm:slo_good:ratio_period"  # per `slo`: good share over the SLO period, traffic-weighted
+BUDGET_REMAINING = "llm:slo_error_budget:remaining"  # per `slo`: 1 - (1 - good) / (1 - objective)
 ERROR_RATIO = "llm:request_errors:ratio_rate{window}"
 LATENCY_QUANTILE = "llm:{signal}_seconds:quantile_rate5m"
 LATENCY_WITHIN_SLO = "llm:{signal}_within_slo:ratio_rate{window}"
@@ -78,6 +81,10 @@ SHARED_FOLDER_TITLE = "LLM fleet"
 
 def recording_group(model: str) -> str:
     return f"llm-{model}-recording"
+
+
+def budget_group(model: str) -> str:
+    return f"llm-{model}-budget"
 
 
 def alert_group(model: str) -> str:

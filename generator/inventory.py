@@ -114,6 +114,7 @@ DEFAULT_TIERS = (
 class SloPolicy:
     period: str = "30d"
     tiers: tuple[BurnTier, ...] = DEFAULT_TIERS
+    budget_interval: str = "5m"  # how often the error budget over the period is recorded
 
 
 @dataclass(frozen=True)
@@ -667,10 +668,14 @@ class _Checker:
     def _slo_policy(self, doc) -> SloPolicy:
         if "slo_policy" not in doc:
             return SloPolicy()
-        node = self.mapping(doc, "slo_policy", "slo_policy", {"period": False, "tiers": False})
-        period = SloPolicy.period
+        node = self.mapping(doc, "slo_policy", "slo_policy", {"period": False, "tiers": False,
+                                                              "budget_interval": False})
+        period, interval = SloPolicy.period, SloPolicy.budget_interval
         if "period" in node:
             period = self.string(node, "period", "slo_policy.period", DURATION, "a Prometheus duration such as 30d")
+        if "budget_interval" in node:
+            interval = self.string(node, "budget_interval", "slo_policy.budget_interval", DURATION,
+                                   "a Prometheus duration such as 5m")
         tiers = DEFAULT_TIERS
         if "tiers" in node:
             items = node["tiers"]
@@ -683,7 +688,7 @@ class _Checker:
                     self.attempt(self.fail, items, i, f"slo_policy.tiers[{i}]",
                                  f"two tiers with the windows {tier.long}/{tier.short}")
                 seen.add((tier.long, tier.short))
-        return SloPolicy(period, tiers)
+        return SloPolicy(period, tiers, interval)
 
     def _tier(self, items, i) -> BurnTier:
         path = f"slo_policy.tiers[{i}]"

@@ -150,6 +150,14 @@ class ModelQueries:
         """The availability SLI's denominator: every inference request (vLLM: HTTP), else every finished one."""
         return "error_base" if self.has("error_base") else "requests"
 
+    def slo_good(self, slo: str, threshold_seconds: Decimal | None, window: str) -> str:
+        """Requests per second an SLI counts as good: within the threshold, or not failed."""
+        if slo == "availability":
+            return f"({self.rate(self.error_base(), window)}) - ({self.rate('errors', window)})"
+        metric, scale = self._histogram(slo)
+        within = self.selector(metric, [le_matcher(threshold_seconds / scale)], suffix="_bucket")
+        return f"sum(rate({within}[{window}]))"
+
     def slo_requests(self, slo: str, window: str) -> str:
         """Requests per second an SLI counts: its denominator, which its traffic guard must read too."""
         if slo == "availability":

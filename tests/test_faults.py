@@ -1,6 +1,8 @@
 """The fault model's settings end to end through promtool and amtool: exporter labels, routing, inhibitions."""
+import json
 import shutil
 import subprocess
+from decimal import Decimal
 
 import pytest
 import yaml
@@ -117,3 +119,75 @@ def test_overrides_set_severity_labels_and_keep_firing_for_on_the_rule():
     stalled = next(r for g in rules["groups"] for r in g["rules"] if r.get("alert") == "LLMEngineStalled")
     assert stalled["labels"]["severity"] == "warning" and stalled["labels"]["route"] == "ticket"
     assert stalled["labels"]["escalation"] == "sre" and stalled["keep_firing_for"] == "15m"
+
+
+def test_the_dashboard_ttft_stat_is_traffic_weighted_over_the_range(promtool, tmp_path):
+    # One busy hour at 99% good, one quiet hour at 50% good: 36,000 of 36,720 requests were good (0.980);
+    # a mean of the 5-minute ratios would show about 0.75.
+    inv = inventory.parse(MINIMAL, "inv.yaml")
+    files = build(inv)
+    board = json.loads(next(text for path, text in files.items() if path.endswith("llm-model-small.json")))
+    panel = next(pn for pn in board["panels"] if pn.get("title") == "TTFT within SLO")
+    stat = panel["targets"][0]["expr"].replace("$__range", "2h")
+    (tmp_path / "rules.yaml").write_text(files[c.rules_file("small")])
+    labels = 'model_name="org/small-1.0", namespace="llm", pod="small-x", cluster="test"'
+    (tmp_path / "test.yaml").write_text(f"""\
+rule_files: [rules.yaml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'vllm:time_to_first_token_seconds_bucket{{{labels}, le="1.0"}}'
+        values: '0+594x60 35646+6x59'
+      - series: 'vllm:time_to_first_token_seconds_bucket{{{labels}, le="+Inf"}}'
+        values: '0+600x60 36012+12x59'
+      - series: 'vllm:time_to_first_token_seconds_count{{{labels}}}'
+        values: '0+600x60 36012+12x59'
+    promql_expr_test:
+      - expr: '({stat} > bool 0.979) + ({stat} < bool 0.981)'
+        eval_time: 120m
+        exp_samples:
+          - labels: '{{cluster="test", model="small", slo="ttft"}}'
+            value: 2
+""")
+    result = run_promtool(promtool, "test", "rules", str(tmp_path / "test.yaml"))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+
+
+@pytest.mark.parametrize("burn,fires", [(4, ["1d", "3d"]), (Decimal("0.9"), [])],
+                         ids=["a 4x burn for a day raises both ticket tiers and no page",
+                              "a 0.9x burn raises nothing"])
+def test_a_sustained_burn_raises_the_ticket_tiers_and_a_slower_one_nothing(promtool, tmp_path, burn, fires):
+    inv = inventory.parse(MINIMAL, "inv.yaml")
+    model = inv.models[0]
+    (tmp_path / "rules.yaml").write_text(build(inv)[c.rules_file("small")])
+    per_minute = Decimal(600)  # 10 requests/s, `burn` times the 0.5% budget failing
+    failed = per_minute * burn * (1 - model.slo.availability)
+    http = 'handler="/v1/chat/completions", method="POST", namespace="llm", pod="small-x", cluster="test"'
+    engine = 'model_name="org/small-1.0", namespace="llm", pod="small-x", cluster="test", finished_reason="stop"'
+    labels = {"alertname": "LLMErrorBudgetBurn", "alertstate": "firing", "model": "small", "cluster": "test",
+              "namespace": "llm", "team": "infra", "severity": "warning"}
+    windows = {"1d": "2h", "3d": "6h"}
+    samples = "".join(
+        "\n          - labels: 'ALERTS{" + ", ".join(f'{k}="{v}"' for k, v in
+                                          sorted({**labels, "long": w, "short": windows[w]}.items())) + "}'\n"
+        "            value: 1" for w in fires) or " []"
+    (tmp_path / "test.yaml").write_text(f"""\
+rule_files: [rules.yaml]
+evaluation_interval: 5m
+tests:
+  - interval: 5m
+    input_series:
+      - series: 'http_requests_total{{{http}, status="5xx"}}'
+        values: '0+{failed * 5}x320'
+      - series: 'http_requests_total{{{http}, status="2xx"}}'
+        values: '0+{(per_minute - failed) * 5}x320'
+      - series: 'vllm:request_success_total{{{engine}}}'
+        values: '0+{per_minute * 5}x320'
+    promql_expr_test:
+      - expr: 'ALERTS{{alertname="LLMErrorBudgetBurn", alertstate="firing"}}'
+        eval_time: 25h
+        exp_samples:{samples}
+""")
+    result = run_promtool(promtool, "test", "rules", str(tmp_path / "test.yaml"))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr

@@ -26,6 +26,7 @@ COLUMNS = (
     ("Error ratio", p.RATIO, by_model("max", fleet_series(c.ERROR_RATIO.format(window="5m")))),
     ("KV cache peak", p.RATIO, by_model("max", f"max_over_time({fleet_series(c.KV_CACHE)}[$__range])")),
     ("GPU utilisation", p.RATIO, by_model("max", fleet_series(c.GPU_UTILIZATION))),
+    ("Budget left", p.RATIO, by_model("min", fleet_series(c.BUDGET_REMAINING))),
 )
 
 
@@ -105,7 +106,8 @@ def _table(inventory: Inventory) -> p.Table:
     return p.table(
         "fleet.table", "Models",
         f"One row per model. SLO status: the lowest of share-within-SLO / objective over TTFT, ITL, E2E and "
-        f"availability in the last {SLO_WINDOW}; under 100% an SLO is being missed. Rates are 5-minute; KV cache "
+        f"availability in the last {SLO_WINDOW}; under 100% an SLO is being missed. Budget left: the least error "
+        f"budget left of the model's SLOs over the SLO period (below 0: spent). Rates are 5-minute; KV cache "
         f"peak is over the dashboard range. Click a model to open its dashboard.",
         targets, transformations=transformations, overrides=overrides, height=min(24, 5 + len(inventory.models)))
 

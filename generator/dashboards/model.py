@@ -61,27 +61,47 @@ def _percent(value) -> str:
 
 def _slos(q: ModelQueries) -> list:
     model, result = q.model, []
+    budgets = []
     for signal, what in c.LATENCY_SIGNALS.items():
         key, title = f"slo.{signal}", f"{signal.upper()} within SLO"
         if not q.has(signal):
             result.append(_why_not(q, key, title, signal, height=4))
             continue
         slo = model.slo.latency(signal)
-        ratio = _llm(model, c.LATENCY_WITHIN_SLO.format(signal=signal, window="5m"))
         result.append(p.stat(
             key, title,
-            f"Share of requests with {what} at or under {number(slo.threshold_seconds)} s over the dashboard "
-            f"range (mean of the 5-minute ratios). Objective: {_percent(slo.objective)}; red below it.",
-            p.RATIO, [p.target(f"avg_over_time({ratio}[$__range])", instant=True)],
+            f"Share of {'gaps between streamed tokens' if signal == 'itl' else 'requests'} with {what} at or under "
+            f"{number(slo.threshold_seconds)} s over the dashboard range, weighted by traffic (good over total "
+            f"requests, not a mean of ratios). Objective: {_percent(slo.objective)}; red below it.",
+            p.RATIO, [p.target(_good_share(model, signal), instant=True)],
             thresholds=p.at_least(slo.objective), minimum=0, maximum=1, decimals=2))
-    errors = _llm(model, c.ERROR_RATIO.format(window="5m"))
+        budgets.append((signal, signal.upper()))
     result.append(p.stat(
         "slo.availability", "Availability",
-        f"Share of requests that did not fail over the dashboard range (1 - mean of the 5-minute error "
-        f"ratios). Objective: {_percent(model.slo.availability)}; red below it.",
-        p.RATIO, [p.target(f"1 - avg_over_time({errors}[$__range])", instant=True)],
+        f"Share of requests that did not fail over the dashboard range, weighted by traffic. Objective: "
+        f"{_percent(model.slo.availability)}; red below it.",
+        p.RATIO, [p.target(_good_share(model, "availability"), instant=True)],
         thresholds=p.at_least(model.slo.availability), minimum=0, maximum=1, decimals=2))
+    budgets.append(("availability", "availability"))
+    for slo, name in budgets:
+        result.append(p.stat(
+            f"budget.{slo}", f"Error budget left: {name}",
+            f"Share of the {name} error budget of the SLO period left: 1 - (1 - good share over the period) / "
+            f"(1 - objective). Below 0 the budget is spent; red below 25%.",
+            p.RATIO, [p.target(_llm_slo(model, c.BUDGET_REMAINING, slo), instant=True)],
+            thresholds=p.at_least(0.25), decimals=1))
     return result
+
+
+def _llm_slo(model: Model, metric: str, slo: str) -> str:
+    return selector(metric, [(k, "=", v) for k, v in base_labels(model).items()] + [("slo", "=", slo)])
+
+
+def _good_share(model: Model, slo: str) -> str:
+    """Good over total requests in the dashboard range: a traffic-weighted share."""
+    good = f"sum_over_time({_llm_slo(model, c.SLO_GOOD, slo)}[$__range])"
+    total = f"sum_over_time({_llm_slo(model, c.SLO_REQUESTS.format(window='5m'), slo)}[$__range])"
+    return f"{good} / ({total} > 0)"
 
 
 # -- engine signals ------------------------------------------------------

@@ -14,7 +14,7 @@ from generator.inventory import Inventory, Model
 from generator.queries import ModelQueries
 from generator.rules.alerts import alert_rules
 from generator.rules.collectors import collector_rules
-from generator.rules.recording import recording_rules
+from generator.rules.recording import budget_rules, recording_rules
 from generator.yaml_out import comment, dump
 
 
@@ -39,6 +39,8 @@ def rule_file(inventory: Inventory, model: Model) -> str:
     limit = inventory.max_rules_per_group
     groups = {"groups": [
         *split_group(c.recording_group(model.name), recording_rules(inventory, model), limit),
+        *({"name": g["name"], "interval": inventory.slo_policy.budget_interval, "rules": g["rules"]}
+          for g in split_group(c.budget_group(model.name), budget_rules(inventory, model), limit)),
         *split_group(c.alert_group(model.name), alert_rules(inventory, model), limit),
     ]}
     return header + dump(groups)

@@ -228,10 +228,13 @@ def _baseline(inventory: Inventory, model: Model, inputs: Inputs) -> dict:
     if q.has("preemptions"):
         series += inputs.signal("preemptions", Decimal("0.25"), RATE)
         expected.append((c.PREEMPTIONS, Decimal("0.25")))
+    budgets = []  # (slo, budget remaining): 1 - (1 - good) / (1 - objective)
     for signal, miss in (("ttft", Decimal("0.1")), ("itl", Decimal("0.2")), ("e2e", Decimal("0.05"))):
         if q.has(signal):
             series += inputs.miss(signal, miss, RATE)
             expected.append((c.LATENCY_WITHIN_SLO.format(signal=signal, window="5m"), 1 - miss))
+            budgets.append((signal, 1 - miss / (1 - model.slo.latency(signal).objective)))
+    budgets.append(("availability", 1 - values["error_ratio"] / (1 - model.slo.availability)))
     seen, unique = set(), []
     for s in series:  # the first of two equal series wins: error_ratio sets the request counters
         if (s.name, s.labels) not in seen:
@@ -244,7 +247,10 @@ def _baseline(inventory: Inventory, model: Model, inputs: Inputs) -> dict:
         "input_series": [{"series": s.text(), "values": s.values(12)} for s in unique],
         "promql_expr_test": [{"expr": f"{name}{{{inner}}}", "eval_time": "10m",
                               "exp_samples": [{"labels": f"{name}{{{inner}}}", "value": float(value)}]}
-                             for name, value in expected],
+                             for name, value in expected] + [
+            {"expr": f"round({c.BUDGET_REMAINING}{{{inner}, slo={quote(slo)}}}, 0.000001)", "eval_time": "10m",
+             "exp_samples": [{"labels": f"{{{inner}, slo={quote(slo)}}}", "value": float(value)}]}
+            for slo, value in budgets],
     }
 
 

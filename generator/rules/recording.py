@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from generator import conventions as c
 from generator.inventory import Inventory, Model, duration_seconds
-from generator.promql import number
+from generator.promql import number, quote
 from generator.queries import ModelQueries
 from generator.rules.telemetry import telemetry
 
@@ -43,12 +43,16 @@ def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
         record(c.REQUESTS.format(window=window), q.rate("requests", window))
         record(c.ERROR_RATIO.format(window=window), q.error_ratio(window))
         record(c.SLO_REQUESTS.format(window=window), q.slo_requests("availability", window), slo="availability")
+        if window == "5m":
+            record(c.SLO_GOOD, q.slo_good("availability", None, window), slo="availability")
         for signal in c.LATENCY_SIGNALS:
             if q.has(signal):
                 threshold = model.slo.latency(signal).threshold_seconds
                 record(c.LATENCY_WITHIN_SLO.format(signal=signal, window=window),
                        q.within_ratio(signal, threshold, window))
                 record(c.SLO_REQUESTS.format(window=window), q.slo_requests(signal, window), slo=signal)
+                if window == "5m":
+                    record(c.SLO_GOOD, q.slo_good(signal, threshold, window), slo=signal)
 
     for signal in c.LATENCY_SIGNALS:
         if q.has(signal):
@@ -92,4 +96,24 @@ def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
     record(c.ENGINE_VERSION, q.running_versions())
     for item in telemetry(q):
         record(c.TELEMETRY, item.expr, signal=item.signal)
+    return rules
+
+
+def budget_rules(inventory: Inventory, model: Model) -> list[dict]:
+    """The error budget over the SLO period, from the recorded 5-minute good and total rates (cheap: no raw
+    buckets over 30 days), in a group of its own evaluated every `slo_policy.budget_interval`."""
+    q = ModelQueries(inventory, model)
+    labels = base_labels(model)
+    period = inventory.slo_policy.period
+    objectives = {s: model.slo.latency(s).objective for s in c.LATENCY_SIGNALS if q.has(s)}
+    objectives["availability"] = model.slo.availability
+    rules = []
+    for slo, objective in objectives.items():
+        own = {**labels, "slo": slo}
+        inner = ", ".join(f"{k}={quote(v)}" for k, v in own.items())
+        good = f"sum_over_time({c.SLO_GOOD}{{{inner}}}[{period}])"
+        total = f"sum_over_time({c.SLO_REQUESTS.format(window='5m')}{{{inner}}}[{period}])"
+        rules.append({"record": c.SLO_GOOD_PERIOD, "expr": f"{good} / ({total} > 0)", "labels": own})
+        rules.append({"record": c.BUDGET_REMAINING,
+                      "expr": f"1 - (1 - {c.SLO_GOOD_PERIOD}{{{inner}}}) / {number(1 - objective)}", "labels": own})
     return rules
