@@ -48,8 +48,11 @@ def generate(args) -> int:
     elapsed = time.perf_counter() - started
     print(f"{len(files)} files: {len(changes.written)} written, {len(changes.unchanged)} unchanged, "
           f"{len(changes.removed)} stale removed ({elapsed:.2f} s)")
+    for rel in changes.kept:
+        print(f"note: {rel} is no longer generated but was edited since generate wrote it: left in place",
+              file=sys.stderr)
     for rel in changes.foreign:
-        print(f"note: {rel} is not generated and was left in place", file=sys.stderr)
+        print(f"note: {rel} was not written by generate and was left in place", file=sys.stderr)
     return EXIT_OK
 
 
