@@ -7,6 +7,7 @@ the line and the key path (`models[3].slo.ttft.objective`), all at once.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,6 +23,7 @@ from generator.versions import Version
 
 DURATION = re.compile(r"^((\d+)(y|w|d|h|m|s|ms))+$")
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$")
+OWNER = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 URL = re.compile(r"^https?://[^\s]+$")
 THRESHOLDS = {
@@ -92,6 +94,7 @@ class Inventory:
     exporters: dict[str, Version]
     teams: tuple[Team, ...]
     models: tuple[Model, ...]
+    owner: str = ""  # who publishes: `owner` from the inventory, or derived from runbook_base_url
 
 
 def load(path: str | Path) -> Inventory:
@@ -246,7 +249,7 @@ class _Checker:
     def inventory(self, data) -> Inventory | None:
         root = {"<root>": data}
         doc = self.attempt(self.mapping, root, "<root>", "", {
-            "version": True, "grafana_url": True, "runbook_base_url": True, "exporters": False,
+            "version": True, "grafana_url": True, "runbook_base_url": True, "owner": False, "exporters": False,
             "defaults": True, "teams": True, "models": True})
         if doc is None:
             return None
@@ -256,6 +259,9 @@ class _Checker:
             return None
         grafana_url = self.attempt(self._url, doc, "grafana_url")
         runbook_base_url = self.attempt(self._url, doc, "runbook_base_url")
+        owner = (self.attempt(self.string, doc, "owner", "owner", OWNER, "an owner id: lower-case letters, digits "
+                                                                     "and '-', at most 32 characters")
+                 if "owner" in doc else None)
         exporters = self.attempt(self._exporters, doc) or {}
         defaults = self.attempt(self.mapping, doc, "defaults", "defaults",
                                 {"labels": False, "slo": True, "thresholds": True, "alerts": False}) or {}
@@ -269,7 +275,7 @@ class _Checker:
             self.errors = list(unique.values())
             return None
         return Inventory(self.file, grafana_url.rstrip("/"), runbook_base_url.rstrip("/"), exporters,
-                         tuple(teams.values()), tuple(models))
+                         tuple(teams.values()), tuple(models), owner or derived_owner(runbook_base_url))
 
     def _url(self, doc, key) -> str:
         if key not in doc:
@@ -516,6 +522,11 @@ class _Checker:
                 continue
             result[name] = tuple(values)
         return result
+
+
+def derived_owner(runbook_base_url: str) -> str:
+    """The owner of an inventory that names none: its repository, as runbook_base_url points into it."""
+    return "repo-" + hashlib.sha256(runbook_base_url.rstrip("/").encode()).hexdigest()[:12]
 
 
 def _join(path: str, key) -> str:
