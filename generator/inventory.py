@@ -15,17 +15,21 @@ from pathlib import Path
 
 from generator import conventions as c
 from generator import located_yaml
+from generator import prometheus_syntax as prom
 from generator.catalog import ENGINES, EXPORTERS
 from generator.errors import InventoryError, InventoryErrors
 from generator.promql import regex_escape
 from generator.slo_buckets import LATENCY_SLOS, off_bucket_thresholds
 from generator.versions import Version
 
-DURATION = re.compile(r"^((\d+)(y|w|d|h|m|s|ms))+$")
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$")
 OWNER = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
-LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-URL = re.compile(r"^https?://[^\s]+$")
+MAX_REPLICAS = 1000  # per model; each replica is a pod in the generated tests and the simulator
+MAX_GPUS_PER_REPLICA = 64
+MAX_TEXT = 1000  # characters in any string value
+MINIMUM_THRESHOLDS = {"cold_start_seconds": Decimal(1)}  # kube-state-metrics times pod start in whole seconds
+# Labels the generator writes itself: on alerts, on recorded series, or as its own matchers.
+ALERT_LABELS = ("model", "alertname", "severity", "long", "short", "slo", "quantile", "le")
 THRESHOLDS = {
     "kv_cache_usage": "fraction of the KV cache in use (0-1)",
     "queue_depth": "requests waiting",
@@ -98,12 +102,7 @@ class Inventory:
 
 
 def load(path: str | Path) -> Inventory:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InventoryError(str(path), None, "", f"cannot read the inventory: {exc.strerror}") from None
-    return parse(text, str(path))
+    return parse(located_yaml.read(path, "inventory"), str(path))
 
 
 def parse(text: str, file: str) -> Inventory:
@@ -116,11 +115,12 @@ def parse_with_lines(text: str, file: str, *, check_buckets: bool = True) -> tup
     `check_buckets=False` leaves SLO thresholds between bucket bounds to the
     caller (`validate` reports them as findings of its own check).
     """
-    data = located_yaml.load(text, file)
+    duplicates: list[InventoryError] = []
+    data = located_yaml.load(text, file, duplicates)
     checker = _Checker(file, check_buckets)
     inventory = checker.inventory(data)
-    if checker.errors:
-        raise InventoryErrors(checker.errors)
+    if duplicates or checker.errors:
+        raise InventoryErrors(duplicates + checker.errors)
     return inventory, checker.lines
 
 
@@ -174,14 +174,20 @@ class _Checker:
         value = parent[key]
         if not isinstance(value, str) or not value:
             self.fail(parent, key, path, f"expected a non-empty string, got {_kind(value)}")
+        problem = prom.text_problem(value)
+        if problem:
+            self.fail(parent, key, path, problem)
+        if len(value) > MAX_TEXT:
+            self.fail(parent, key, path, f"longer than the limit of {MAX_TEXT} characters")
         if pattern is not None and not pattern.match(value):
             self.fail(parent, key, path, f"{value!r} is not {what}")
         return value
 
     def number(self, parent, key, path) -> Decimal:
         value = parent[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.fail(parent, key, path, f"expected a number, got {_kind(value)}")
+        problem = prom.number_problem(value)
+        if problem:
+            self.fail(parent, key, path, problem)
         return Decimal(str(value))
 
     def positive(self, parent, key, path) -> Decimal:
@@ -203,12 +209,14 @@ class _Checker:
                                          f"got {value}")
         return value
 
-    def integer(self, parent, key, path, minimum: int) -> int:
+    def integer(self, parent, key, path, minimum: int, maximum: int) -> int:
         value = parent[key]
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(parent, key, path, f"expected a whole number, got {_kind(value)}")
         if value < minimum:
             self.fail(parent, key, path, f"must be at least {minimum}, got {value}")
+        if value > maximum:
+            self.fail(parent, key, path, f"must be at most {maximum} (the limit), got {value}")
         return value
 
     def version(self, parent, key, path) -> Version:
@@ -223,23 +231,26 @@ class _Checker:
         except ValueError as exc:
             self.fail(parent, key, path, f"unparseable version: {exc}")
 
-    def labels(self, parent, key, path) -> dict[str, str]:
+    def routing_labels(self, parent, key, path) -> dict[str, str]:
+        return self.labels(parent, key, path, alert=True)
+
+    def labels(self, parent, key, path, *, alert: bool) -> dict[str, str]:
+        """Selector labels (`alert=False`: matched by every query) or a team's routing labels (added to alerts)."""
         value = parent[key]
         if not isinstance(value, dict):
             self.fail(parent, key, path, f"expected a mapping of label names to values, got {_kind(value)}")
+        reserved = ALERT_LABELS if alert else (*ALERT_LABELS, *_matcher_labels())
         result = {}
         for name, label_value in value.items():
-            if not LABEL_NAME.match(name):
-                self.attempt(self.fail, value, name, _join(path, name),
-                             f"{name!r} is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)")
-                continue
-            if name in ("model", "le", "quantile", "alertname", "severity"):
-                self.attempt(self.fail, value, name, _join(path, name),
-                             f"label {name!r} is set by the generator and cannot be configured")
-                continue
-            if not isinstance(label_value, str):
-                self.attempt(self.fail, value, name, _join(path, name),
-                             f"label values must be strings, got {_kind(label_value)}")
+            problem = prom.label_name_problem(name)
+            if problem is None and name in reserved:
+                problem = f"label {name!r} is set by the generator and cannot be configured"
+                if name == "namespace":
+                    problem += " (the model's `namespace` key sets it)"
+            if problem is None:
+                problem = prom.label_value_problem(label_value, alert_label=alert)
+            if problem:
+                self.attempt(self.fail, value, name, _join(path, name), problem)
                 continue
             result[name] = label_value
         return result
@@ -280,7 +291,11 @@ class _Checker:
     def _url(self, doc, key) -> str:
         if key not in doc:
             raise _Invalid()
-        return self.string(doc, key, key, URL, "an http(s) URL")
+        value = self.string(doc, key, key)
+        problem = prom.url_problem(value)
+        if problem:
+            self.fail(doc, key, key, problem)
+        return value
 
     def _exporters(self, doc) -> dict[str, Version]:
         result = {name: e.default_version for name, e in EXPORTERS.items()}
@@ -318,7 +333,8 @@ class _Checker:
             if team is None:
                 continue
             folder = self.attempt(self.string, team, "folder", f"{path}.folder") if "folder" in team else None
-            labels = self.attempt(self.labels, team, "labels", f"{path}.labels") if "labels" in team else {}
+            labels = (self.attempt(self.routing_labels, team, "labels", f"{path}.labels")
+                      if "labels" in team else {})
             teams[name] = (Team(name, folder or name, tuple(sorted((labels or {}).items()))), team)
         return teams
 
@@ -374,17 +390,17 @@ class _Checker:
                       "backend_model is only for engine triton-trtllm (the TensorRT-LLM model behind an ensemble)")
         gpu = self.mapping(m, "gpu", f"{path}.gpu", {"type": True, "per_replica": True})
         gpu_type = self.string(gpu, "type", f"{path}.gpu.type")
-        per_replica = self.integer(gpu, "per_replica", f"{path}.gpu.per_replica", 1)
+        per_replica = self.integer(gpu, "per_replica", f"{path}.gpu.per_replica", 1, MAX_GPUS_PER_REPLICA)
         replicas = self.mapping(m, "replicas", f"{path}.replicas", {"min": True, "max": True})
-        rmin = self.integer(replicas, "min", f"{path}.replicas.min", 0)
-        rmax = self.integer(replicas, "max", f"{path}.replicas.max", 1)
+        rmin = self.integer(replicas, "min", f"{path}.replicas.min", 0, MAX_REPLICAS)
+        rmax = self.integer(replicas, "max", f"{path}.replicas.max", 1, MAX_REPLICAS)
         if rmax < rmin:
             self.fail(replicas, "max", f"{path}.replicas.max", f"max ({rmax}) is below min ({rmin})")
         selector = {}
         if "labels" in defaults:
-            selector.update(self.labels(defaults, "labels", "defaults.labels"))
+            selector.update(self.labels(defaults, "labels", "defaults.labels", alert=False))
         if "labels" in m:
-            selector.update(self.labels(m, "labels", f"{path}.labels"))
+            selector.update(self.labels(m, "labels", f"{path}.labels", alert=False))
         layers = [(defaults, "defaults"), (team_doc, f"teams.{team_name}"), (m, path)]
         slo = self._slos(layers)
         thresholds = self._thresholds(layers)
@@ -478,9 +494,9 @@ class _Checker:
                     self.attempt(self.fail, node, name, where, "expected {for: <duration>}, e.g. {for: 5m}")
                     continue
                 value = options["for"]
-                if not isinstance(value, str) or not DURATION.match(value):
-                    self.attempt(self.fail, options, "for", f"{where}.for",
-                                 f"expected a Prometheus duration such as 30s, 5m or 1h, got {_kind(value)}")
+                problem = prom.duration_problem(value, positive=True)
+                if problem:
+                    self.attempt(self.fail, options, "for", f"{where}.for", problem)
                     continue
                 result[name] = value
         return result
@@ -495,6 +511,8 @@ class _Checker:
         result = {}
         for name in THRESHOLDS:
             read = self.fraction if name in FRACTION_THRESHOLDS else self.positive
+            if name in MINIMUM_THRESHOLDS:
+                read = self._at_least(MINIMUM_THRESHOLDS[name], name)
             found = self._layered(layers, "thresholds", name, None, read)
             if found is None:
                 if name in BUILTIN_THRESHOLDS:
@@ -504,6 +522,14 @@ class _Checker:
                           f"missing: {THRESHOLDS[name]}")
             result[name] = found[0]
         return result
+
+    def _at_least(self, minimum: Decimal, name: str):
+        def read(parent, key, path) -> Decimal:
+            value = self.number(parent, key, path)
+            if value < minimum:
+                self.fail(parent, key, path, f"{THRESHOLDS[name]}: must be at least {minimum}, got {value}")
+            return value
+        return read
 
     def _buckets(self, m, path) -> dict[str, tuple[Decimal, ...]]:
         node = self.mapping(m, "buckets", path, {k: False for k in LATENCY_SLOS})
@@ -522,6 +548,11 @@ class _Checker:
                 continue
             result[name] = tuple(values)
         return result
+
+
+def _matcher_labels() -> tuple[str, ...]:
+    """Labels the generated queries match on themselves: the engines' model label, the workload's pods."""
+    return tuple(sorted({e.model_label for e in ENGINES.values()} | {"namespace", "pod", "condition"}))
 
 
 def derived_owner(runbook_base_url: str) -> str:
