@@ -17,7 +17,7 @@ from typing import Callable
 import pytest
 import yaml
 
-from conftest import HEADER, ROOT
+from conftest import run_promtool, HEADER, ROOT
 from generator import inventory
 from generator.build import build
 from generator.validate import CHECKS, ERROR, WARNING, command, gotemplate, load, report, validate
@@ -337,6 +337,17 @@ CASES = [
          "yaml/parse", {**RECORD, "rule": "llm:requests_running:sum"}),
     Case("an inventory naming an unknown engine", lambda b: _inventory(b, "engine: vllm", "engine: vlm"),
          "inventory/schema", {"key": "models[0].engine"}, says="did you mean 'vllm'"),
+    Case("a `for` with units out of order, which Prometheus refuses",
+         lambda b: b.alert("LLMKVCacheNearFull").update({"for": "5s5m"}), "alerts/for",
+         {**ALERT, "rule": "LLMKVCacheNearFull"}, says="largest first"),
+    Case("a `for` longer than Prometheus can hold", lambda b: b.alert("LLMKVCacheNearFull").update(
+        {"for": "99999999999999y"}), "alerts/for", {**ALERT, "rule": "LLMKVCacheNearFull"}, says="292 years"),
+    Case("a __name__ label on an alert, which Prometheus refuses",
+         lambda b: b.alert("LLMKVCacheNearFull")["labels"].update({"__name__": "x"}), "yaml/parse",
+         {**ALERT, "rule": "LLMKVCacheNearFull"}, says="reserved"),
+    Case("a dashboard query nested deeper than the parser can take",
+         lambda b: _expr(b, CHAT, "Requests waiting", "(" * 5000 + "up" + ")" * 5000), "promql/syntax",
+         {"dashboard": CHAT, "panel": "Requests waiting", "target": "A"}, says="over the limit"),
     Case("a model's rule file missing", lambda b: (b.root / TRT_RULES).unlink(), "output/coverage",
          {"file": "inventory.yaml"}, says=TRT_RULES),
 ]
@@ -394,6 +405,15 @@ GARBAGE = {
                                   '{"targets": [1, {"expr": 3}, {"expr": "rate(x[5m]"}], "gridPos": {"x": "1"}}], '
                                   '"links": [1, {"type": "link", "url": 3}], "templating": [], "annotations": {"list": 1}}'),
     "a dashboard nested a thousand levels deep": (f"dashboards/{CHAT}.json", "[" * 1000 + "]" * 1000),
+    "a dashboard query 20,000 brackets deep": (f"dashboards/{CHAT}.json", json.dumps(
+        {"uid": "llm-model-chat", "title": "t", "schemaVersion": 39, "panels": [
+            {"type": "timeseries", "id": 1, "targets": [{"expr": "(" * 20000 + "up" + ")" * 20000}]}]})),
+    "a dashboard query of 10,000 additions": (f"dashboards/{CHAT}.json", json.dumps(
+        {"uid": "llm-model-chat", "title": "t", "schemaVersion": 39, "panels": [
+            {"type": "timeseries", "id": 1, "targets": [{"expr": "+".join(["up"] * 10000)}]}]})),
+    "an alias-bomb rule file": (CHAT_RULES, "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdef", "bcdefg"))),
+    "a rule file nested 20,000 levels deep": (CHAT_RULES, "groups: " + "[" * 20000 + "]" * 20000 + "\n"),
     "an inventory that is not YAML": ("inventory.yaml", "models: [\n"),
     "an empty inventory": ("inventory.yaml", ""),
     "an inventory that is a list": ("inventory.yaml", "- a\n"),
@@ -558,3 +578,17 @@ def test_warnings_alone_do_not_fail(bundle, capsys):
     bundle.findings()
     assert command_exit(bundle) == 0
     assert "1 warning" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("field,value", [("for", "5s5m"), ("for", "99999999999999y"), ("for", "1m1h"),
+                                         ("labels", {"__name__": "x"})])
+def test_validate_and_promtool_agree_on_what_prometheus_refuses(bundle, promtool, field, value):
+    alert = bundle.alert("LLMKVCacheNearFull")
+    if field == "labels":
+        alert["labels"].update(value)
+    else:
+        alert[field] = value
+    assert errors(bundle.findings())  # writes the broken file
+    assert command_exit(bundle) == 1
+    checked = run_promtool(promtool, "check", "rules", str(bundle.root / CHAT_RULES))
+    assert checked.returncode != 0, checked.stdout
