@@ -5,7 +5,7 @@ from conftest import MINIMAL
 from generator import inventory
 from generator.runbooks import code_span, fence, link_target, runbooks
 
-HOSTILE = "a``` `b` [click](https://evil.test) # Heading <b>x</b> ```"
+HOSTILE = "x` [click](https://evil.test) <b>y</b> ``` `z"
 
 
 def tokens(text: str):
