@@ -422,10 +422,9 @@ class _Checker:
         raise _Invalid()
 
     def _check_regex(self, parent, key, path):
-        try:
-            re.compile(parent[key])
-        except re.error as exc:
-            self.fail(parent, key, path, f"not a valid regular expression: {exc}")
+        problem = prom.regex_problem(parent[key])
+        if problem:
+            self.fail(parent, key, path, problem)
 
     def _layered(self, layers, section: str, key: str, field: str, read):
         """The value of section.key.field from the most specific layer that sets it."""

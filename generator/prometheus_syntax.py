@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from decimal import Decimal
 
 # Prometheus' model.ParseDuration: each unit at most once, largest first; "0" alone is allowed.
@@ -78,6 +79,26 @@ def text_problem(value: str) -> str | None:
             return f"character {i + 1} is a lone surrogate (U+{code:04X}), not valid Unicode"
         if code < 0x20 or 0x7F <= code < 0xA0:
             return f"character {i + 1} is the control character U+{code:04X}"
+    return None
+
+
+_NOT_RE2 = ((r"\(\?[=!]|\(\?<[=!]", "lookaround"), (r"\\[1-9]|\(\?P=", "a backreference"),
+            (r"\(\?>", "an atomic group"), (r"[*+?}]\+", "a possessive quantifier"), (r"\(\?\(", "a conditional"))
+
+
+def regex_problem(text: str) -> str | None:
+    """A regex both Python and Prometheus (Go's RE2) read the same way, or why not."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            re.compile(text)
+        except re.error as exc:
+            return f"not a valid regular expression: {exc}"
+        except RecursionError:
+            return "not a valid regular expression: nested too deeply"
+    for pattern, what in _NOT_RE2:
+        if re.search(pattern, text):
+            return f"uses {what}, which Prometheus' regular expressions (RE2) do not have"
     return None
 
 

@@ -142,6 +142,9 @@ BAD += [
     ("a new line in a served name is refused",
      edit("served_name: org/small-1.0", 'served_name: "a`b\\n\\n# Heading"'), "models[0].served_name", 16,
      ["control character U+000A"]),
+    ("a pod regex Prometheus' RE2 cannot read is refused",
+     edit("    namespace: llm", '    namespace: llm\n    pod_regex: "small-(?=x)"'), "models[0].pod_regex", 21,
+     ["lookaround", "RE2"]),
     ("an owner that is not a short slug is refused",
      edit("version: 1\n", "version: 1\nowner: Team A\n"), "owner", 2, ["an owner id"]),
 ]
@@ -258,7 +261,7 @@ def test_a_duplicate_key_is_reported_beside_every_other_error():
     assert any("duplicate key 'version'" in m for m in messages) and any("unknown engine" in m for m in messages)
 
 
-@pytest.mark.parametrize("data", [b[0] for b in BAD[-16:]] + [p.values[0] for p in FILES[:5]])
+@pytest.mark.parametrize("data", [b[1] for b in BAD[-17:]] + [p.values[0] for p in FILES[:5]])
 def test_cli_gives_exit_1_and_writes_nothing_for_every_bad_input(tmp_path, capsys, data):
     path = write(tmp_path, data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass"))
     assert main(["generate", "--inventory", str(path), "--output", str(tmp_path / "out")]) == 1
