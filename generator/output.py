@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 MANIFEST = ".llm-observability-manifest.json"
 JOURNAL = ".llm-observability-journal.json"
+TEMP_PREFIX = ".llm-obs-"  # staged files, beside their targets
 MANIFEST_NOTE = (f"{GENERATED_HEADER} The files generate wrote, with their SHA-256: generate removes a file only "
                  "when it is listed here, no longer generated and unchanged.")
 
@@ -82,6 +83,7 @@ def write(files: dict[str, str], root: Path, owned: tuple[str, ...]) -> Changes:
         raise OutputError(f"cannot create the output folder {root}: {exc.strerror}") from None
     with _locked(root, exclusive=True):
         _refuse_links_out(root, data, owned)
+        _remove_leftover_temporaries(root, owned)
         previous = _previous(root)
         changes = Changes()
         writes: dict[str, bytes] = {}
@@ -202,6 +204,19 @@ def _current(path: Path) -> bytes | None:
         return handle.read()
 
 
+def _remove_leftover_temporaries(root: Path, owned: tuple[str, ...]) -> None:
+    """Staged files of a run that was killed (kill -9) before it could clean up: only ever ours, by name."""
+    for d in owned:
+        base = root / d
+        if base.is_symlink() or not base.is_dir():
+            continue
+        for folder, _, names in os.walk(base):
+            for name in names:
+                if name.startswith(TEMP_PREFIX) and name.endswith(".tmp"):
+                    with contextlib.suppress(OSError):
+                        os.unlink(os.path.join(folder, name))
+
+
 def _walk(root: Path, owned: tuple[str, ...]) -> list[str]:
     found = []
     for d in owned:
@@ -212,7 +227,7 @@ def _walk(root: Path, owned: tuple[str, ...]) -> list[str]:
             dirs.sort()
             for name in sorted(names):
                 path = Path(folder) / name
-                if path.is_file() and not path.is_symlink() and not name.startswith(".llm-obs-"):
+                if path.is_file() and not path.is_symlink() and not name.startswith(TEMP_PREFIX):
                     found.append(path.relative_to(root).as_posix())
     return found
 
@@ -239,7 +254,8 @@ def _locked(root: Path, *, exclusive: bool):
 
 def _commit(root: Path, writes: dict[str, bytes], removals: dict[str, bytes]) -> None:
     """Stage every write, then swap them in (manifest last) and remove; on failure, undo."""
-    if not writes and not removals:
+    if not writes and not removals:  # the tree is what was asked for: any interrupted run is completed
+        (root / JOURNAL).unlink(missing_ok=True)
         return
     staged: list[tuple[str, str]] = []  # (rel, temporary path)
     made_dirs: list[Path] = []
@@ -250,7 +266,7 @@ def _commit(root: Path, writes: dict[str, bytes], removals: dict[str, bytes]) ->
                 if parent != root and parent.is_relative_to(root) and not parent.exists():
                     parent.mkdir()
                     made_dirs.append(parent)
-            fd, tmp = tempfile.mkstemp(prefix=".llm-obs-", suffix=".tmp", dir=target.parent)
+            fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=target.parent)
             staged.append((rel, tmp))
             with os.fdopen(fd, "wb") as handle:
                 handle.write(content)
@@ -316,7 +332,7 @@ def _undo(root: Path, done: list[tuple[str, bytes | None]]) -> bool:
             if previous is None:
                 target.unlink(missing_ok=True)
             else:
-                fd, tmp = tempfile.mkstemp(prefix=".llm-obs-", suffix=".tmp", dir=target.parent)
+                fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=target.parent)
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(previous)
                 os.chmod(tmp, 0o644)

@@ -31,6 +31,7 @@ def test_the_golden_tree_is_what_the_small_inventory_generates():
     assert sorted(golden) == sorted(files), "run `make golden` and review the diff"
     for rel, content in files.items():
         assert golden[rel] == content.encode(), f"{rel} differs: run `make golden` and review the diff"
+    assert (GOLDEN / output.MANIFEST).read_bytes() == output.manifest_bytes(output.encode(files))
 
 
 def test_the_committed_output_is_what_the_example_inventory_generates():
@@ -236,3 +237,39 @@ def test_check_fails_with_a_diff_when_the_output_is_stale(tmp_path, capsys, edit
 def test_every_generated_file_is_marked_as_generated():
     for rel, content in build(inventory.load(GOLDEN / "inventory.yaml")).items():
         assert "Do not edit" in content[:2000], rel
+
+
+KILLED_MID_SWAP = """
+import os, signal, sys
+from generator import output
+from generator.cli import main
+real, calls = os.replace, []
+def replace(*args):
+    calls.append(args)
+    if len(calls) == int(sys.argv[1]):
+        os.kill(os.getpid(), signal.SIGKILL)  # kill -9 between two renames
+    return real(*args)
+output.os.replace = replace
+main(["generate", "--inventory", sys.argv[2], "--output", sys.argv[3]])
+"""
+
+
+@pytest.mark.parametrize("killed_at", [1, 5])
+def test_a_real_kill_9_mid_write_is_caught_by_check_and_a_rerun_converges(tmp_path, capsys, killed_at):
+    out = tmp_path / "out"
+    assert main(["generate", "--inventory", str(GOLDEN / "inventory.yaml"), "--output", str(out)]) == 0
+    smaller = one_model_inventory(tmp_path)
+    smaller.write_text(smaller.read_text().replace("kv_cache_usage: 0.9", "kv_cache_usage: 0.8"))
+    killed = subprocess.run([sys.executable, "-c", KILLED_MID_SWAP, str(killed_at), str(smaller), str(out)],
+                            cwd=ROOT, capture_output=True, timeout=120)
+    assert killed.returncode == -9
+    assert (out / output.JOURNAL).exists()
+    capsys.readouterr()
+    for path in (GOLDEN / "inventory.yaml", smaller):
+        assert main(["check", "--inventory", str(path), "--output", str(out)]) == 1
+        assert "interrupted" in capsys.readouterr().err
+    # A rerun of either inventory converges; here the other one, so the killed run's new files must go too.
+    assert main(["generate", "--inventory", str(GOLDEN / "inventory.yaml"), "--output", str(out)]) == 0
+    assert tree(out) == {k: v.encode() for k, v in build(inventory.load(GOLDEN / "inventory.yaml")).items()}
+    assert not (out / output.JOURNAL).exists()
+    assert main(["check", "--inventory", str(GOLDEN / "inventory.yaml"), "--output", str(out)]) == 0

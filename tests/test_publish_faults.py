@@ -84,7 +84,8 @@ def test_every_kind_of_broken_answer_is_an_error_and_a_rerun_converges(grafana, 
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_random_faults_on_a_third_of_the_requests_never_crash_and_a_rerun_converges(grafana, proxy, run, seed):  # noqa: F811
+def test_random_faults_on_a_third_of_the_requests_never_crash_and_a_rerun_converges(
+        grafana, proxy, run, seed):  # noqa: F811
     assert run()[0] == 0
     proxy.chaos(seed, 0.33)
     for text in (CHANGED, SMALLER, INVENTORY):

@@ -25,7 +25,8 @@ from generator.publish.plan import (BLOCKED, CONFLICT, CREATE, DELETE, ORPHAN, S
 
 log = logging.getLogger(__name__)
 
-KEPT = {UNCHANGED: "unchanged", ORPHAN: "kept", SHARED: "kept"}  # results of steps that write nothing; others are refusals
+# Results of steps that write nothing; other non-writing steps are refusals.
+KEPT = {UNCHANGED: "unchanged", ORPHAN: "kept", SHARED: "kept"}
 FATAL = (Unavailable, Unauthorized, Forbidden, TlsFailure)
 CREATED, UPDATED, OVERWRITTEN, DELETED, REFUSED, FAILED, SKIPPED = (
     "created", "updated", "overwritten", "deleted", "refused", "failed", "skipped")
