@@ -348,6 +348,9 @@ CASES = [
     Case("a dashboard query nested deeper than the parser can take",
          lambda b: _expr(b, CHAT, "Requests waiting", "(" * 5000 + "up" + ")" * 5000), "promql/syntax",
          {"dashboard": CHAT, "panel": "Requests waiting", "target": "A"}, says="over the limit"),
+    Case("a duplicate key in the inventory is reported beside its other errors",
+         lambda b: _inventory(b, "engine: vllm", "engine: vlm\n    engine: vllm"), "inventory/schema",
+         {"key": "models[0].engine"}, says="did you mean 'vllm'"),
     Case("a model's rule file missing", lambda b: (b.root / TRT_RULES).unlink(), "output/coverage",
          {"file": "inventory.yaml"}, says=TRT_RULES),
 ]
