@@ -273,3 +273,18 @@ def test_a_real_kill_9_mid_write_is_caught_by_check_and_a_rerun_converges(tmp_pa
     assert tree(out) == {k: v.encode() for k, v in build(inventory.load(GOLDEN / "inventory.yaml")).items()}
     assert not (out / output.JOURNAL).exists()
     assert main(["check", "--inventory", str(GOLDEN / "inventory.yaml"), "--output", str(out)]) == 0
+
+
+@pytest.mark.parametrize("manifest", ["{", "[]", '{"files": {"../../etc/passwd": "' + "0" * 64 + '"}}',
+                                      '{"files": {"alerts/a.yaml": 5}}'])
+def test_a_damaged_manifest_is_a_clear_error_and_nothing_is_touched(tmp_path, capsys, manifest):
+    out = tmp_path / "out"
+    args = ["--inventory", str(one_model_inventory(tmp_path)), "--output", str(out)]
+    main(["generate", "--inventory", str(GOLDEN / "inventory.yaml"), "--output", str(out)])
+    (out / output.MANIFEST).write_text(manifest)
+    before = snapshot(out)
+    capsys.readouterr()
+    assert main(["generate", *args]) == 1
+    err = capsys.readouterr().err
+    assert output.MANIFEST in err and "Traceback" not in err
+    assert snapshot(out) == before
