@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -14,8 +15,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator import inventory  # noqa: E402
-from generator.build import build  # noqa: E402
+from generator import inventory, output  # noqa: E402
+from generator.build import OUTPUT_DIRS, build  # noqa: E402
 from generator.kubernetes.names import ANNOTATION_LIMIT  # noqa: E402
 
 
@@ -42,10 +43,27 @@ def measure(label: str, text: str, repeat: int) -> None:
           f"(limit {ANNOTATION_LIMIT / 1e3:.0f} KB)")
 
 
+def measure_write(label: str, text: str) -> None:
+    """Writing to disk (staged, swapped, manifest): a first write, a no-op rewrite, a rewrite of every file."""
+    files = build(inventory.parse(text, label))
+    changed = {rel: content + "\n" for rel, content in files.items()}
+    timings = []
+    with tempfile.TemporaryDirectory() as folder:
+        for bundle in (files, files, changed):
+            started = time.perf_counter()
+            output.write(bundle, Path(folder), OUTPUT_DIRS)
+            timings.append(time.perf_counter() - started)
+    print(f"{label:>22}: write {timings[0] * 1000:8.1f} ms first, {timings[1] * 1000:8.1f} ms no-op, "
+          f"{timings[2] * 1000:8.1f} ms all changed ({len(files)} files)")
+
+
 def main() -> None:
     measure("example inventory", (ROOT / "inventory.yaml").read_text(), repeat=5)
     for size in (50, 200, 1000):
         measure(f"{size} models", fleet(size), repeat=3 if size < 1000 else 1)
+    measure_write("example inventory", (ROOT / "inventory.yaml").read_text())
+    for size in (200, 1000):
+        measure_write(f"{size} models", fleet(size))
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def synthetic(count: int, changed: int | None = None) -> desired.Bundle:
         if i == changed:
             board["description"] += " Changed."
         pairs.append((board, desired.Folder(f"bench-team-{i % TEAMS}", f"Team {i % TEAMS}")))
-    return desired.bundle(pairs)
+    return desired.bundle(pairs, "benchmark")
 
 
 def measure(double: GrafanaDouble, bundle: desired.Bundle) -> tuple[int, int, float, str]:

@@ -65,8 +65,11 @@ def generate(args) -> int:
         return EXIT_OK
     print(f"{len(files)} files: {len(changes.written)} written, {len(changes.unchanged)} unchanged, "
           f"{len(changes.removed)} stale removed ({elapsed:.2f} s)")
+    for rel in changes.kept:
+        print(f"note: {rel} is no longer generated but was edited since generate wrote it: left in place",
+              file=sys.stderr)
     for rel in changes.foreign:
-        print(f"note: {rel} is not generated and was left in place", file=sys.stderr)
+        print(f"note: {rel} was not written by generate and was left in place", file=sys.stderr)
     return EXIT_OK
 
 
@@ -107,6 +110,9 @@ def _print_json(document: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # a message quoting odd input must not fail to print
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     args = _parser().parse_args(argv)
     try:

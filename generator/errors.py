@@ -14,8 +14,14 @@ class InventoryError(GeneratorError):
         self.path = path
         self.message = message
         where = f"{file}:{line}" if line else file
-        at = f" {path}:" if path else ""
+        at = f" {printable(path)}:" if path else ""
         super().__init__(f"{where}:{at} {message}")
+
+
+def printable(text: str) -> str:
+    """Text safe to print on any terminal: control characters and lone surrogates shown as escapes."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   for c in str(text))
 
 
 class InventoryErrors(GeneratorError):

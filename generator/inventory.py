@@ -7,6 +7,7 @@ the line and the key path (`models[3].slo.ttft.objective`), all at once.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from generator import conventions as c
 from generator import located_yaml
+from generator import prometheus_syntax as prom
 from generator.catalog import ENGINES, EXPORTERS
 from generator.catalog.dcgm import node_label as dcgm_node_label
 from generator.errors import InventoryError, InventoryErrors
@@ -22,17 +24,20 @@ from generator.promql import regex_escape
 from generator.slo_buckets import LATENCY_SLOS, off_bucket_thresholds
 from generator.versions import Version
 
-DURATION = re.compile(r"^((\d+)(y|w|d|h|m|s|ms))+$")
 WINDOW = re.compile(r"^[1-9][0-9]*[mhd]$")  # one unit: it names recorded series (ratio_rate1d)
 
 
 def duration_seconds(text: str) -> int:
-    """Seconds of a Prometheus duration (`1h30m`)."""
-    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-    return int(sum(int(n) * units[u] for n, u in re.findall(r"(\d+)(ms|s|m|h|d|w|y)", text)))
+    """Whole seconds of a Prometheus duration (`1h30m`); 0 for text that is not one."""
+    return (prom.duration_ms(text) or 0) // 1000
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$")
-LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-URL = re.compile(r"^https?://[^\s]+$")
+OWNER = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
+MAX_REPLICAS = 1000  # per model; each replica is a pod in the generated tests and the simulator
+MAX_GPUS_PER_REPLICA = 64
+MAX_TEXT = 1000  # characters in any string value
+MINIMUM_THRESHOLDS = {"cold_start_seconds": Decimal(1)}  # kube-state-metrics times pod start in whole seconds
+# Labels the generator writes itself: on alerts, on recorded series, or as its own matchers.
+ALERT_LABELS = ("model", "alertname", "severity", "long", "short", "slo", "quantile", "le")
 THRESHOLDS = {
     "kv_cache_usage": "fraction of the KV cache in use (0-1)",
     "queue_depth": "requests waiting",
@@ -179,15 +184,11 @@ class Inventory:
     slo_policy: SloPolicy = SloPolicy()
     kubernetes: kubernetes_config.Kubernetes | None = None  # manifests are generated only with this block
     max_rules_per_group: int = MAX_RULES_PER_GROUP
+    owner: str = ""  # who publishes: `owner` from the inventory, or derived from runbook_base_url
 
 
 def load(path: str | Path) -> Inventory:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InventoryError(str(path), None, "", f"cannot read the inventory: {exc.strerror}") from None
-    return parse(text, str(path))
+    return parse(located_yaml.read(path, "inventory"), str(path))
 
 
 def parse(text: str, file: str) -> Inventory:
@@ -200,11 +201,12 @@ def parse_with_lines(text: str, file: str, *, check_buckets: bool = True) -> tup
     `check_buckets=False` leaves SLO thresholds between bucket bounds to the
     caller (`validate` reports them as findings of its own check).
     """
-    data = located_yaml.load(text, file)
+    duplicates: list[InventoryError] = []
+    data = located_yaml.load(text, file, duplicates)
     checker = _Checker(file, check_buckets)
     inventory = checker.inventory(data)
-    if checker.errors:
-        raise InventoryErrors(checker.errors)
+    if duplicates or checker.errors:
+        raise InventoryErrors(duplicates + checker.errors)
     return inventory, checker.lines
 
 
@@ -258,14 +260,20 @@ class _Checker:
         value = parent[key]
         if not isinstance(value, str) or not value:
             self.fail(parent, key, path, f"expected a non-empty string, got {_kind(value)}")
+        problem = prom.text_problem(value)
+        if problem:
+            self.fail(parent, key, path, problem)
+        if len(value) > MAX_TEXT:
+            self.fail(parent, key, path, f"longer than the limit of {MAX_TEXT} characters")
         if pattern is not None and not pattern.match(value):
             self.fail(parent, key, path, f"{value!r} is not {what}")
         return value
 
     def number(self, parent, key, path) -> Decimal:
         value = parent[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.fail(parent, key, path, f"expected a number, got {_kind(value)}")
+        problem = prom.number_problem(value)
+        if problem:
+            self.fail(parent, key, path, problem)
         return Decimal(str(value))
 
     def positive(self, parent, key, path) -> Decimal:
@@ -287,12 +295,14 @@ class _Checker:
                                          f"got {value}")
         return value
 
-    def integer(self, parent, key, path, minimum: int) -> int:
+    def integer(self, parent, key, path, minimum: int, maximum: int) -> int:
         value = parent[key]
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(parent, key, path, f"expected a whole number, got {_kind(value)}")
         if value < minimum:
             self.fail(parent, key, path, f"must be at least {minimum}, got {value}")
+        if value > maximum:
+            self.fail(parent, key, path, f"must be at most {maximum} (the limit), got {value}")
         return value
 
     def version(self, parent, key, path) -> Version:
@@ -307,23 +317,26 @@ class _Checker:
         except ValueError as exc:
             self.fail(parent, key, path, f"unparseable version: {exc}")
 
-    def labels(self, parent, key, path) -> dict[str, str]:
+    def routing_labels(self, parent, key, path) -> dict[str, str]:
+        return self.labels(parent, key, path, alert=True)
+
+    def labels(self, parent, key, path, *, alert: bool) -> dict[str, str]:
+        """Selector labels (`alert=False`: matched by every query) or a team's routing labels (added to alerts)."""
         value = parent[key]
         if not isinstance(value, dict):
             self.fail(parent, key, path, f"expected a mapping of label names to values, got {_kind(value)}")
+        reserved = ALERT_LABELS if alert else (*ALERT_LABELS, *_matcher_labels())
         result = {}
         for name, label_value in value.items():
-            if not LABEL_NAME.match(name):
-                self.attempt(self.fail, value, name, _join(path, name),
-                             f"{name!r} is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)")
-                continue
-            if name in ("model", "le", "quantile", "alertname", "severity"):
-                self.attempt(self.fail, value, name, _join(path, name),
-                             f"label {name!r} is set by the generator and cannot be configured")
-                continue
-            if not isinstance(label_value, str):
-                self.attempt(self.fail, value, name, _join(path, name),
-                             f"label values must be strings, got {_kind(label_value)}")
+            problem = prom.label_name_problem(name)
+            if problem is None and name in reserved:
+                problem = f"label {name!r} is set by the generator and cannot be configured"
+                if name == "namespace":
+                    problem += " (the model's `namespace` key sets it)"
+            if problem is None:
+                problem = prom.label_value_problem(label_value, alert_label=alert)
+            if problem:
+                self.attempt(self.fail, value, name, _join(path, name), problem)
                 continue
             result[name] = label_value
         return result
@@ -333,7 +346,7 @@ class _Checker:
     def inventory(self, data) -> Inventory | None:
         root = {"<root>": data}
         doc = self.attempt(self.mapping, root, "<root>", "", {
-            "version": True, "grafana_url": True, "runbook_base_url": True, "exporters": False,
+            "version": True, "grafana_url": True, "runbook_base_url": True, "owner": False, "exporters": False,
             "collectors": False, "slo_policy": False, "defaults": True, "teams": True, "models": True,
             "kubernetes": False, "ruler": False})
         if doc is None:
@@ -344,6 +357,9 @@ class _Checker:
             return None
         grafana_url = self.attempt(self._url, doc, "grafana_url")
         runbook_base_url = self.attempt(self._url, doc, "runbook_base_url")
+        owner = (self.attempt(self.string, doc, "owner", "owner", OWNER, "an owner id: lower-case letters, digits "
+                                                                     "and '-', at most 32 characters")
+                 if "owner" in doc else None)
         exporters = self.attempt(self._exporters, doc) or {}
         collectors = self.attempt(self._collectors, doc) or Collectors()
         policy = self.attempt(self._slo_policy, doc) or SloPolicy()
@@ -365,7 +381,7 @@ class _Checker:
             collectors = replace(collectors, dcgm_node_label=dcgm_node_label(exporters["dcgm"]))
         return Inventory(self.file, grafana_url.rstrip("/"), runbook_base_url.rstrip("/"), exporters,
                          tuple(team for team, _ in teams.values()), tuple(models), collectors, policy,
-                         kubernetes, max_rules)
+                         kubernetes, max_rules, owner or derived_owner(runbook_base_url))
 
     def _max_rules_per_group(self, doc) -> int | None:
         """`ruler: {max_rules_per_group: 20}`: rule groups are split to stay within the ruler's limit."""
@@ -379,7 +395,11 @@ class _Checker:
     def _url(self, doc, key) -> str:
         if key not in doc:
             raise _Invalid()
-        return self.string(doc, key, key, URL, "an http(s) URL")
+        value = self.string(doc, key, key)
+        problem = prom.url_problem(value)
+        if problem:
+            self.fail(doc, key, key, problem)
+        return value
 
     def _exporters(self, doc) -> dict[str, Version]:
         result = {name: e.default_version for name, e in EXPORTERS.items()}
@@ -416,7 +436,7 @@ class _Checker:
                 if key == "job":
                     value = self.attempt(self.string, node, key, where)
                 else:
-                    value = self.attempt(self.string, node, key, where, LABEL_NAME,
+                    value = self.attempt(self.string, node, key, where, prom.LABEL_NAME,
                                          "a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)")
                 if value is not None:
                     fields[field] = value
@@ -461,7 +481,8 @@ class _Checker:
             if team is None:
                 continue
             folder = self.attempt(self.string, team, "folder", f"{path}.folder") if "folder" in team else None
-            labels = self.attempt(self.labels, team, "labels", f"{path}.labels") if "labels" in team else {}
+            labels = (self.attempt(self.routing_labels, team, "labels", f"{path}.labels")
+                      if "labels" in team else {})
             teams[name] = (Team(name, folder or name, tuple(sorted((labels or {}).items()))), team)
         return teams
 
@@ -518,17 +539,17 @@ class _Checker:
                       "backend_model is only for engine triton-trtllm (the TensorRT-LLM model behind an ensemble)")
         gpu = self.mapping(m, "gpu", f"{path}.gpu", {"type": True, "per_replica": True})
         gpu_type = self.string(gpu, "type", f"{path}.gpu.type")
-        per_replica = self.integer(gpu, "per_replica", f"{path}.gpu.per_replica", 1)
+        per_replica = self.integer(gpu, "per_replica", f"{path}.gpu.per_replica", 1, MAX_GPUS_PER_REPLICA)
         replicas = self.mapping(m, "replicas", f"{path}.replicas", {"min": True, "max": True})
-        rmin = self.integer(replicas, "min", f"{path}.replicas.min", 0)
-        rmax = self.integer(replicas, "max", f"{path}.replicas.max", 1)
+        rmin = self.integer(replicas, "min", f"{path}.replicas.min", 0, MAX_REPLICAS)
+        rmax = self.integer(replicas, "max", f"{path}.replicas.max", 1, MAX_REPLICAS)
         if rmax < rmin:
             self.fail(replicas, "max", f"{path}.replicas.max", f"max ({rmax}) is below min ({rmin})")
         selector = {}
         if "labels" in defaults:
-            selector.update(self.labels(defaults, "labels", "defaults.labels"))
+            selector.update(self.labels(defaults, "labels", "defaults.labels", alert=False))
         if "labels" in m:
-            selector.update(self.labels(m, "labels", f"{path}.labels"))
+            selector.update(self.labels(m, "labels", f"{path}.labels", alert=False))
         layers = [(defaults, "defaults"), (team_doc, f"teams.{team_name}"), (m, path)]
         slo = self._slos(layers)
         thresholds = self._thresholds(layers)
@@ -552,10 +573,9 @@ class _Checker:
         raise _Invalid()
 
     def _check_regex(self, parent, key, path):
-        try:
-            re.compile(parent[key])
-        except re.error as exc:
-            self.fail(parent, key, path, f"not a valid regular expression: {exc}")
+        problem = prom.regex_problem(parent[key])
+        if problem:
+            self.fail(parent, key, path, problem)
 
     def _layered(self, layers, section: str, key: str, field: str, read):
         """The value of section.key.field from the most specific layer that sets it."""
@@ -637,8 +657,10 @@ class _Checker:
             self.fail(options, key, where, f"expected true or false, got {_kind(value)}")
         if key == "severity" and value not in SEVERITIES:
             self.fail(options, key, where, f"expected one of {', '.join(SEVERITIES)}, got {_kind(value)}")
-        if key in ("for", "keep_firing_for") and (not isinstance(value, str) or not DURATION.match(value)):
-            self.fail(options, key, where, f"expected a Prometheus duration such as 30s, 5m or 1h, got {_kind(value)}")
+        if key in ("for", "keep_firing_for"):
+            problem = prom.duration_problem(value, positive=key == "for")
+            if problem:
+                self.fail(options, key, where, problem)
         if key == "labels":
             labels = dict(into.get("labels", ()))
             labels.update(self.labels(options, key, where))
@@ -672,10 +694,9 @@ class _Checker:
                                                               "budget_interval": False})
         period, interval = SloPolicy.period, SloPolicy.budget_interval
         if "period" in node:
-            period = self.string(node, "period", "slo_policy.period", DURATION, "a Prometheus duration such as 30d")
+            period = self._duration(node, "period", "slo_policy.period")
         if "budget_interval" in node:
-            interval = self.string(node, "budget_interval", "slo_policy.budget_interval", DURATION,
-                                   "a Prometheus duration such as 5m")
+            interval = self._duration(node, "budget_interval", "slo_policy.budget_interval")
         tiers = DEFAULT_TIERS
         if "tiers" in node:
             items = node["tiers"]
@@ -701,8 +722,14 @@ class _Checker:
         if duration_seconds(windows[1]) >= duration_seconds(windows[0]):
             self.fail(t, "short", f"{path}.short", f"the short window must be shorter than the long one ({windows[0]})")
         factor = self.positive(t, "factor", f"{path}.factor")
-        for_ = self.string(t, "for", f"{path}.for", DURATION, "a Prometheus duration")
+        for_ = self._duration(t, "for", f"{path}.for")
         return BurnTier(severity, windows[0], windows[1], factor, for_)
+
+    def _duration(self, parent, key, path) -> str:
+        problem = prom.duration_problem(parent[key], positive=True)
+        if problem:
+            self.fail(parent, key, path, problem)
+        return parent[key]
 
     def _thresholds(self, layers) -> dict[str, Decimal]:
         for doc, path in layers:
@@ -714,6 +741,8 @@ class _Checker:
         result = {}
         for name in THRESHOLDS:
             read = self.fraction if name in FRACTION_THRESHOLDS else self.positive
+            if name in MINIMUM_THRESHOLDS:
+                read = self._at_least(MINIMUM_THRESHOLDS[name], name)
             found = self._layered(layers, "thresholds", name, None, read)
             if found is None:
                 if name in BUILTIN_THRESHOLDS:
@@ -723,6 +752,14 @@ class _Checker:
                           f"missing: {THRESHOLDS[name]}")
             result[name] = found[0]
         return result
+
+    def _at_least(self, minimum: Decimal, name: str):
+        def read(parent, key, path) -> Decimal:
+            value = self.number(parent, key, path)
+            if value < minimum:
+                self.fail(parent, key, path, f"{THRESHOLDS[name]}: must be at least {minimum}, got {value}")
+            return value
+        return read
 
     def _buckets(self, m, path) -> dict[str, tuple[Decimal, ...]]:
         node = self.mapping(m, "buckets", path, {k: False for k in LATENCY_SLOS})
@@ -741,6 +778,16 @@ class _Checker:
                 continue
             result[name] = tuple(values)
         return result
+
+
+def _matcher_labels() -> tuple[str, ...]:
+    """Labels the generated queries match on themselves: the engines' model label, the workload's pods."""
+    return tuple(sorted({e.model_label for e in ENGINES.values()} | {"namespace", "pod", "condition"}))
+
+
+def derived_owner(runbook_base_url: str) -> str:
+    """The owner of an inventory that names none: its repository, as runbook_base_url points into it."""
+    return "repo-" + hashlib.sha256(runbook_base_url.rstrip("/").encode()).hexdigest()[:12]
 
 
 def _join(path: str, key) -> str:

@@ -2,9 +2,15 @@
 
 Alert annotations are Go templates (`{{ $labels.model }}`); they reach jinja2
 only as data, and the template itself writes them inside `{% raw %}`, so
-jinja2 never evaluates them.
+jinja2 never evaluates them. Whatever comes from the inventory (served names
+inside expressions and descriptions, URLs) goes through a Markdown filter, as
+label values go through PromQL quoting: a code span or fence longer than any
+run of backticks inside it, link targets percent-encoded, so a served name
+with backticks cannot open a heading, a link or an unclosed code block.
 """
 from __future__ import annotations
+
+import re
 
 import jinja2
 
@@ -19,6 +25,27 @@ _ENV = jinja2.Environment(
     keep_trailing_newline=True,
     autoescape=False,
 )
+
+
+def code_span(text: str) -> str:
+    """Inline code showing `text` as written: delimited by more backticks than it contains, on one line."""
+    text = " ".join(str(text).splitlines())
+    ticks = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or (text.startswith(" ") and text.endswith(" ")) else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def fence(text: str) -> str:
+    """A code-fence delimiter no line of `text` can close: longer than its longest run of backticks."""
+    return "`" * max(3, max((len(run) for run in re.findall(r"`+", str(text))), default=0) + 1)
+
+
+def link_target(url: str) -> str:
+    """A URL as a Markdown link target: characters that end or break a link percent-encoded."""
+    return re.sub(r"[\s()<>\[\]`]", lambda m: "%{:02X}".format(ord(m.group())), str(url))
+
+
+_ENV.filters.update(code_span=code_span, fence=fence, link_target=link_target)
 
 
 def runbooks(inventory: Inventory) -> dict[str, str]:

@@ -4,7 +4,8 @@ from decimal import Decimal
 import pytest
 
 from conftest import MINIMAL
-from generator import inventory
+from generator import inventory, located_yaml
+from generator.cli import main
 from generator.errors import InventoryError, InventoryErrors
 
 
@@ -114,6 +115,59 @@ BAD = [
      edit("teams:\n", "teams: [\n"), "", 14, ["invalid YAML", "flow sequence started at line 12"]),
     ("an empty file is refused",
      "", "", None, ["expected a mapping"]),
+]
+
+
+# What Prometheus would refuse, or could never fire on, is refused at load (generator/prometheus_syntax.py).
+BAD += [
+    ("a duration with units out of order is refused",
+     edit("defaults:\n", "defaults:\n  alerts: {LLMKVCacheNearFull: {for: 5s5m}}\n"),
+     "defaults.alerts.LLMKVCacheNearFull.for", 5, ["not a Prometheus duration", "largest first"]),
+    ("a duration longer than Prometheus can hold is refused",
+     edit("defaults:\n", "defaults:\n  alerts: {LLMKVCacheNearFull: {for: 99999999999999y}}\n"),
+     "defaults.alerts.LLMKVCacheNearFull.for", 5, ["longer than Prometheus can hold"]),
+    ("a zero `for` is refused as validate refuses it",
+     edit("defaults:\n", "defaults:\n  alerts: {LLMKVCacheNearFull: {for: 0s}}\n"),
+     "defaults.alerts.LLMKVCacheNearFull.for", 5, ["is zero"]),
+    ("a reserved __ label name is refused",
+     edit("labels: {team: infra}", "labels: {__name__: infra}"), "teams.infra.labels.__name__", 13,
+     ["reserved"]),
+    ("a Go template in a team label is refused: Prometheus renders alert labels",
+     edit("labels: {team: infra}", 'labels: {team: "{{ $value }}"}'), "teams.infra.labels.team", 13,
+     ["Go-template delimiters", "renders alert labels"]),
+    ("a Go template in the runbook URL is refused",
+     edit("https://runbooks.test/llm", "https://runbooks.test/{{$labels.x}}"), "runbook_base_url", 3,
+     ["Go-template delimiters"]),
+    ("an infinite threshold is refused",
+     edit("queue_depth: 50", "queue_depth: .inf"), "defaults.thresholds.queue_depth", 11,
+     ["finite number", "metric name"]),
+    ("NaN is refused wherever a number goes",
+     edit("objective: 0.995", "objective: .nan"), "defaults.slo.availability.objective", 10, ["finite number"]),
+    ("a selector label the generator matches itself is refused",
+     edit("labels: {cluster: test}", "labels: {cluster: test, namespace: other}"), "defaults.labels.namespace", 5,
+     ["set by the generator", "`namespace` key"]),
+    ("an empty label value is refused",
+     edit("labels: {cluster: test}", 'labels: {cluster: ""}'), "defaults.labels.cluster", 5, ["empty label value"]),
+    ("a sub-second cold-start budget is refused",
+     edit("cold_start_seconds: 600", "cold_start_seconds: 0.1"), "defaults.thresholds.cold_start_seconds", 11,
+     ["at least 1"]),
+    ("a replica count over the limit is refused with the limit",
+     edit("replicas: {min: 1, max: 2}", "replicas: {min: 1000000, max: 1000000}"), "models[0].replicas.min", 22,
+     ["at most 1000 (the limit)"]),
+    ("a lone surrogate is refused",
+     edit("served_name: org/small-1.0", 'served_name: "org/\\uD800"'), "models[0].served_name", 16,
+     ["lone surrogate"]),
+    ("a NUL character is refused",
+     edit("served_name: org/small-1.0", 'served_name: "org/\\0small"'), "models[0].served_name", 16,
+     ["control character U+0000"]),
+    ("a new line in a served name is refused",
+     edit("served_name: org/small-1.0", 'served_name: "a`b\\n\\n# Heading"'), "models[0].served_name", 16,
+     ["control character U+000A"]),
+    ("a pod regex Prometheus' RE2 cannot read is refused",
+     edit("    namespace: llm", '    namespace: llm\n    pod_regex: "small-(?=x)"'), "models[0].pod_regex", 21,
+     ["lookaround", "RE2"]),
+    ("an owner that is not a short slug is refused",
+     edit("version: 1\n", "version: 1\nowner: Team A\n"), "owner", 2, ["an owner id"]),
 ]
 
 
@@ -237,3 +291,46 @@ def test_the_slo_policy_defaults_to_the_four_workbook_tiers_and_can_be_replaced(
                               "factor: 13.4, for: 2m}\nteams:\n")
     custom = inventory.parse(text, "inv.yaml").slo_policy
     assert custom.period == "28d" and [t.long for t in custom.tiers] == ["1h"]
+
+
+def write(tmp_path, data: bytes):
+    path = tmp_path / "inventory.yaml"
+    path.write_bytes(data)
+    return path
+
+
+ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdef", "bcdefg"))
+FILES = [
+    pytest.param(MINIMAL.replace("org/small", "caf\xe9").encode("latin-1"), 16, "not UTF-8", id="Latin-1"),
+    pytest.param(MINIMAL.encode("utf-16"), 1, "the file is UTF-16", id="UTF-16"),
+    pytest.param(MINIMAL.replace("org/small", "org\x01small").encode(), 16, "U+0001 is not allowed",
+                 id="a raw control character"),
+    pytest.param((MINIMAL + "x: " + "[" * 20000 + "]" * 20000 + "\n").encode(), 23,
+                 f"nested more than {located_yaml.MAX_DEPTH} levels deep (the limit)", id="20,000 nested brackets"),
+    pytest.param(ALIAS_BOMB.encode(), 1, f"more than {located_yaml.MAX_VALUES:,} values (the limit",
+                 id="an alias bomb"),
+    pytest.param(b"#" * (located_yaml.MAX_BYTES + 1), None, "larger than the limit of 8 MiB", id="a huge file"),
+]
+
+
+@pytest.mark.parametrize("data,line,words", FILES)
+def test_a_file_no_yaml_reader_should_take_is_a_located_error(tmp_path, data, line, words):
+    with pytest.raises(InventoryError) as caught:
+        inventory.load(write(tmp_path, data))
+    assert caught.value.line == line and words in caught.value.message, str(caught.value)
+
+
+def test_a_duplicate_key_is_reported_beside_every_other_error():
+    text = edit("version: 1", "version: 1\nversion: 1").replace("engine: vllm", "engine: vlm")
+    messages = [str(e) for e in errors_of(text)]
+    assert any("duplicate key 'version'" in m for m in messages) and any("unknown engine" in m for m in messages)
+
+
+@pytest.mark.parametrize("data", [b[1] for b in BAD[-17:]] + [p.values[0] for p in FILES[:5]])
+def test_cli_gives_exit_1_and_writes_nothing_for_every_bad_input(tmp_path, capsys, data):
+    path = write(tmp_path, data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass"))
+    assert main(["generate", "--inventory", str(path), "--output", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and str(path) in err
+    assert not (tmp_path / "out").exists()

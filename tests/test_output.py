@@ -1,12 +1,21 @@
 """Generated output: golden, deterministic, written atomically, stale files removed, `check` catches drift."""
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
-from generator import inventory
+from generator import inventory, output
 from generator.build import OUTPUT_DIRS, build
 from generator.cli import main
+from generator.conventions import GENERATED_HEADER
 
 GOLDEN = ROOT / "tests" / "golden"
 
@@ -22,6 +31,7 @@ def test_the_golden_tree_is_what_the_small_inventory_generates():
     assert sorted(golden) == sorted(files), "run `make golden` and review the diff"
     for rel, content in files.items():
         assert golden[rel] == content.encode(), f"{rel} differs: run `make golden` and review the diff"
+    assert (GOLDEN / output.MANIFEST).read_bytes() == output.manifest_bytes(output.encode(files))
 
 
 def test_the_committed_output_is_what_the_example_inventory_generates():
@@ -45,24 +55,168 @@ def test_a_second_generate_rewrites_nothing(tmp_path, capsys):
     assert before == {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
 
 
-def test_stale_generated_files_are_removed_and_foreign_files_kept(tmp_path):
-    args = ["generate", "--inventory", str(GOLDEN / "inventory.yaml"), "--output", str(tmp_path)]
-    main(args)
-    stale = tmp_path / "alerts" / "removed-model.rules.yaml"
-    stale.write_text((tmp_path / "alerts" / "chat.rules.yaml").read_text())
-    foreign = tmp_path / "dashboards" / "hand-made.json"
+def one_model_inventory(tmp_path: Path) -> Path:
+    """The golden inventory without its second model (`trt`)."""
+    text = (GOLDEN / "inventory.yaml").read_text()
+    path = tmp_path / "one.yaml"
+    path.write_text(text[:text.index("  - name: trt")])
+    return path
+
+
+def test_files_of_a_removed_model_are_removed_and_foreign_files_kept(tmp_path):
+    out = tmp_path / "out"
+    main(["generate", "--inventory", str(GOLDEN / "inventory.yaml"), "--output", str(out)])
+    foreign = out / "dashboards" / "hand-made.json"
     foreign.write_text("{}")
-    main(args)
-    assert not stale.exists()
-    assert foreign.exists()
+    assert main(["generate", "--inventory", str(one_model_inventory(tmp_path)), "--output", str(out)]) == 0
+    assert not (out / "alerts" / "trt.rules.yaml").exists()
+    assert not (out / "alerts" / "tests" / "trt.test.yaml").exists()
+    assert foreign.read_text() == "{}"
+    assert tree(out) == {**{k: v.encode() for k, v in build(inventory.load(one_model_inventory(tmp_path))).items()},
+                         "dashboards/hand-made.json": b"{}"}
+
+
+def test_files_generate_did_not_write_survive_even_when_they_quote_the_header(tmp_path):
+    """A README quoting the header, a tweaked copy in a subfolder, a copy of a rule file: not ours, kept."""
+    out = tmp_path / "out"
+    args = ["generate", "--inventory", str(GOLDEN / "inventory.yaml"), "--output", str(out)]
+    assert main(args) == 0
+    readme = out / "alerts" / "README.md"
+    readme.write_text(f"<!-- {GENERATED_HEADER} -->\nThe header above is what generated files start with.\n")
+    copy = out / "dashboards" / "mine" / "llm-model-chat.json"
+    copy.parent.mkdir()
+    copy.write_text((out / "dashboards" / "llm-model-chat.json").read_text().replace("LLM model", "My model"))
+    old_copy = out / "alerts" / "old.rules.yaml"
+    old_copy.write_bytes((out / "alerts" / "chat.rules.yaml").read_bytes())
+    before = {p: p.read_bytes() for p in (readme, copy, old_copy)}
+    assert main(args) == 0
+    assert main(["generate", "--inventory", str(one_model_inventory(tmp_path)), "--output", str(out)]) == 0
+    assert {p: p.read_bytes() for p in (readme, copy, old_copy)} == before
+
+
+def test_an_edited_file_no_longer_generated_is_kept(tmp_path, capsys):
+    out = tmp_path / "out"
+    main(["generate", "--inventory", str(GOLDEN / "inventory.yaml"), "--output", str(out)])
+    edited = out / "alerts" / "trt.rules.yaml"
+    edited.write_text(edited.read_text() + "# my note\n")
+    capsys.readouterr()
+    assert main(["generate", "--inventory", str(one_model_inventory(tmp_path)), "--output", str(out)]) == 0
+    assert edited.read_text().endswith("# my note\n")
+    assert "alerts/trt.rules.yaml is no longer generated but was edited" in capsys.readouterr().err
+
+
+def test_a_symlink_out_of_the_output_folder_is_refused_and_nothing_outside_touched(tmp_path, capsys):
+    shared = tmp_path / "provisioning"
+    shared.mkdir()
+    theirs = shared / "someone-elses.json"
+    theirs.write_text(f'{{"description": "{GENERATED_HEADER}"}}')
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "dashboards").symlink_to(shared)
+    capsys.readouterr()
+    assert main(["generate", "--inventory", str(GOLDEN / "inventory.yaml"), "--output", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "outside the output folder" in err and "Traceback" not in err
+    assert sorted(p.name for p in shared.iterdir()) == ["someone-elses.json"]
+    assert not (out / "alerts").exists() and not (out / output.MANIFEST).exists()
+    assert main(["check", "--inventory", str(GOLDEN / "inventory.yaml"), "--output", str(out)]) == 1
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file and folder under root (temporary files and the journal included)."""
+    return {p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else b"<dir>")
+            for p in sorted(root.rglob("*"))}
+
+
+@pytest.mark.parametrize("phase,fail_at", [("stage", 1), ("stage", 7), ("swap", 1), ("swap", 4), ("swap", 9),
+                                           ("remove", 1)])
+def test_a_failure_at_any_point_of_writing_leaves_the_previous_tree_byte_identical(tmp_path, monkeypatch,
+                                                                                 phase, fail_at):
+    """Generate the two-model tree, then a changed one-model tree with a fault injected into one system call."""
+    out = tmp_path / "out"
+    main(["generate", "--inventory", str(GOLDEN / "inventory.yaml"), "--output", str(out)])
+    smaller = one_model_inventory(tmp_path)
+    smaller.write_text(smaller.read_text().replace("kv_cache_usage: 0.9", "kv_cache_usage: 0.8"))
+    before = snapshot(out)
+    real = {"stage": tempfile.mkstemp, "swap": os.replace, "remove": os.unlink}[phase]
+    calls = []
+
+    def faulty(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == fail_at:
+            raise OSError(errno.EIO, "injected I/O error", str(args[0] if args else kwargs.get("dir")))
+        return real(*args, **kwargs)
+
+    target = {"stage": (output.tempfile, "mkstemp"), "swap": (output.os, "replace"),
+              "remove": (output.os, "unlink")}[phase]
+    monkeypatch.setattr(*target, faulty)
+    assert main(["generate", "--inventory", str(smaller), "--output", str(out)]) == 1
+    monkeypatch.undo()
+    assert len(calls) >= fail_at, "the fault was never reached"
+    assert snapshot(out) == before
+    assert main(["check", "--inventory", str(GOLDEN / "inventory.yaml"), "--output", str(out)]) == 0
+
+
+def test_a_run_killed_half_way_is_refused_by_check_and_completed_by_generate(tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["--inventory", str(one_model_inventory(tmp_path)), "--output", str(out)]
+    main(["generate", *args])
+    # As a run of the two-model inventory leaves it when killed after writing one file: that file and its journal.
+    files = build(inventory.load(GOLDEN / "inventory.yaml"))
+    written = out / "alerts" / "trt.rules.yaml"
+    written.write_text(files["alerts/trt.rules.yaml"])
+    digest = hashlib.sha256(written.read_bytes()).hexdigest()
+    (out / output.JOURNAL).write_text(json.dumps({"files": {"alerts/trt.rules.yaml": digest}}))
+    capsys.readouterr()
+    assert main(["check", *args]) == 1
+    assert "interrupted" in capsys.readouterr().err
+    assert main(["generate", *args]) == 0
+    assert not written.exists() and not (out / output.JOURNAL).exists()
+    assert main(["check", *args]) == 0
+
+
+def test_a_run_into_a_folder_another_run_is_writing_fails_clearly(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        capsys.readouterr()
+        assert main(["generate", "--inventory", str(GOLDEN / "inventory.yaml"), "--output", str(out)]) == 1
+        assert "another `generate` is writing" in capsys.readouterr().err
+    finally:
+        os.close(fd)
+    assert list(out.iterdir()) == []
+
+
+def test_concurrent_runs_of_two_inventories_never_leave_a_mixed_tree(tmp_path):
+    one = one_model_inventory(tmp_path)
+    expected = [{k: v.encode() for k, v in build(inventory.load(path)).items()}
+                for path in (GOLDEN / "inventory.yaml", one)]
+    for attempt in range(3):
+        out = tmp_path / f"out{attempt}"
+        runs = [subprocess.Popen([sys.executable, "-m", "generator", "generate", "--inventory", str(path),
+                                  "--output", str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                for path in (GOLDEN / "inventory.yaml", one)]
+        codes = [run.wait(timeout=120) for run in runs]
+        assert set(codes) <= {0, 1} and 0 in codes
+        assert tree(out) in expected, "the tree matches neither inventory"
+        assert not (out / output.JOURNAL).exists()
+
+
+def test_a_lone_surrogate_is_an_error_before_anything_is_written(tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(output.OutputError, match=r"alerts/b.rules.yaml:2: .*not valid Unicode"):
+        output.write({"alerts/a.rules.yaml": "fine\n", "alerts/b.rules.yaml": "x\ny\ud800\n"}, out, OUTPUT_DIRS)
+    assert not (out / "alerts").exists()
 
 
 def test_no_temporary_files_are_left_behind(tmp_path):
     main(["generate", "--inventory", str(GOLDEN / "inventory.yaml"), "--output", str(tmp_path)])
-    assert not [p for p in tmp_path.rglob(".*") if p.is_file()]
+    assert [p.name for p in tmp_path.rglob(".*") if p.is_file()] == [output.MANIFEST]
 
 
-@pytest.mark.parametrize("edit", ["change", "delete", "add"])
+@pytest.mark.parametrize("edit", ["change", "delete", "model-removed"])
 def test_check_fails_with_a_diff_when_the_output_is_stale(tmp_path, capsys, edit):
     args = ["--inventory", str(GOLDEN / "inventory.yaml"), "--output", str(tmp_path)]
     main(["generate", *args])
@@ -72,7 +226,7 @@ def test_check_fails_with_a_diff_when_the_output_is_stale(tmp_path, capsys, edit
     elif edit == "delete":
         rules.unlink()
     else:
-        (tmp_path / "alerts" / "old.rules.yaml").write_text(rules.read_text())
+        args = ["--inventory", str(one_model_inventory(tmp_path)), "--output", str(tmp_path)]  # trt is stale
     capsys.readouterr()
     assert main(["check", *args]) == 1
     out = capsys.readouterr()
@@ -83,3 +237,54 @@ def test_check_fails_with_a_diff_when_the_output_is_stale(tmp_path, capsys, edit
 def test_every_generated_file_is_marked_as_generated():
     for rel, content in build(inventory.load(GOLDEN / "inventory.yaml")).items():
         assert "Do not edit" in content[:2000], rel
+
+
+KILLED_MID_SWAP = """
+import os, signal, sys
+from generator import output
+from generator.cli import main
+real, calls = os.replace, []
+def replace(*args):
+    calls.append(args)
+    if len(calls) == int(sys.argv[1]):
+        os.kill(os.getpid(), signal.SIGKILL)  # kill -9 between two renames
+    return real(*args)
+output.os.replace = replace
+main(["generate", "--inventory", sys.argv[2], "--output", sys.argv[3]])
+"""
+
+
+@pytest.mark.parametrize("killed_at", [1, 5])
+def test_a_real_kill_9_mid_write_is_caught_by_check_and_a_rerun_converges(tmp_path, capsys, killed_at):
+    out = tmp_path / "out"
+    assert main(["generate", "--inventory", str(GOLDEN / "inventory.yaml"), "--output", str(out)]) == 0
+    smaller = one_model_inventory(tmp_path)
+    smaller.write_text(smaller.read_text().replace("kv_cache_usage: 0.9", "kv_cache_usage: 0.8"))
+    killed = subprocess.run([sys.executable, "-c", KILLED_MID_SWAP, str(killed_at), str(smaller), str(out)],
+                            cwd=ROOT, capture_output=True, timeout=120)
+    assert killed.returncode == -9
+    assert (out / output.JOURNAL).exists()
+    capsys.readouterr()
+    for path in (GOLDEN / "inventory.yaml", smaller):
+        assert main(["check", "--inventory", str(path), "--output", str(out)]) == 1
+        assert "interrupted" in capsys.readouterr().err
+    # A rerun of either inventory converges; here the other one, so the killed run's new files must go too.
+    assert main(["generate", "--inventory", str(GOLDEN / "inventory.yaml"), "--output", str(out)]) == 0
+    assert tree(out) == {k: v.encode() for k, v in build(inventory.load(GOLDEN / "inventory.yaml")).items()}
+    assert not (out / output.JOURNAL).exists()
+    assert main(["check", "--inventory", str(GOLDEN / "inventory.yaml"), "--output", str(out)]) == 0
+
+
+@pytest.mark.parametrize("manifest", ["{", "[]", '{"files": {"../../etc/passwd": "' + "0" * 64 + '"}}',
+                                      '{"files": {"alerts/a.yaml": 5}}'])
+def test_a_damaged_manifest_is_a_clear_error_and_nothing_is_touched(tmp_path, capsys, manifest):
+    out = tmp_path / "out"
+    args = ["--inventory", str(one_model_inventory(tmp_path)), "--output", str(out)]
+    main(["generate", "--inventory", str(GOLDEN / "inventory.yaml"), "--output", str(out)])
+    (out / output.MANIFEST).write_text(manifest)
+    before = snapshot(out)
+    capsys.readouterr()
+    assert main(["generate", *args]) == 1
+    err = capsys.readouterr().err
+    assert output.MANIFEST in err and "Traceback" not in err
+    assert snapshot(out) == before

@@ -141,7 +141,8 @@ def edit_in_grafana(grafana: GrafanaDouble, uid: str, **changes) -> None:
 def assert_converged(grafana: GrafanaDouble, text: str = INVENTORY) -> None:
     """Grafana holds exactly what the inventory generates, each dashboard marked and in its folder."""
     bundle = desired.from_inventory(inventory_mod.parse(text, "inventory.yaml"))
-    managed = {uid for uid, row in grafana.dashboards.items() if marking.MANAGED_TAG in row.data.get("tags", [])}
+    managed = {uid for uid, row in grafana.dashboards.items()
+               if marking.published_here(uid, row.data.get("tags"), bundle.owner)}
     assert managed == {d.uid for d in bundle.dashboards}
     for d in bundle.dashboards:
         row = grafana.dashboards[d.uid]
@@ -388,17 +389,83 @@ def test_prune_deletes_only_managed_dashboards_that_are_no_longer_generated(env,
     assert_converged(grafana, without_medium)
 
 
-def test_prune_refuses_to_delete_a_copy_that_kept_the_managed_tag_unless_forced(env, grafana, publish):
+def test_prune_and_force_never_delete_a_save_as_copy_the_tool_did_not_publish(env, grafana, publish):
+    """Grafana's "Save as" keeps the tags (managed, owner, fingerprint): the uid mark tells the copy apart."""
     publish()
     headers = {"Authorization": f"Bearer {HUMAN}"}
     copy = {**grafana.stored(MEDIUM), "uid": "my-copy", "id": None, "title": "My copy", "version": 0}
     niquests.post(f"{grafana.url}/api/dashboards/db", json={"dashboard": copy}, headers=headers)
-    result = publish("--prune")
-    assert result.code == 1 and "my-copy" in result.out and "a copy that kept the" in result.out
-    assert "my-copy" in grafana.dashboards
-    forced = publish("--prune", "--force")
-    assert forced.code == 0 and "1 deleted" in forced.out and "not overwritten" not in forced.out
-    assert "my-copy" not in grafana.dashboards
+    edit_in_grafana(grafana, "my-copy", title="My copy, edited")
+    for args in (("--prune",), ("--prune", "--force")):
+        grafana.clear_log()
+        result = publish(*args)
+        assert result.code == 0 and "my-copy" not in result.out, result.out
+        assert grafana.writes() == []
+        assert grafana.dashboards["my-copy"].title == "My copy, edited"
+
+
+OTHER_TEAM = BASE_HEADER.replace("https://runbooks.test/llm", "https://git.test/other-team/runbooks") + """models:
+  - name: alpha
+    served_name: org/alpha
+    engine: vllm
+    engine_version: "0.11.2"
+    team: infra
+    namespace: other
+    gpu: {type: L4, per_replica: 1}
+    replicas: {min: 1, max: 2}
+"""
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["owners derived from the runbook URL", "owners named"])
+def test_two_inventories_pruning_in_turn_keep_each_others_dashboards(env, grafana, publish, tmp_path, named):
+    first, second = tmp_path / "first.yaml", tmp_path / "second.yaml"
+    first.write_text(INVENTORY.replace("version: 1\n", "version: 1\nowner: search-team\n") if named else INVENTORY)
+    second.write_text(OTHER_TEAM.replace("version: 1\n", "version: 1\nowner: chat-team\n") if named else OTHER_TEAM)
+    ours = {c.model_dashboard_uid(m) for m in ("small", "medium", "big")}
+    theirs = {c.model_dashboard_uid("alpha")}
+    for run in range(10):
+        grafana.clear_log()
+        result = publish("--prune", inventory_file=first if run % 2 == 0 else second)
+        assert result.code == 0, result.out
+        assert ours | theirs <= set(grafana.dashboards) if run else ours <= set(grafana.dashboards)
+        if run >= 2:
+            assert grafana.writes() == [], f"run {run} rewrote something: {grafana.writes()}"
+    owners = {uid: marking.owner_of(grafana.dashboards[uid].data["tags"]) for uid in ours | theirs}
+    assert len({owners[uid] for uid in ours}) == 1 and len(set(owners.values())) == 2
+    # The fleet-wide dashboards stay as the first inventory published them; the second leaves them alone.
+    shared = publish("--prune", "--force", inventory_file=second)
+    assert shared.code == 0 and "published by inventory" in shared.out
+    assert marking.owner_of(grafana.dashboards[c.FLEET_UID].data["tags"]) == owners[c.model_dashboard_uid("small")]
+    assert ours | theirs <= set(grafana.dashboards)
+
+
+def test_a_model_dashboard_another_inventory_published_is_never_overwritten(env, grafana, publish, tmp_path):
+    publish()
+    before = grafana.stored(MEDIUM)
+    other = tmp_path / "other.yaml"
+    other.write_text(OTHER_TEAM.replace("name: alpha", "name: medium"))
+    for args in ((), ("--force",), ("--prune", "--force")):
+        result = publish(*args, inventory_file=other)
+        assert result.code == 1 and "published by another inventory" in result.out, result.out
+        assert grafana.stored(MEDIUM) == before
+    assert set(GENERATED_UIDS) <= set(grafana.dashboards)
+
+
+def test_a_dashboard_published_before_owners_were_recorded_is_adopted_but_never_pruned(env, grafana, publish):
+    headers = {"Authorization": f"Bearer {HUMAN}"}
+    legacy = [marking.MANAGED_TAG, marking.FINGERPRINT_PREFIX + "0123456789abcdef"]
+    for uid in (MEDIUM, "llm-model-retired"):
+        niquests.post(f"{grafana.url}/api/dashboards/db", headers=headers,
+                      json={"dashboard": {"uid": uid, "title": uid, "tags": legacy}})
+    # The old marks cannot prove who published them: a generated uid is updated (a conflict, as any edit),
+    # a stale one is left alone.
+    assert publish("--prune", "--force").code == 0
+    assert marking.published_here(MEDIUM, grafana.dashboards[MEDIUM].data["tags"], owner())
+    assert "llm-model-retired" in grafana.dashboards
+
+
+def owner(text: str = INVENTORY) -> str:
+    return inventory_mod.parse(text, "inventory.yaml").owner
 
 
 # -- faults: retried within the run, and reruns converge ---------------------------------------------
@@ -679,7 +746,12 @@ def test_the_fingerprint_ignores_id_version_tag_order_and_integral_floats_but_no
 
 
 def test_a_published_dashboard_records_the_fingerprint_of_itself():
-    body, digest = marking.publishable({"uid": "u", "title": "T", "tags": ["llm"], "version": 0}, "f")
-    assert body["tags"] == ["llm", marking.MANAGED_TAG, marking.FINGERPRINT_PREFIX + digest]
+    owner = "o" * 32  # the longest owner id the inventory accepts
+    body, digest = marking.publishable({"uid": "u", "title": "T", "tags": ["llm"], "version": 0}, "f", owner)
+    assert body["tags"] == ["llm", marking.MANAGED_TAG, marking.OWNER_PREFIX + owner,
+                            marking.UID_MARK_PREFIX + marking.uid_mark(owner, "u"), marking.FINGERPRINT_PREFIX + digest]
+    assert marking.published_here("u", body["tags"], owner)
+    assert not marking.published_here("a-save-as-copy", body["tags"], owner)
+    assert not marking.published_here("u", body["tags"], "another-owner")
     assert marking.recorded(body["tags"]) == digest == marking.fingerprint(body, "f")
     assert all(len(t) <= 50 for t in body["tags"])  # short tags: readable in the UI, safe for any tag column

@@ -18,7 +18,7 @@ from typing import Callable
 import pytest
 import yaml
 
-from conftest import HEADER, ROOT
+from conftest import HEADER, ROOT, run_promtool
 from generator import conventions as c
 from generator import inventory
 from generator.build import build
@@ -402,6 +402,20 @@ CASES = [
         "kubernetes/configmap/extra.yaml", (b.root / "kubernetes/configmap/llm-model-chat.yaml").read_text().replace(
             "name: llm-model-chat", "name: extra")), "kubernetes/manifests",
         {"file": "kubernetes/configmap/extra.yaml"}, says="not listed"),
+    Case("a `for` with units out of order, which Prometheus refuses",
+         lambda b: b.alert("LLMKVCacheNearFull").update({"for": "5s5m"}), "alerts/for",
+         {**ALERT, "rule": "LLMKVCacheNearFull"}, says="largest first"),
+    Case("a `for` longer than Prometheus can hold", lambda b: b.alert("LLMKVCacheNearFull").update(
+        {"for": "99999999999999y"}), "alerts/for", {**ALERT, "rule": "LLMKVCacheNearFull"}, says="292 years"),
+    Case("a __name__ label on an alert, which Prometheus refuses",
+         lambda b: b.alert("LLMKVCacheNearFull")["labels"].update({"__name__": "x"}), "yaml/parse",
+         {**ALERT, "rule": "LLMKVCacheNearFull"}, says="reserved"),
+    Case("a dashboard query nested deeper than the parser can take",
+         lambda b: _expr(b, CHAT, "Requests waiting", "(" * 5000 + "up" + ")" * 5000), "promql/syntax",
+         {"dashboard": CHAT, "panel": "Requests waiting", "target": "A"}, says="over the limit"),
+    Case("a duplicate key in the inventory is reported beside its other errors",
+         lambda b: _inventory(b, "engine: vllm", "engine: vlm\n    engine: vllm"), "inventory/schema",
+         {"key": "models[0].engine"}, says="did you mean 'vllm'"),
     Case("a model's rule file missing", lambda b: (b.root / TRT_RULES).unlink(), "output/coverage",
          {"file": "inventory.yaml"}, says=TRT_RULES),
 ]
@@ -469,6 +483,15 @@ GARBAGE = {
     "a manifest with garbage fields": (CHAT_OPERATOR, "kind: GrafanaDashboard\nmetadata: 3\nspec: {instanceSelector: 1, "
                                                       "configMapRef: [], folderRef: 2, json: 5}\n"),
     "a kustomization that is not a mapping": ("kubernetes/kustomization.yaml", "- a\n"),
+    "a dashboard query 20,000 brackets deep": (f"dashboards/infra/{CHAT}.json", json.dumps(
+        {"uid": "llm-model-chat", "title": "t", "schemaVersion": 39, "panels": [
+            {"type": "timeseries", "id": 1, "targets": [{"expr": "(" * 20000 + "up" + ")" * 20000}]}]})),
+    "a dashboard query of 10,000 additions": (f"dashboards/infra/{CHAT}.json", json.dumps(
+        {"uid": "llm-model-chat", "title": "t", "schemaVersion": 39, "panels": [
+            {"type": "timeseries", "id": 1, "targets": [{"expr": "+".join(["up"] * 10000)}]}]})),
+    "an alias-bomb rule file": (CHAT_RULES, "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdef", "bcdefg"))),
+    "a rule file nested 20,000 levels deep": (CHAT_RULES, "groups: " + "[" * 20000 + "]" * 20000 + "\n"),
     "an inventory that is not YAML": ("inventory.yaml", "models: [\n"),
     "an empty inventory": ("inventory.yaml", ""),
     "an inventory that is a list": ("inventory.yaml", "- a\n"),
@@ -634,3 +657,17 @@ def test_warnings_alone_do_not_fail(bundle, capsys):
     bundle.findings()
     assert command_exit(bundle) == 0
     assert "2 warnings" in capsys.readouterr().out  # the bucket bound, and the PrometheusRule now differing
+
+
+@pytest.mark.parametrize("field,value", [("for", "5s5m"), ("for", "99999999999999y"), ("for", "1m1h"),
+                                         ("labels", {"__name__": "x"})])
+def test_validate_and_promtool_agree_on_what_prometheus_refuses(bundle, promtool, field, value):
+    alert = bundle.alert("LLMKVCacheNearFull")
+    if field == "labels":
+        alert["labels"].update(value)
+    else:
+        alert[field] = value
+    assert errors(bundle.findings())  # writes the broken file
+    assert command_exit(bundle) == 1
+    checked = run_promtool(promtool, "check", "rules", str(bundle.root / CHAT_RULES))
+    assert checked.returncode != 0, checked.stdout

@@ -20,12 +20,13 @@ from generator.publish import marking
 from generator.publish.errors import (Forbidden, GrafanaError, PublishError, Rejected, TlsFailure, Unauthorized,
                                      Unavailable)
 from generator.publish.grafana import Grafana
-from generator.publish.plan import (BLOCKED, CONFLICT, CREATE, DELETE, ORPHAN, UNCHANGED, UPDATE, Plan, Step,
-                                   blocked_reason, changed_reason)
+from generator.publish.plan import (BLOCKED, CONFLICT, CREATE, DELETE, ORPHAN, SHARED, UNCHANGED, UPDATE, Plan,
+                                   Step, blocked_reason, changed_reason, classify)
 
 log = logging.getLogger(__name__)
 
-KEPT = {UNCHANGED: "unchanged", ORPHAN: "kept"}  # results of steps that write nothing; others are refusals
+# Results of steps that write nothing; other non-writing steps are refusals.
+KEPT = {UNCHANGED: "unchanged", ORPHAN: "kept", SHARED: "kept"}
 FATAL = (Unavailable, Unauthorized, Forbidden, TlsFailure)
 CREATED, UPDATED, OVERWRITTEN, DELETED, REFUSED, FAILED, SKIPPED = (
     "created", "updated", "overwritten", "deleted", "refused", "failed", "skipped")
@@ -125,6 +126,11 @@ def _resolve_mismatch(grafana: Grafana, step: Step, *, force: bool, message: str
     if marking.fingerprint(stored, meta.get("folderUid", "")) == d.fingerprint:
         step.result = CREATED if step.action == CREATE else UPDATED
         log.info("%s already holds what was to be published (an earlier try took effect)", d.uid)
+        return
+    owner = marking.owner_of(stored.get("tags"))
+    if owner not in (None, d.owner):  # another inventory published it since the plan was made
+        decided = classify(d, found, diffs=False)
+        step.action, step.result, step.reason = decided.action, KEPT.get(decided.action, REFUSED), decided.reason
         return
     blocked = blocked_reason(found)
     if blocked:

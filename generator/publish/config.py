@@ -82,10 +82,11 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     url = _url(env.get("GRAFANA_URL", "").strip(), problems)
     token, user, password = _credentials(env, problems)
     verify = _verify(env, problems)
-    timeout = _number(env, "GRAFANA_TIMEOUT", 10.0, problems)
-    retry = RetryPolicy(attempts=int(_number(env, "GRAFANA_RETRIES", 5, problems, minimum=1)),
-                        backoff=_number(env, "GRAFANA_RETRY_BACKOFF", 0.5, problems, minimum=0),
-                        max_delay=_number(env, "GRAFANA_RETRY_MAX_DELAY", 30.0, problems, minimum=0))
+    timeout = _number(env, "GRAFANA_TIMEOUT", 10.0, problems, maximum=3600)
+    retry = RetryPolicy(attempts=int(_number(env, "GRAFANA_RETRIES", 5, problems, minimum=1, maximum=100)),
+                        backoff=_number(env, "GRAFANA_RETRY_BACKOFF", 0.5, problems, minimum=0, maximum=60),
+                        max_delay=_number(env, "GRAFANA_RETRY_MAX_DELAY", 30.0, problems, minimum=0,
+                                          maximum=3600))
     allow_http = _flag(env, "GRAFANA_ALLOW_HTTP", problems)
     if url and url[0] == "http" and not _is_loopback(url[1]):
         if not allow_http:
@@ -94,6 +95,9 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
                             "if the network is trusted.")
         else:
             log.warning("GRAFANA_ALLOW_HTTP=true: sending credentials to %s over unencrypted http", url[1])
+    if url and token is not None and len(token.reveal()) >= 8 and token.reveal() in env.get("GRAFANA_URL", ""):
+        problems.append("GRAFANA_URL holds the token: put it only in GRAFANA_TOKEN (or GRAFANA_TOKEN_FILE)")
+        url = None
     if problems:
         raise ConfigError("cannot publish, the Grafana settings are not usable:\n"
                           + "\n".join(f"  - {p}" for p in problems))
@@ -117,6 +121,10 @@ def _url(raw: str, problems: list[str]):
         return None
     if parts.query or parts.fragment:
         problems.append("GRAFANA_URL must not have a query or fragment")
+        return None
+    if any(segment.startswith(("glsa_", "glc_", "eyJ")) for segment in parts.path.split("/")):
+        problems.append("GRAFANA_URL holds what looks like a token in its path: put the token in GRAFANA_TOKEN "
+                        "(or GRAFANA_TOKEN_FILE), never in the URL")
         return None
     try:
         port = parts.port
@@ -188,7 +196,8 @@ def _flag(env: Mapping[str, str], name: str, problems: list[str]) -> bool:
     return False
 
 
-def _number(env: Mapping[str, str], name: str, default: float, problems: list[str], minimum: float = 0.001) -> float:
+def _number(env: Mapping[str, str], name: str, default: float, problems: list[str], minimum: float = 0.001,
+            maximum: float = 3600) -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -196,8 +205,8 @@ def _number(env: Mapping[str, str], name: str, default: float, problems: list[st
         value = float(raw)
     except ValueError:
         value = None
-    if value is None or value < minimum or value != value:
-        problems.append(f"{name} must be a number of at least {minimum:g}, got {raw!r}")
+    if value is None or not minimum <= value <= maximum:  # NaN and infinities fail the comparison
+        problems.append(f"{name} must be a number from {minimum:g} to {maximum:g}, got {raw!r}")
         return default
     return value
 

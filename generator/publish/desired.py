@@ -36,23 +36,30 @@ class Dashboard:
     folder: Folder
     body: dict  # as published: marked, "id": null
     fingerprint: str
+    owner: str  # the inventory that publishes it (marking.OWNER_PREFIX)
+
+    @property
+    def shared(self) -> bool:
+        """Fleet-wide (fleet overview, GPU fleet): it reads every model, whichever inventory publishes it."""
+        return self.folder == SHARED_FOLDER
 
 
 @dataclass(frozen=True)
 class Bundle:
     folders: tuple[Folder, ...]
     dashboards: tuple[Dashboard, ...]
+    owner: str
 
 
-def bundle(dashboards: Iterable[tuple[dict, Folder]]) -> Bundle:
-    """Mark each generated dashboard for its folder; the folders are those that receive a dashboard."""
+def bundle(dashboards: Iterable[tuple[dict, Folder]], owner: str) -> Bundle:
+    """Mark each generated dashboard for its folder and owner; the folders are those that receive a dashboard."""
     marked = []
     for generated, folder in dashboards:
-        body, digest = marking.publishable(generated, folder.uid)
-        marked.append(Dashboard(body["uid"], body["title"], folder, body, digest))
+        body, digest = marking.publishable(generated, folder.uid, owner)
+        marked.append(Dashboard(body["uid"], body["title"], folder, body, digest, owner))
     marked.sort(key=lambda d: d.uid)
     folders = {d.folder.uid: d.folder for d in marked}
-    return Bundle(tuple(folders[uid] for uid in sorted(folders)), tuple(marked))
+    return Bundle(tuple(folders[uid] for uid in sorted(folders)), tuple(marked), owner)
 
 
 def from_inventory(inventory: Inventory) -> Bundle:
@@ -67,7 +74,7 @@ def from_inventory(inventory: Inventory) -> Bundle:
         board = json.loads(dashboard_json(board))
         team = team_of.get(board["uid"])
         pairs.append((board, Folder(c.folder_uid(team.name), team.folder) if team else SHARED_FOLDER))
-    return bundle(pairs)
+    return bundle(pairs, inventory.owner)
 
 
 def version_message(repository: Path) -> str:

@@ -52,8 +52,9 @@ class Grafana:
 
     def folders(self) -> list[dict]:
         """Every top-level folder: [{"id", "uid", "title"}], page by page."""
-        return self._pages("listing folders (GET /api/folders)", "folders:read", FOLDER_PAGE,
-                           lambda page: self.api.client.GET("/folders", params={"limit": FOLDER_PAGE, "page": page}))
+        found = self._pages("listing folders (GET /api/folders)", "folders:read", FOLDER_PAGE,
+                            lambda page: self.api.client.GET("/folders", params={"limit": FOLDER_PAGE, "page": page}))
+        return [self._item(f, "GET /api/folders", {"uid": str, "title": str}) for f in found]
 
     def folder(self, uid: str) -> dict | None:
         try:
@@ -62,21 +63,25 @@ class Grafana:
             if exc.status == 404:
                 return None
             raise
-        return self._expect(found, dict, f"GET /api/folders/{uid}")
+        return self._item(found, f"GET /api/folders/{uid}", {"uid": str, "title": str, "version": int})
 
     def create_folder(self, uid: str, title: str) -> dict:
-        return self._call(f"creating folder {title!r} ({uid})", "folders:create",
-                          self.api.folder.create_folder, title, uid=uid)
+        return self._item(self._call(f"creating folder {title!r} ({uid})", "folders:create",
+                                     self.api.folder.create_folder, title, uid=uid), "POST /api/folders",
+                          {"uid": str}, required=("uid",))
 
     def rename_folder(self, uid: str, title: str, version: int) -> dict:
-        return self._call(f"renaming folder {uid} to {title!r}", "folders:write",
-                          self.api.folder.update_folder, uid, title=title, version=version)
+        return self._item(self._call(f"renaming folder {uid} to {title!r}", "folders:write",
+                                     self.api.folder.update_folder, uid, title=title, version=version),
+                          f"PUT /api/folders/{uid}", {"uid": str}, required=("uid",))
 
     def search_tagged(self, tag: str) -> list[dict]:
         """Every dashboard carrying `tag`, from search hits (uid, title, tags, folderUid), page by page."""
-        return self._pages(f"searching dashboards tagged {tag} (GET /api/search)", "dashboards:read", SEARCH_PAGE,
+        hits = self._pages(f"searching dashboards tagged {tag} (GET /api/search)", "dashboards:read", SEARCH_PAGE,
                            lambda page: self.api.search.search_dashboards(tag=tag, type_="dash-db",
                                                                          limit=SEARCH_PAGE, page=page))
+        return [self._item(h, "GET /api/search", {"uid": str, "title": str, "tags": list, "folderUid": str,
+                                                  "folderTitle": str}, required=("uid",)) for h in hits]
 
     def dashboard(self, uid: str) -> dict | None:
         """{"dashboard", "meta"}, or None when there is no such dashboard."""
@@ -86,21 +91,28 @@ class Grafana:
             if exc.status == 404:
                 return None
             raise
-        return self._expect(found, dict, f"GET /api/dashboards/uid/{uid}")
+        what = f"GET /api/dashboards/uid/{uid}"
+        found = self._item(found, what, {"dashboard": dict, "meta": dict}, required=("dashboard",))
+        self._item(found["dashboard"], what, {"uid": str, "tags": list, "version": int})
+        self._item(found.get("meta", {}), what, {"version": int, "folderUid": str, "provisioned": bool})
+        return found
 
     def save(self, body: dict) -> dict:
         uid = body["dashboard"].get("uid")
-        return self._call(f"saving dashboard {uid}", "dashboards:create and dashboards:write in the target folder",
-                          self.api.dashboard.update_dashboard, body)
+        saved = self._call(f"saving dashboard {uid}", "dashboards:create and dashboards:write in the target folder",
+                           self.api.dashboard.update_dashboard, body)
+        return self._item(saved, "POST /api/dashboards/db", {"uid": str, "version": int}, required=("uid", "version"))
 
     def delete(self, uid: str) -> bool:
         """True when deleted; False when it was already gone."""
         try:
-            self._call(f"deleting dashboard {uid}", "dashboards:delete", self.api.dashboard.delete_dashboard, uid)
+            done = self._call(f"deleting dashboard {uid}", "dashboards:delete", self.api.dashboard.delete_dashboard,
+                              uid)
         except Rejected as exc:
             if exc.status == 404:
                 return False
             raise
+        self._expect(done, dict, f"DELETE /api/dashboards/uid/{uid}")
         return True
 
     # -- machinery -------------------------------------------------------------
@@ -170,16 +182,36 @@ class Grafana:
                               "CA's PEM file."), False
         if isinstance(exc, (nx.ConnectionError, nx.ChunkedEncodingError, nx.ContentDecodingError)):
             return Unavailable(f"cannot reach {where} while {what}: {self._scrub(str(exc))}"), True
-        if isinstance(exc, ValueError):  # a 2xx whose body is not JSON
-            return GrafanaError(f"{where} answered {what} with something that is not Grafana's JSON API: "
-                                "is GRAFANA_URL Grafana's base URL?"), False
+        if isinstance(exc, (ValueError, AttributeError, TypeError, KeyError, IndexError)):
+            # a 2xx whose body is not JSON, or JSON grafana-client could not read: a login page, a proxy
+            return self._not_api(what), False
+        if isinstance(exc, nx.RequestException):  # any other transport failure: no usable answer
+            return Unavailable(f"cannot reach {where} while {what}: {self._scrub(str(exc))}"), True
         return None, False
 
     def _expect(self, value, kind: type, what: str):
         if not isinstance(value, kind):
-            raise GrafanaError(f"Grafana at {self.settings.url} answered {what} with something that is not "
-                               "Grafana's JSON API: is GRAFANA_URL Grafana's base URL?")
+            raise self._not_api(what)
         return value
+
+    def _item(self, value, what: str, fields: dict[str, type], required: tuple[str, ...] = ()) -> dict:
+        """A JSON object whose fields, where present (and `required` always), have the types Grafana gives them."""
+        if not isinstance(value, dict):
+            raise self._not_api(what)
+        for name, kind in fields.items():
+            if name not in value or value[name] is None:
+                if name in required:
+                    raise self._not_api(what, f"no {name!r}")
+                continue
+            item = value[name]
+            if not isinstance(item, kind) or (kind is int and isinstance(item, bool)):
+                raise self._not_api(what, f"{name!r} is not a {kind.__name__}")
+        return value
+
+    def _not_api(self, what: str, detail: str = "") -> GrafanaError:
+        detail = f" ({detail})" if detail else ""
+        return GrafanaError(f"Grafana at {self.settings.url} answered {what} with something that is not Grafana's "
+                            f"JSON API{detail}: is GRAFANA_URL Grafana's base URL, without a login proxy in front?")
 
     def _reason(self, body) -> str:
         if isinstance(body, dict):

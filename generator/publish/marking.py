@@ -1,4 +1,9 @@
-"""How a published dashboard is marked: a management tag, and a tag holding its content fingerprint.
+"""How a published dashboard is marked: a management tag, its owner, and a tag holding its content fingerprint.
+
+Ownership: `llm-obs-owner:<owner>` names the inventory that published it, and `llm-obs-uid:<hash>` binds
+that owner to the dashboard's uid. "Save as" in Grafana copies the tags but gives the copy a new uid, so
+the copy's uid mark no longer matches: `published_here` tells a dashboard this inventory published from a
+copy of one, or from another inventory's.
 
 The fingerprint is a short hash of the canonical JSON of what was published (the
 dashboard without `id`, `version` and the fingerprint tag itself, plus its folder
@@ -14,7 +19,10 @@ import hashlib
 import json
 
 MANAGED_TAG = "managed-by:llm-observability"
+OWNER_PREFIX = "llm-obs-owner:"
+UID_MARK_PREFIX = "llm-obs-uid:"
 FINGERPRINT_PREFIX = "llm-obs-fp:"
+MARK_PREFIXES = (OWNER_PREFIX, UID_MARK_PREFIX, FINGERPRINT_PREFIX)
 FINGERPRINT_LENGTH = 16  # hex digits: 64 bits, ample for telling versions of one dashboard apart
 VOLATILE = ("id", "version")  # set by Grafana on every save
 
@@ -27,12 +35,12 @@ def fingerprint(dashboard: dict, folder_uid: str) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:FINGERPRINT_LENGTH]
 
 
-def publishable(generated: dict, folder_uid: str) -> tuple[dict, str]:
-    """The dashboard as published (marked, no id) and its fingerprint."""
+def publishable(generated: dict, folder_uid: str, owner: str) -> tuple[dict, str]:
+    """The dashboard as published (marked with its owner, no id) and its fingerprint."""
     body = copy.deepcopy(generated)
     body["id"] = None
-    tags = [t for t in _tags(body) if t != MANAGED_TAG and not str(t).startswith(FINGERPRINT_PREFIX)]
-    body["tags"] = [*tags, MANAGED_TAG]
+    tags = [t for t in _tags(body) if t != MANAGED_TAG and not str(t).startswith(MARK_PREFIXES)]
+    body["tags"] = [*tags, MANAGED_TAG, OWNER_PREFIX + owner, UID_MARK_PREFIX + uid_mark(owner, body.get("uid"))]
     digest = fingerprint(body, folder_uid)
     body["tags"].append(FINGERPRINT_PREFIX + digest)
     return body, digest
@@ -40,12 +48,33 @@ def publishable(generated: dict, folder_uid: str) -> tuple[dict, str]:
 
 def recorded(tags) -> str | None:
     """The fingerprint recorded in a dashboard's tags when it was published, if any."""
-    found = [str(t)[len(FINGERPRINT_PREFIX):] for t in tags or () if str(t).startswith(FINGERPRINT_PREFIX)]
+    found = [t[len(FINGERPRINT_PREFIX):] for t in _tag_list(tags) if t.startswith(FINGERPRINT_PREFIX)]
     return found[0] if len(found) == 1 else None
 
 
 def is_managed(tags) -> bool:
-    return MANAGED_TAG in (tags or ())
+    return MANAGED_TAG in _tag_list(tags)
+
+
+def uid_mark(owner: str, uid) -> str:
+    return hashlib.sha256(f"{owner}/{uid}".encode()).hexdigest()[:12]
+
+
+def owner_of(tags) -> str | None:
+    """The owner recorded in the tags; None for a dashboard published before owners were recorded."""
+    found = [t[len(OWNER_PREFIX):] for t in _tag_list(tags) if t.startswith(OWNER_PREFIX)]
+    return found[0] if len(found) == 1 else None
+
+
+def published_here(uid, tags, owner: str) -> bool:
+    """This inventory published the dashboard at `uid` (not a copy of it, not another inventory's)."""
+    tags = _tag_list(tags)
+    return (is_managed(tags) and owner_of(tags) == owner
+            and UID_MARK_PREFIX + uid_mark(owner, uid) in tags)
+
+
+def _tag_list(tags) -> list[str]:
+    return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
 
 
 def comparable(dashboard: dict) -> str:

@@ -16,8 +16,8 @@ from generator.publish import marking
 from generator.publish.desired import Bundle, Dashboard, Folder
 from generator.publish.grafana import Grafana
 
-CREATE, UPDATE, UNCHANGED, CONFLICT, BLOCKED, DELETE, ORPHAN = (
-    "create", "update", "unchanged", "conflict", "blocked", "delete", "orphan")
+CREATE, UPDATE, UNCHANGED, CONFLICT, BLOCKED, DELETE, ORPHAN, SHARED = (
+    "create", "update", "unchanged", "conflict", "blocked", "delete", "orphan", "shared")
 Progress = Callable[[str, int, int], None]
 
 
@@ -57,13 +57,21 @@ def make_plan(grafana: Grafana, bundle: Bundle, *, prune: bool, diffs: bool, ver
     folders = [_folder_step(f, current.get(f.uid)) for f in bundle.folders]
     hits = {h["uid"]: h for h in grafana.search_tagged(marking.MANAGED_TAG)}
     steps: list[Step] = []
-    reads = [d for d in bundle.dashboards if d.uid in hits and (verify or not _matches(hits[d.uid], d))]
-    stale = [h for uid, h in sorted(hits.items()) if uid not in {d.uid for d in bundle.dashboards}]
+    others = {d.uid: marking.owner_of(hits[d.uid].get("tags")) for d in bundle.dashboards if d.uid in hits
+              and marking.owner_of(hits[d.uid].get("tags")) not in (None, bundle.owner)}
+    reads = [d for d in bundle.dashboards if d.uid in hits and d.uid not in others
+             and (verify or not _matches(hits[d.uid], d))]
+    # Only what this inventory published: not another inventory's, not a "Save as" copy, not a dashboard
+    # published before owners were recorded.
+    stale = [h for uid, h in sorted(hits.items()) if uid not in {d.uid for d in bundle.dashboards}
+             and marking.published_here(uid, h.get("tags"), bundle.owner)]
     total, done = len(reads) + (len(stale) if prune else 0), 0
     for d in bundle.dashboards:
         hit = hits.get(d.uid)
         if hit is None:
             steps.append(Step(d.uid, d.title, d.folder.title, CREATE, desired=d))
+        elif d.uid in others:
+            steps.append(_someone_elses(d, others[d.uid]))
         elif _matches(hit, d) and not verify:
             steps.append(Step(d.uid, d.title, d.folder.title, UNCHANGED, desired=d))
         else:
@@ -80,8 +88,23 @@ def make_plan(grafana: Grafana, bundle: Bundle, *, prune: bool, diffs: bool, ver
         done += 1
         if progress:
             progress("reading", done, total)
-        steps.append(classify_delete(hit, grafana.dashboard(hit["uid"])))
+        steps.append(classify_delete(hit, grafana.dashboard(hit["uid"]), bundle.owner))
     return Plan(folders, steps)
+
+
+def _someone_elses(d: Dashboard, owner: str) -> Step:
+    """A dashboard at one of our uids that another inventory published: never written by this one."""
+    if d.shared:
+        return Step(d.uid, d.title, d.folder.title, SHARED,
+                    f"published by inventory {owner!r}: fleet-wide dashboards read every model's llm: series, "
+                    "so it shows this inventory's models too; left as it is", desired=d)
+    return Step(d.uid, d.title, d.folder.title, BLOCKED, _other_owner(owner, d.owner), desired=d)
+
+
+def _other_owner(owner: str, ours: str) -> str:
+    return (f"published by another inventory (owner {owner!r}; this one is {ours!r}): both generate this uid. "
+            "Rename the model in one of them; or, if that was this inventory before its owner changed, set "
+            f"`owner: {owner}` in it")
 
 
 def classify(d: Dashboard, found: dict | None, diffs: bool) -> Step:
@@ -91,6 +114,11 @@ def classify(d: Dashboard, found: dict | None, diffs: bool) -> Step:
         return step
     stored, meta = found["dashboard"], found.get("meta", {})
     step.version = int(meta.get("version") or stored.get("version") or 0)
+    owner = marking.owner_of(stored.get("tags"))
+    if owner not in (None, d.owner):
+        other = _someone_elses(d, owner)
+        step.action, step.reason = other.action, other.reason
+        return step
     blocked = blocked_reason(found)
     if blocked:
         step.action, step.reason = BLOCKED, blocked
@@ -112,19 +140,20 @@ def classify(d: Dashboard, found: dict | None, diffs: bool) -> Step:
     return step
 
 
-def classify_delete(hit: dict, found: dict | None) -> Step:
+def classify_delete(hit: dict, found: dict | None, owner: str) -> Step:
     step = Step(hit["uid"], hit["title"], hit.get("folderTitle", "General"), DELETE, "no longer generated")
     if found is None:
         step.action, step.reason = UNCHANGED, "already deleted"
         return step
     stored, meta = found["dashboard"], found.get("meta", {})
     blocked = blocked_reason(found)
-    if blocked:
+    if not marking.published_here(hit["uid"], stored.get("tags"), owner):
+        step.action, step.reason = ORPHAN, "not published by this inventory (its marks changed since the search)"
+    elif blocked:
         step.action, step.reason = BLOCKED, blocked
     elif marking.fingerprint(stored, meta.get("folderUid", "")) != marking.recorded(stored.get("tags")):
         step.action = CONFLICT
-        step.reason = (f"no longer generated, but {changed_reason(meta)}, or it is a copy that kept the "
-                       f"{marking.MANAGED_TAG} tag")
+        step.reason = f"no longer generated, but {changed_reason(meta)}"
     return step
 
 

@@ -8,7 +8,7 @@ from generator.publish.plan import CONFLICT, UNCHANGED, resolution
 from generator.publish.publisher import Outcome
 
 ORDER = ("created", "updated", "overwritten", "deleted", "unchanged", "kept", "refused", "failed", "skipped")
-PLAN_ORDER = ("create", "update", "conflict", "blocked", "delete", "unchanged", "orphan")
+PLAN_ORDER = ("create", "update", "conflict", "blocked", "delete", "unchanged", "shared", "orphan")
 
 
 def as_json(outcome: Outcome) -> str:

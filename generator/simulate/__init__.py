@@ -20,6 +20,7 @@ import threading
 from pathlib import Path
 
 from generator import inventory as inventory_mod
+from generator.errors import GeneratorError
 from generator.simulate.scenarios import SCENARIOS
 from generator.simulate.server import SimulatorServer
 from generator.simulate.simulation import Simulation
@@ -60,15 +61,26 @@ def run(args) -> int:
             also = f" (also: {', '.join(s.also)})" if s.also else ""
             print(f"{s.name:20} {s.alert or '-':28} {s.description}{also}")
         return 0
+    if not 0 <= args.port <= 65535:
+        raise GeneratorError(f"--port {args.port} is not a TCP port (0 to 65535; 0 picks a free one)")
     simulation = Simulation(inventory_mod.load(args.inventory), args.scenario)
-    server = SimulatorServer(simulation, args.host, args.port)
+    try:
+        server = SimulatorServer(simulation, args.host, args.port)
+    except (OSError, OverflowError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise GeneratorError(f"cannot listen on {args.host}:{args.port}: {reason} (another process may hold the "
+                             "port: pick another with --port, or 0 for a free one)") from None
     if args.prometheus_config:
         config = prometheus_config(simulation.fleet, server.address, args.scrape_interval, args.rule_files,
                                    args.alertmanager)
         path = Path(args.prometheus_config)
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(dump(config), encoding="utf-8")
-        tmp.replace(path)  # readers never see half a file
+        try:
+            tmp.write_text(dump(config), encoding="utf-8")
+            tmp.replace(path)  # readers never see half a file
+        except OSError as exc:
+            server.server_close()
+            raise GeneratorError(f"cannot write --prometheus-config {path}: {exc.strerror or exc}") from None
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

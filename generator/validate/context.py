@@ -15,6 +15,7 @@ import yaml
 
 from generator import conventions as c
 from generator import inventory as inventory_mod
+from generator import located_yaml
 from generator.errors import InventoryError, InventoryErrors
 from generator.inventory import Inventory, Model
 from generator.validate import expr as x
@@ -120,11 +121,7 @@ def _rel(ctx: Context, path: Path) -> str:
 
 def _load_inventory(ctx: Context, path: Path):
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        ctx.inventory_problems.append(InventoryError(str(path), None, "", f"cannot read the inventory: {exc}"))
-        return
-    try:
+        text = located_yaml.read(path, "inventory")
         inventory, lines = inventory_mod.parse_with_lines(text, str(path), check_buckets=False)
     except InventoryError as exc:
         ctx.inventory_problems.append(exc)

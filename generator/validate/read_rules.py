@@ -27,7 +27,7 @@ def load_rule_file(ctx: Context, path: Path, rel: str):
     ctx.rule_files.append(rel)
     where = Location(rel)
     try:
-        data = located_yaml.load(path.read_text(encoding="utf-8"), rel)
+        data = located_yaml.load(located_yaml.read(path, "rule file"), rel)
     except InventoryError as exc:
         ctx.problem("yaml/parse", ERROR, Location(rel, exc.line), exc.message)
         return
@@ -141,6 +141,8 @@ def _rule_shape(ctx: Context, rule: Rule) -> bool:
         for name, item in value.items():
             if not isinstance(name, str) or not LABEL_NAME.match(name):
                 bad(f"{key[:-1]} name {name!r} is not valid ([a-zA-Z_][a-zA-Z0-9_]*)", key)
+            elif key == "labels" and name == "__name__":
+                bad("label name '__name__' is reserved: Prometheus refuses it in a rule's labels", key)
             if isinstance(item, (dict, list)) or item is None:
                 bad(f"{key[:-1]} {name!r} must be a string, got {type_of(item)}", key)
     return usable

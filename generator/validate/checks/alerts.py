@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from generator import prometheus_syntax as prom
 from generator.validate import gotemplate
 from generator.validate.checks.base import Check
 from generator.validate.context import Context, Rule
@@ -10,7 +11,6 @@ from generator.validate.findings import WARNING, Finding
 
 SEVERITIES = ("critical", "warning", "info")
 REQUIRED_ANNOTATIONS = ("summary", "description", "runbook_url", "dashboard_url")
-DURATION = re.compile(r"^((\d+)(y|w|d|h|m|s|ms))+$")
 _DASHBOARD_PATH = re.compile(r"/d/([^/?#]+)")
 
 
@@ -67,14 +67,14 @@ class For(Check):
             if value is None:
                 found.append(self.finding(rule.location, "no `for`: the alert fires on the first evaluation, "
                                                          "so one bad scrape pages someone"))
-            elif not isinstance(value, str) or not DURATION.match(value):
-                found.append(self.finding(rule.location, f"`for` {value!r} is not a Prometheus duration (30s, 5m, 1h)"))
-            elif all(int(n) == 0 for n, _ in re.findall(r"(\d+)(ms|[ywdhms])", value)):
-                found.append(self.finding(rule.location, f"`for: {value}` is zero: the alert fires on the first "
-                                                         f"evaluation"))
+            else:
+                problem = prom.duration_problem(value, positive=True)
+                if problem:
+                    found.append(self.finding(rule.location, f"`for`: {problem}"))
             keep = rule.data.get("keep_firing_for")
-            if keep is not None and (not isinstance(keep, str) or not DURATION.match(keep)):
-                found.append(self.finding(rule.location, f"`keep_firing_for` {keep!r} is not a Prometheus duration"))
+            problem = prom.duration_problem(keep) if keep is not None else None
+            if problem:
+                found.append(self.finding(rule.location, f"`keep_firing_for`: {problem}"))
         return found
 
 
