@@ -429,7 +429,7 @@ class _Checker:
             if name not in section:
                 continue
             node = self.attempt(self.mapping, section, name, f"collectors.{name}", {k: False for k in keys})
-            for key, field in keys.items():
+            for key, attribute in keys.items():
                 if node is None or key not in node:
                     continue
                 where = f"collectors.{name}.{key}"
@@ -439,7 +439,7 @@ class _Checker:
                     value = self.attempt(self.string, node, key, where, prom.LABEL_NAME,
                                          "a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)")
                 if value is not None:
-                    fields[field] = value
+                    fields[attribute] = value
         return Collectors(**fields)
 
     def _container(self, m, path, engine) -> tuple[str, str]:

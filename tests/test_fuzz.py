@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 
-import pytest
 import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st

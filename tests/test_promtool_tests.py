@@ -8,7 +8,7 @@ from conftest import ROOT, run_promtool
 from generator import inventory
 from generator.rules.alerts import alerts
 from generator.rules import promtool_tests as pt
-from generator.rules.promtool_tests import humanize, humanize_duration, humanize_percentage, render
+from generator.rules.rendering import humanize, humanize_duration, humanize_percentage, render
 from generator.rules.recording import base_labels
 from generator.versions import v
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from generator import conventions as c
-from generator.inventory import Inventory, Model
+from generator.inventory import Inventory, Model, duration_seconds
 from generator.podnames import pod_name
 from generator.promql import number, quote, regex_escape
 from generator.rules.alerts import Alert
 from generator.rules.recording import base_labels
+from generator.rules.rendering import render
 from generator.rules.test_inputs import NODE, Inputs, Series
 
 RATE = Decimal(10)
@@ -199,9 +200,9 @@ def inventory_dcgm_default(inputs: Inputs) -> bool:
 
 
 def _minutes_of(override: str | None, seconds: Decimal) -> int:
-    from generator.rules.promtool_tests import _minutes  # one duration parser for the test generators
+    """Whole minutes (rounded up) of a `for` override, else of the budget in seconds."""
     if override:
-        return _minutes(override)
+        seconds = Decimal(duration_seconds(override))
     return -(-int(seconds) // 60)
 
 
@@ -352,8 +353,6 @@ class _World:
         return result
 
     def group(self, case: Case, names: list[str], by_name: dict[str, list[Alert]]) -> dict:
-        from generator.rules.promtool_tests import render
-
         tests, firing = [], []
         for check in case.checks:
             if not check.alone:

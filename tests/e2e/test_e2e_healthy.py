@@ -68,7 +68,7 @@ def test_dashboard_variables_list_every_team_and_model(stack, healthy):
     teams = {m.team.name for m in stack.inventory.models}
     # label_values(<series>, <label>): what Grafana asks Prometheus for to fill the variable.
     assert variables["team"]["query"] == f"label_values({c.MODEL_INFO}, team)"
-    found = set(stack.prometheus.api(f"label/team/values", **{"match[]": c.MODEL_INFO}))
+    found = set(stack.prometheus.api("label/team/values", **{"match[]": c.MODEL_INFO}))
     assert found == teams
     found = set(stack.prometheus.api(f"label/{c.MODEL_LABEL}/values", **{"match[]": c.MODEL_INFO}))
     assert found == set(MODELS)
