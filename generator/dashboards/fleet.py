@@ -19,7 +19,7 @@ P95 = ("quantile", "=", "0.95")
 
 # (column, unit, instant query) after the info query, in display order.
 COLUMNS = (
-    ("SLO status", p.RATIO, None),  # filled in by _slo_status()
+    ("Burn rate", "suffix: x", None),  # filled in by _burn_rate()
     ("Requests/s", p.REQPS, by_model("sum", fleet_series(c.REQUESTS.format(window="5m")))),
     ("Generated tok/s", p.TOKENS_PER_SECOND, by_model("sum", fleet_series(c.GENERATION_TOKENS))),
     ("TTFT p95", p.SECONDS, by_model("max", fleet_series(c.LATENCY_QUANTILE.format(signal="ttft"), P95))),
@@ -66,22 +66,24 @@ def _info() -> str:
     return f"max by ({c.MODEL_LABEL}, team, engine, dashboard_uid) ({fleet_series(c.MODEL_INFO)})"
 
 
-def _slo_status() -> str:
-    """Worst SLO over the last hour: the lowest of (share good / objective); under 1 means an SLO is missed."""
-    def versus_objective(good: str, slo: str) -> str:
-        objective = fleet_series(c.SLO_OBJECTIVE, ("slo", "=", slo))
-        return f'label_replace({good} / on ({c.MODEL_LABEL}) {objective}, "slo", "{slo}", "", "")'
+def _burn_rate() -> str:
+    """The fastest error-budget burn over the last hour among the model's SLOs: (1 - good) / (1 - objective).
 
-    terms = [versus_objective(fleet_series(c.LATENCY_WITHIN_SLO.format(signal=s, window=SLO_WINDOW)), s)
+    1 spends the budget exactly over the SLO period; above 1 it runs out early.
+    """
+    def burn(bad: str, slo: str) -> str:
+        budget = f"(1 - {fleet_series(c.SLO_OBJECTIVE, ('slo', '=', slo))})"
+        return f'label_replace({bad} / on ({c.MODEL_LABEL}) {budget}, "slo", "{slo}", "", "")'
+
+    terms = [burn(f"(1 - {fleet_series(c.LATENCY_WITHIN_SLO.format(signal=s, window=SLO_WINDOW))})", s)
              for s in c.LATENCY_SIGNALS]
-    errors = fleet_series(c.ERROR_RATIO.format(window=SLO_WINDOW))
-    terms.append(versus_objective(f"(1 - {errors})", "availability"))
-    return by_model("min", " or ".join(terms))
+    terms.append(burn(fleet_series(c.ERROR_RATIO.format(window=SLO_WINDOW)), "availability"))
+    return by_model("max", " or ".join(terms))
 
 
 def _table(inventory: Inventory) -> p.Table:
     targets = [p.target(_info(), instant=True, table=True)]
-    targets += [p.target(expr or _slo_status(), instant=True, table=True) for _, _, expr in COLUMNS]
+    targets += [p.target(expr or _burn_rate(), instant=True, table=True) for _, _, expr in COLUMNS]
     values = {f"Value #{chr(ord('B') + i)}": name for i, (name, _, _) in enumerate(COLUMNS)}
     order = ["model", "team", "engine", *values.values(), "dashboard_uid"]
     transformations = [
@@ -94,7 +96,7 @@ def _table(inventory: Inventory) -> p.Table:
     ]
     overrides = [_column(name, [{"id": "unit", "value": unit}]) for name, unit, _ in COLUMNS]
     overrides[0]["properties"] += [
-        {"id": "thresholds", "value": {"mode": "absolute", "steps": p.at_least(1)}},
+        {"id": "thresholds", "value": {"mode": "absolute", "steps": p.steps(p.GOOD, (1, p.WARN), (6, p.BAD))}},
         {"id": "custom.cellOptions", "value": {"type": "color-background"}},
         {"id": "decimals", "value": 1},
     ]
@@ -105,8 +107,9 @@ def _table(inventory: Inventory) -> p.Table:
     ]
     return p.table(
         "fleet.table", "Models",
-        f"One row per model. SLO status: the lowest of share-within-SLO / objective over TTFT, ITL, E2E and "
-        f"availability in the last {SLO_WINDOW}; under 100% an SLO is being missed. Budget left: the least error "
+        f"One row per model. Burn rate: how fast the model's fastest-burning SLO (TTFT, ITL, E2E, availability) "
+        f"spends its error budget over the last {SLO_WINDOW}, (1 - good share) / (1 - objective): 1x spends it "
+        f"exactly over the SLO period, 6x pages when it lasts. Budget left: the least error "
         f"budget left of the model's SLOs over the SLO period (below 0: spent). Rates are 5-minute; KV cache "
         f"peak is over the dashboard range. Click a model to open its dashboard.",
         targets, transformations=transformations, overrides=overrides, height=min(24, 5 + len(inventory.models)))

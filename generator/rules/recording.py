@@ -105,14 +105,17 @@ def budget_rules(inventory: Inventory, model: Model) -> list[dict]:
     q = ModelQueries(inventory, model)
     labels = base_labels(model)
     period = inventory.slo_policy.period
+    # Groups evaluate in no fixed order: reading up to one budget interval ago keeps numerator and
+    # denominator to the same samples (30 days against one interval of lag).
+    lag = inventory.slo_policy.budget_interval
     objectives = {s: model.slo.latency(s).objective for s in c.LATENCY_SIGNALS if q.has(s)}
     objectives["availability"] = model.slo.availability
     rules = []
     for slo, objective in objectives.items():
         own = {**labels, "slo": slo}
         inner = ", ".join(f"{k}={quote(v)}" for k, v in own.items())
-        good = f"sum_over_time({c.SLO_GOOD}{{{inner}}}[{period}])"
-        total = f"sum_over_time({c.SLO_REQUESTS.format(window='5m')}{{{inner}}}[{period}])"
+        good = f"sum_over_time({c.SLO_GOOD}{{{inner}}}[{period}] offset {lag})"
+        total = f"sum_over_time({c.SLO_REQUESTS.format(window='5m')}{{{inner}}}[{period}] offset {lag})"
         rules.append({"record": c.SLO_GOOD_PERIOD, "expr": f"{good} / ({total} > 0)", "labels": own})
         rules.append({"record": c.BUDGET_REMAINING,
                       "expr": f"1 - (1 - {c.SLO_GOOD_PERIOD}{{{inner}}}) / {number(1 - objective)}", "labels": own})
