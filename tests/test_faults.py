@@ -10,7 +10,7 @@ import yaml
 from conftest import MINIMAL, ROOT, run_promtool
 from generator import conventions as c
 from generator import inventory
-from generator.build import build
+from generator.build import OUTPUT_DIRS, build
 from generator.output import write
 from generator.rules.alertmanager import DEFAULT_RECEIVER, team_receiver
 
@@ -40,7 +40,7 @@ def test_with_exported_labels_declared_every_generated_gpu_case_passes_in_promto
     # with honorLabels: false; the GPU alerts fire on them (and the XID alert names the pod).
     inv = inventory.parse(EXPORTED, "inv.yaml")
     files = build(inv)
-    write(files, tmp_path, ("dashboards", "alerts"))
+    write(files, tmp_path, OUTPUT_DIRS)
     test = yaml.safe_load(files[c.rules_test_file("small")])
     gpu_inputs = [s["series"] for g in test["tests"] for s in g["input_series"] if s["series"].startswith("DCGM_")]
     assert gpu_inputs and all("exported_pod=" in s for s in gpu_inputs)

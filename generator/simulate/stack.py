@@ -48,7 +48,8 @@ def shortened_inventory(source: Path, target: Path, for_: str, overrides: Mappin
 
     Set through the inventory's own `alerts:` overrides: `defaults.alerts` for every alert, and any
     team's or model's own `alerts:` rewritten too, since those would win over the defaults.
-    `collectors`, if given, replaces the inventory's `collectors:` block.
+    `collectors`, if given, replaces the inventory's `collectors:` block. The error budget is recorded
+    every `for_` too (`slo_policy.budget_interval`), so its series exist as soon as the others.
     """
     def durations(names) -> dict:
         return {name: {"for": (overrides or {}).get(name, for_)} for name in names}
@@ -60,7 +61,9 @@ def shortened_inventory(source: Path, target: Path, for_: str, overrides: Mappin
             scope["alerts"] = durations(scope["alerts"])
     if collectors is not None:
         doc["collectors"] = _plain(dict(collectors))
-    header = comment(f"A copy of {source} whose alerts all have a shortened `for`, through its own alerts: overrides.")
+    doc.setdefault("slo_policy", {})["budget_interval"] = for_
+    header = comment(f"A copy of {source} whose alerts all have a shortened `for`, through its own alerts: overrides, "
+                     f"and whose error budget is recorded that often.")
     target.write_text(header + dump(doc), encoding="utf-8")
     return target
 

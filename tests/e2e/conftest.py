@@ -30,7 +30,7 @@ from . import plan
 from .prometheus import Prometheus
 from generator import conventions as c
 from generator import inventory as inventory_mod
-from generator.build import build
+from generator.build import OUTPUT_DIRS, build
 from generator.output import write
 from generator.promql import regex_escape
 from generator.queries import ModelQueries
@@ -150,7 +150,7 @@ def stack(tmp_path_factory):
     path = shortened_inventory(ROOT / "inventory.yaml", work / "inventory.yaml", FOR, SLOWER_FOR, COLLECTORS)
     inventory = inventory_mod.load(path)
     files = build(inventory)
-    write(files, work / "out", ("dashboards", "alerts"))
+    write(files, work / "out", OUTPUT_DIRS)
     wrong = {(rule["alert"], rule["for"]) for name, text in files.items() if name.endswith(".rules.yaml")
              for group in yaml.safe_load(text)["groups"] for rule in group["rules"]
              if "alert" in rule and rule["for"] != alert_for(rule["alert"])}
