@@ -390,7 +390,7 @@ class _Checker:
         ruler = self.mapping(doc, "ruler", "ruler", {"max_rules_per_group": False})
         if "max_rules_per_group" not in ruler:
             return None
-        return self.integer(ruler, "max_rules_per_group", "ruler.max_rules_per_group", 1)
+        return self.integer(ruler, "max_rules_per_group", "ruler.max_rules_per_group", 1, 10_000)
 
     def _url(self, doc, key) -> str:
         if key not in doc:
@@ -663,7 +663,7 @@ class _Checker:
                 self.fail(options, key, where, problem)
         if key == "labels":
             labels = dict(into.get("labels", ()))
-            labels.update(self.labels(options, key, where))
+            labels.update(self.routing_labels(options, key, where))
             value = tuple(sorted(labels.items()))
         into[key] = value
 
@@ -682,7 +682,7 @@ class _Checker:
                 if severity not in SEVERITIES:
                     self.attempt(self.fail, node, severity, where, _unknown(severity, SEVERITIES, "severity"))
                     continue
-                labels = self.attempt(self.labels, node, severity, where)
+                labels = self.attempt(self.routing_labels, node, severity, where)
                 if labels is not None:
                     merged.setdefault(severity, {}).update(labels)
         return {k: tuple(sorted(v.items())) for k, v in merged.items()}

@@ -330,7 +330,7 @@ def test_fleet_and_gpu_dashboards_read_only_the_llm_recording_rules(boards):
 def test_model_slo_stats_read_the_llm_recording_rules(example):
     board = at(example, c.model_dashboard_uid("llama-3-1-8b"))
     stats = [p for p in board["panels"] if p["type"] == "stat"]
-    assert len(stats) == 4
+    assert len(stats) == 8  # share within each of four SLOs, and the error budget left of each
     for panel in stats:
         assert all(name.startswith("llm:") for t in panel["targets"] for name in metric_names(t["expr"]))
 

@@ -85,7 +85,7 @@ def test_files_generate_did_not_write_survive_even_when_they_quote_the_header(tm
     readme.write_text(f"<!-- {GENERATED_HEADER} -->\nThe header above is what generated files start with.\n")
     copy = out / "dashboards" / "mine" / "llm-model-chat.json"
     copy.parent.mkdir()
-    copy.write_text((out / "dashboards" / "llm-model-chat.json").read_text().replace("LLM model", "My model"))
+    copy.write_text(next((out / "dashboards").rglob("llm-model-chat.json")).read_text().replace("LLM model", "My model"))
     old_copy = out / "alerts" / "old.rules.yaml"
     old_copy.write_bytes((out / "alerts" / "chat.rules.yaml").read_bytes())
     before = {p: p.read_bytes() for p in (readme, copy, old_copy)}

@@ -15,7 +15,7 @@ from generator.rules.alerts import alert_rules
 from generator.build import build
 from generator.errors import InventoryErrors
 from generator.rules.files import rule_file, rule_files, split_group
-from generator.rules.recording import recording_rules
+from generator.rules.recording import budget_rules, recording_rules
 
 
 def model_text(engine: str, version: str, served_name: str = "org/small-1.0", extra: str = "") -> str:
@@ -326,7 +326,7 @@ def test_no_rule_group_holds_more_than_20_rules_and_the_split_keeps_every_rule_i
         names = [g["name"] for g in groups]
         assert len(names) == len(set(names)), model.name
         assert [r for g in groups for r in g["rules"]] == \
-            recording_rules(example, model) + alert_rules(example, model)
+            recording_rules(example, model) + budget_rules(example, model) + alert_rules(example, model)
 
 
 @pytest.mark.parametrize("count, limit, sizes, names", [

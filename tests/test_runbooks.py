@@ -32,6 +32,8 @@ def test_a_served_name_with_backticks_and_markdown_stays_inside_code():
         assert all("evil.test" not in href for href in links), rel
         html = [t.content for t in parsed if t.type in ("html_inline", "html_block")]
         assert html == [t.content for t in walk(tokens(plain[rel])) if t.type in ("html_inline", "html_block")]
+        if rel.endswith("/LLMCollectorDown.md"):
+            continue  # per site, not per model: no served name in it
         shown = [t.content for t in parsed if t.type in ("fence", "code_inline")]
         assert any("evil.test" in s for s in shown), f"{rel}: the served name is not shown as code"
 

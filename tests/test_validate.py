@@ -326,8 +326,8 @@ CASES = [
         says='function "humanise" not defined'),
     Case("an if without end", lambda b: b.alert("LLMKVCacheNearFull")["annotations"].update(
         summary="{{ if gt $value 0.5 }}high"), "alerts/template", {**ALERT, "rule": "LLMKVCacheNearFull"}),
-    Case("a recording group of all 111 rules", _unsplit, "rules/group-size",
-         {**RECORD, "group": "llm-chat-recording"}, says="111 rules, over the ruler limit of 20"),
+    Case("a recording group holding every recording rule", _unsplit, "rules/group-size",
+         {**RECORD, "group": "llm-chat-recording"}, says="rules, over the ruler limit of 20"),
     Case("two identical alerts in one file", _duplicate_alert, "alerts/duplicate",
          {**ALERT, "rule": "LLMKVCacheNearFull"}),
     Case("a recording rule recorded twice", _duplicate_record, "rules/duplicate",
