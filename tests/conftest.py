@@ -47,12 +47,21 @@ def minimal():
     return MINIMAL
 
 
+def _required(binary: str, package: str) -> str:
+    path = shutil.which(binary)
+    if path is None:
+        pytest.fail(f"{binary} is required: apt-get install {package}")
+    return path
+
+
 @pytest.fixture(scope="session")
 def promtool():
-    path = shutil.which("promtool")
-    if path is None:
-        pytest.fail("promtool is required: apt-get install prometheus")
-    return path
+    return _required("promtool", "prometheus")
+
+
+@pytest.fixture(scope="session")
+def amtool():
+    return _required("amtool", "prometheus-alertmanager")
 
 
 def run_promtool(promtool: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -1,6 +1,5 @@
 """The fault model's settings end to end through promtool and amtool: exporter labels, routing, inhibitions."""
 import json
-import shutil
 import subprocess
 from decimal import Decimal
 
@@ -16,14 +15,6 @@ from generator.rules.alertmanager import DEFAULT_RECEIVER, team_receiver
 
 EXPORTED = MINIMAL.replace("teams:\n", "collectors:\n  dcgm: {namespace_label: exported_namespace, "
                                        "pod_label: exported_pod, node_label: Hostname}\nteams:\n")
-
-
-@pytest.fixture(scope="module")
-def amtool():
-    path = shutil.which("amtool")
-    if path is None:
-        pytest.fail("amtool is required: apt-get install prometheus-alertmanager")
-    return path
 
 
 def test_gpu_queries_read_the_workload_labels_the_inventory_names():
