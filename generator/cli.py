@@ -1,6 +1,7 @@
 """Command line: `python -m generator generate|check|validate|publish|simulate`.
 
-Exit codes: 0 success, 1 a user error (bad inventory, stale output), 3 a bug.
+Exit codes (generator.command_line): 0 success, 1 a user error (bad inventory, stale output),
+3 a bug, 130 interrupted.
 """
 from __future__ import annotations
 
@@ -9,18 +10,17 @@ import json
 import logging
 import sys
 import time
-import traceback
 from importlib import metadata
 from pathlib import Path
 
 from generator import inventory as inventory_mod
 from generator import output, simulate
 from generator.build import OUTPUT_DIRS, build
+from generator.command_line import EXIT_OK, EXIT_USER, add_common_arguments, run
 from generator.errors import GeneratorError, InventoryError, InventoryErrors
 from generator.publish import command as publish_command
 from generator.validate import command as validate_command
 
-EXIT_OK, EXIT_USER, EXIT_BUG = 0, 1, 3
 DISTRIBUTION = "llm-observability-generator"
 
 
@@ -47,11 +47,6 @@ def _parser() -> argparse.ArgumentParser:
     publish_command.register(sub)
     simulate.register(sub)
     return parser
-
-
-def add_common_arguments(cmd: argparse.ArgumentParser) -> None:
-    cmd.add_argument("--inventory", default="inventory.yaml", help="model inventory (default: %(default)s)")
-    cmd.add_argument("--output", default=".", help="folder holding dashboards/ and alerts/ (default: %(default)s)")
 
 
 def generate(args) -> int:
@@ -115,14 +110,9 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     args = _parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except GeneratorError as exc:
-        if getattr(args, "format", None) == "json" and args.command in ("generate", "check"):
+
+    def as_json(exc: GeneratorError) -> None:
+        if getattr(args, "format", None) == "json":
             _print_json({"ok": False, "errors": _errors(exc)})
-        print(f"error: {exc}" if "\n" not in str(exc) else f"error:\n{exc}", file=sys.stderr)
-        return EXIT_USER
-    except Exception:
-        traceback.print_exc()
-        print("This is a bug in the generator; please report it with the traceback above.", file=sys.stderr)
-        return EXIT_BUG
+
+    return run(args.func, args, as_json)

@@ -6,7 +6,6 @@ requests" are proved.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import random
@@ -24,7 +23,8 @@ from conftest import HEADER as BASE_HEADER, ROOT
 from generator import conventions as c
 from generator import inventory as inventory_mod
 from generator.dashboards import build_dashboards
-from generator.publish import command, compat, config, desired, marking
+from generator.cli import main
+from generator.publish import compat, config, desired, marking
 from generator.publish.apply import apply
 from generator.publish.errors import ConfigError
 from generator.publish.grafana import Grafana
@@ -117,10 +117,7 @@ def inventory(tmp_path):
 @pytest.fixture
 def publish(capsys, inventory):
     def run(*args: str, inventory_file=None) -> Run:
-        parser = argparse.ArgumentParser(prog="python -m generator")
-        command.register(parser.add_subparsers(dest="command", required=True))
-        parsed = parser.parse_args(["publish", "--inventory", str(inventory_file or inventory), *args])
-        code = parsed.func(parsed)
+        code = main(["publish", "--inventory", str(inventory_file or inventory), *args])
         out, err = capsys.readouterr()
         return Run(code, out, err)
     return run
@@ -710,7 +707,8 @@ def test_json_output_is_one_document_a_machine_can_read(env, grafana, publish):
 def test_json_output_reports_an_error_as_json_too(env, publish):
     env.delenv("GRAFANA_URL")
     doc = json.loads(publish("--format", "json").out)
-    assert doc["ok"] is False and "GRAFANA_URL is not set" in doc["error"]
+    [error] = doc["errors"]  # the shape every command's --format json uses for an error
+    assert doc["ok"] is False and "GRAFANA_URL is not set" in error["message"]
 
 
 def test_a_progress_line_is_drawn_only_on_a_terminal(env, grafana, publish, monkeypatch):

@@ -2,26 +2,22 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 from generator import inventory as inventory_mod
-from generator.errors import GeneratorError
+from generator.command_line import EXIT_OK, EXIT_USER, add_common_arguments
 from generator.publish import config, desired, report
 from generator.publish.grafana import Grafana
 from generator.publish.publisher import publish
 
-EXIT_OK, EXIT_FAILED = 0, 1
 HELP = "publish the generated dashboards to Grafana (only what changed; never overwrites edits made in Grafana)"
 EPILOG = "Configuration comes from the environment:\n" + "\n".join(
     f"  {name:<29} {text}" for name, text in config.ENVIRONMENT.items())
 
 
 def register(subparsers) -> None:
-    from generator.cli import add_common_arguments  # here, not at import time: cli imports this module
-
     cmd = subparsers.add_parser("publish", help=HELP, description=HELP, epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_common_arguments(cmd)
@@ -40,6 +36,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    """Errors end in `command_line.run`, which prints them (as JSON too with --format json)."""
     progress = _ProgressLine() if args.format == "text" and sys.stdout.isatty() else None
     try:
         settings = config.from_env()
@@ -48,18 +45,12 @@ def run(args) -> int:
         message = desired.version_message(Path(args.inventory).resolve().parent)
         outcome = publish(Grafana(settings), bundle, message=message, dry_run=args.dry_run, prune=args.prune,
                           force=args.force, verify=args.verify, progress=progress)
-    except GeneratorError as exc:
+    finally:
         if progress:
             progress.clear()
-        if args.format == "json":
-            print(json.dumps({"ok": False, "error": str(exc)}, indent=2))
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    if progress:
-        progress.clear()
     print(report.as_json(outcome) if args.format == "json" else report.as_text(outcome), end="" if
           args.format == "text" else "\n")
-    return EXIT_OK if outcome.ok else EXIT_FAILED
+    return EXIT_OK if outcome.ok else EXIT_USER
 
 
 class _ProgressLine:

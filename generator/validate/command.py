@@ -8,15 +8,13 @@ import argparse
 import sys
 import time
 
+from generator.command_line import EXIT_OK, EXIT_USER, add_common_arguments
 from generator.validate import report, validate
 from generator.validate.findings import ERROR
 
-EXIT_OK, EXIT_ERRORS = 0, 1
 
 
 def register(subparsers) -> argparse.ArgumentParser:
-    from generator.cli import add_common_arguments  # the CLI imports this module: import it late
-
     text = "check dashboards and rules against the inventory and the metric catalog, offline"
     cmd = subparsers.add_parser("validate", help=text, description=text)
     add_common_arguments(cmd)
@@ -32,4 +30,4 @@ def run(args) -> int:
     elapsed = time.perf_counter() - started
     render = report.as_json if args.format == "json" else report.text
     sys.stdout.write(render(findings, elapsed))
-    return EXIT_ERRORS if any(f.severity >= ERROR for f in findings) else EXIT_OK
+    return EXIT_USER if any(f.severity >= ERROR for f in findings) else EXIT_OK
