@@ -25,11 +25,6 @@ from generator.slo_buckets import LATENCY_SLOS, off_bucket_thresholds
 from generator.versions import Version
 
 WINDOW = re.compile(r"^[1-9][0-9]*[mhd]$")  # one unit: it names recorded series (ratio_rate1d)
-
-
-def duration_seconds(text: str) -> int:
-    """Whole seconds of a Prometheus duration (`1h30m`); 0 for text that is not one."""
-    return (prom.duration_ms(text) or 0) // 1000
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$")
 OWNER = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 MAX_REPLICAS = 1000  # per model; each replica is a pod in the generated tests and the simulator
@@ -719,7 +714,7 @@ class _Checker:
         if severity not in SEVERITIES:
             self.fail(t, "severity", f"{path}.severity", f"expected one of {', '.join(SEVERITIES)}, got {_kind(severity)}")
         windows = [self.string(t, k, f"{path}.{k}", WINDOW, "a window such as 5m, 1h or 3d") for k in ("long", "short")]
-        if duration_seconds(windows[1]) >= duration_seconds(windows[0]):
+        if prom.duration_seconds(windows[1]) >= prom.duration_seconds(windows[0]):
             self.fail(t, "short", f"{path}.short", f"the short window must be shorter than the long one ({windows[0]})")
         factor = self.positive(t, "factor", f"{path}.factor")
         for_ = self._duration(t, "for", f"{path}.for")

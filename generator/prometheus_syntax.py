@@ -34,6 +34,20 @@ def duration_ms(text) -> int | None:
     return total if total <= MAX_DURATION_MS else None
 
 
+def duration_seconds(text: str) -> int:
+    """Whole seconds of a Prometheus duration (`1h30m`); 0 for text that is not one."""
+    return (duration_ms(text) or 0) // 1000
+
+
+def duration_text(seconds) -> str:
+    """A Prometheus duration for `seconds` (rounded up to whole seconds), in the largest exact unit."""
+    whole = math.ceil(seconds)
+    for unit, size in (("d", 86_400), ("h", 3600), ("m", 60)):
+        if whole and whole % size == 0:
+            return f"{whole // size}{unit}"
+    return f"{whole}s"
+
+
 def duration_problem(text, *, positive: bool = False) -> str | None:
     if not isinstance(text, str):
         return f"expected a Prometheus duration such as 30s, 5m or 1h, got {_kind(text)}"

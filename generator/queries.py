@@ -14,6 +14,7 @@ from generator.catalog.base import (
 )
 from generator.errors import CatalogError
 from generator.inventory import Collectors, Inventory, Model
+from generator.prometheus_syntax import duration_seconds
 from generator.promql import le_matcher, number, quote, selector
 
 WORKLOAD_LABELS = ("namespace", "pod")  # on kube-state-metrics series and engine targets
@@ -345,7 +346,7 @@ class ModelQueries:
         """
         created = self._workload("kube_pod_created")
         ready_time = self._workload("kube_pod_status_ready_time")
-        seconds = _duration_seconds(lookback)
+        seconds = duration_seconds(lookback)
         young = f"({created} > time() - {seconds})"
         started = f"(min_over_time({ready_time}[{lookback}]) - on (namespace, pod, uid) {young})"
         starting = (f"((time() - {young}) unless on (namespace, pod, uid) "
@@ -355,9 +356,3 @@ class ModelQueries:
     def new_pods(self, seconds: int) -> str:
         """Pods created within the last `seconds`: deploys, restarts and scale-ups."""
         return f"count({self._workload('kube_pod_created')} > time() - {seconds})"
-
-
-def _duration_seconds(text: str) -> int:
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    return int(text[:-1]) * units[text[-1]]
-

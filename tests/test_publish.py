@@ -21,6 +21,7 @@ import pytest
 
 from conftest import HEADER as BASE_HEADER, ROOT
 from generator import conventions as c
+from generator import grafana_facts
 from generator import inventory as inventory_mod
 from generator.dashboards import build_dashboards
 from generator.cli import main
@@ -591,7 +592,7 @@ def test_the_minimum_grafana_version_is_10_4(version, supported):
 
 
 def test_the_generated_dashboards_use_no_schema_newer_than_the_minimum_grafana_knows(example):
-    assert {b["schemaVersion"] for b in build_dashboards(example).values()} <= set(range(compat.SCHEMA_VERSION + 1))
+    assert {b["schemaVersion"] for b in build_dashboards(example).values()} <= set(range(grafana_facts.SCHEMA_VERSION + 1))
 
 
 # -- security ------------------------------------------------------------------------------------

@@ -8,23 +8,21 @@ nulls removed (`clean.py`).
 from __future__ import annotations
 
 import json
-import re
 
 from grafanalib._gen import DashboardEncoder
 from grafanalib.core import (
     REFRESH_ON_TIME_RANGE_CHANGE, Annotations, Dashboard, DashboardLink, Template, Templating, Time,
 )
 
+from generator import grafana_facts
 from generator import conventions as c
 from generator.dashboards.clean import clean
 from generator.dashboards.layout import Section, layout
 from generator.dashboards.panels import DATASOURCE
 from generator.promql import selector
 
-SCHEMA_VERSION = 39
 TAGS = ("llm", "generated")
 MODEL_TAG = "llm-model"  # on every per-model dashboard: the "Model dashboards" link lists them
-UID = re.compile(r"^[a-zA-Z0-9_-]{1,40}$")
 
 
 def datasource_variable() -> Template:
@@ -66,13 +64,13 @@ def model_dashboards_link() -> DashboardLink:
 
 def dashboard(uid: str, title: str, description: str, tags: list[str], sections: list[Section],
               links: list[DashboardLink], variables: list[Template], annotations: list[dict] = ()) -> dict:
-    if not UID.match(uid):
-        raise ValueError(f"dashboard uid {uid!r} is not 1-{c.UID_MAX} characters of [a-zA-Z0-9_-]")
+    if not grafana_facts.UID.match(uid):
+        raise ValueError(f"dashboard uid {uid!r} is not 1-{grafana_facts.UID_MAX} characters of [a-zA-Z0-9_-]")
     panels = layout(sections)
     _check_unique_ids(uid, panels)
     board = Dashboard(
         title=title, uid=uid, id=None, description=f"{description} {c.GENERATED_HEADER}",
-        tags=[*TAGS, *tags], editable=False, schemaVersion=SCHEMA_VERSION, graphTooltip=1,
+        tags=[*TAGS, *tags], editable=False, schemaVersion=grafana_facts.SCHEMA_VERSION, graphTooltip=1,
         time=Time("now-6h", "now"), refresh="1m", timezone="utc", panels=panels, links=links,
         templating=Templating(list=[datasource_variable(), *variables]),
         annotations=Annotations(list=list(annotations)),

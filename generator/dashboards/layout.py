@@ -11,9 +11,8 @@ from dataclasses import dataclass
 import attr
 from grafanalib.core import GridPos, Panel, RowPanel
 
+from generator import grafana_facts
 from generator.dashboards.panels import DATASOURCE, panel_id
-
-COLUMNS = 24
 
 
 @dataclass(frozen=True)
@@ -28,14 +27,14 @@ def layout(sections: list[Section]) -> list[Panel]:
     y = 0
     for section in sections:
         placed.append(RowPanel(id=panel_id(f"row.{section.key}"), title=section.title, dataSource=DATASOURCE,
-                               gridPos=GridPos(h=1, w=COLUMNS, x=0, y=y)))
+                               gridPos=GridPos(h=1, w=grafana_facts.GRID_COLUMNS, x=0, y=y)))
         y += 1
         x, line_height = 0, 0
         for panel in section.panels:
             width, height = panel.gridPos.w, panel.gridPos.h
-            if not 1 <= width <= COLUMNS:
-                raise ValueError(f"panel {panel.title!r} is {width} columns wide; the grid has {COLUMNS}")
-            if x + width > COLUMNS:
+            if not 1 <= width <= grafana_facts.GRID_COLUMNS:
+                raise ValueError(f"panel {panel.title!r} is {width} columns wide; the grid has {grafana_facts.GRID_COLUMNS}")
+            if x + width > grafana_facts.GRID_COLUMNS:
                 y, x, line_height = y + line_height, 0, 0
             placed.append(attr.evolve(panel, gridPos=GridPos(h=height, w=width, x=x, y=y)))
             x += width
@@ -46,5 +45,5 @@ def layout(sections: list[Section]) -> list[Panel]:
 
 def spread(panels: list[Panel]) -> list[Panel]:
     """The panels side by side on one line, sharing its width equally (at most 24 panels)."""
-    width = COLUMNS // len(panels)
+    width = grafana_facts.GRID_COLUMNS // len(panels)
     return [attr.evolve(p, gridPos=GridPos(h=p.gridPos.h, w=width, x=0, y=0)) for p in panels]

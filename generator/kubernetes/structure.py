@@ -11,8 +11,8 @@ raises on garbage: every problem is a (key path, message) pair.
 from __future__ import annotations
 
 import json
-import re
 
+from generator import grafana_facts, prometheus_syntax
 from generator.kubernetes import names
 
 KINDS = {
@@ -21,8 +21,6 @@ KINDS = {
     "GrafanaFolder": "grafana.integreatly.org/v1beta1",
     "GrafanaDashboard": "grafana.integreatly.org/v1beta1",
 }
-DURATION = re.compile(r"^((\d+)(y|w|d|h|m|s|ms))+$")
-GRAFANA_UID = re.compile(r"^[a-zA-Z0-9_-]{1,40}$")
 GROUP_KEYS = {"name", "interval", "rules", "partial_response_strategy", "limit", "query_offset", "labels"}
 RULE_KEYS = {"record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations"}
 DASHBOARD_SOURCES = ("json", "gzipJson", "url", "jsonnet", "jsonnetLib", "configMapRef", "grafanaCom")
@@ -132,7 +130,7 @@ def _rule(rule, where: str) -> list[Problem]:
     if isinstance(expr, bool) or not isinstance(expr, (str, int)) or expr == "":
         found.append((f"{where}.expr", "`expr` is required: a PromQL string"))
     for key in ("for", "keep_firing_for"):
-        if key in rule and not (isinstance(rule[key], str) and DURATION.match(rule[key])):
+        if key in rule and not (prometheus_syntax.duration_ms(rule[key]) is not None):
             found.append((f"{where}.{key}", f"`{key}` is a duration such as 5m"))
     if "annotations" in rule and kinds == ["record"]:
         found.append((f"{where}.annotations", "recording rules have no annotations"))
@@ -159,7 +157,7 @@ def _grafana_common(spec) -> list[Problem]:
 
 def _grafana_uid(spec: dict) -> list[Problem]:
     uid = spec.get("uid")
-    if uid is not None and not (isinstance(uid, str) and GRAFANA_UID.match(uid)):
+    if uid is not None and not (isinstance(uid, str) and grafana_facts.UID.match(uid)):
         return [("spec.uid", f"{uid!r} is not 1-40 characters of [a-zA-Z0-9_-]")]
     return []
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 import re
 
+from generator import grafana_facts
 from generator.publish.errors import UnsupportedVersion
 
 log = logging.getLogger(__name__)
 
-MINIMUM = (10, 4)
-SCHEMA_VERSION = 39  # the newest dashboard schemaVersion the minimum Grafana knows
+MINIMUM = grafana_facts.MINIMUM_GRAFANA
 WHY = ("the generated dashboards declare dashboard schemaVersion 39, the schema Grafana 10.4 writes; an older "
        "Grafana writes an older schema and cannot be trusted to render them")
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from generator import conventions as c
 from generator.inventory import AlertOptions, BurnTier, Inventory, Model
+from generator.prometheus_syntax import duration_text
 from generator.promql import go_template_literal, number, selector
 from generator.queries import ModelQueries
 from generator.rules.recording import base_labels
@@ -355,7 +356,7 @@ def alerts(inventory: Inventory, model: Model) -> list[Alert]:
               f"{vocab(c.REPLICAS_READY)} < {model.replicas_min}", "15m",
               f"{name} has {{{{ $value }}}} ready replicas, below its minimum of {model.replicas_min}.")
     budget = th["cold_start_seconds"]
-    alert("LLMPodNotReady", WARNING, None, f"{vocab(c.POD_READY)} == 0", _duration(budget),
+    alert("LLMPodNotReady", WARNING, None, f"{vocab(c.POD_READY)} == 0", duration_text(budget),
           f"Pod {pod} of {name} has not been Ready for longer than the cold-start budget of {number(budget)} s "
           f"(stuck rollout, Pending for a GPU, or failing readiness).")
     alert("LLMEngineCrashLooping", WARNING, None,
@@ -457,15 +458,6 @@ def capacity_wait(q: ModelQueries, vocab) -> str | None:
     if q.has("batch_occupancy"):
         return f"{vocab(c.BATCH_OCCUPANCY)} >= 1"
     return None
-
-
-def _duration(seconds: Decimal) -> str:
-    """A Prometheus duration for whole seconds, in the largest exact unit."""
-    whole = int(seconds.to_integral_value(rounding="ROUND_CEILING"))
-    for unit, size in (("h", 3600), ("m", 60)):
-        if whole % size == 0:
-            return f"{whole // size}{unit}"
-    return f"{whole}s"
 
 
 def _burn_limit(factor: Decimal, objective: Decimal) -> tuple[str, str]:

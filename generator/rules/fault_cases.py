@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from generator import conventions as c
-from generator.inventory import Inventory, Model, duration_seconds
+from generator.inventory import Inventory, Model
+from generator.prometheus_syntax import duration_seconds
 from generator.podnames import pod_name
 from generator.promql import number, quote, regex_escape
 from generator.rules.alerts import Alert

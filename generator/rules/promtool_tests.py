@@ -13,7 +13,8 @@ import math
 from decimal import Decimal
 
 from generator import conventions as c
-from generator.inventory import Inventory, Model, duration_seconds
+from generator.inventory import Inventory, Model
+from generator.prometheus_syntax import duration_seconds
 from generator.promql import number, quote
 from generator.queries import ModelQueries
 from generator.rules.alerts import Alert, alerts

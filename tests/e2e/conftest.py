@@ -32,6 +32,7 @@ from generator import conventions as c
 from generator import inventory as inventory_mod
 from generator.build import OUTPUT_DIRS, build
 from generator.output import write
+from generator.prometheus_syntax import duration_seconds
 from generator.promql import regex_escape
 from generator.queries import ModelQueries
 from generator.simulate.stack import Processes, Webhook, http, shortened_inventory, wait_for
@@ -203,7 +204,7 @@ def healthy(stack) -> Healthy:
 
     wait_for(lambda: all(t["health"] == "up" for t in prometheus.targets()), 60, "every target to be scraped")
     wait_for(everything_recorded, 90, "every recording rule to produce series for every model")
-    time.sleep(2 * _seconds(INTERVAL) + 1)  # let alert rules evaluate on complete data
+    time.sleep(2 * duration_seconds(INTERVAL) + 1)  # let alert rules evaluate on complete data
     dashboards = check_dashboards(stack)
     alerts = []
     deadline = time.monotonic() + QUIET_SECONDS
@@ -430,7 +431,3 @@ def rounds(stack, round_one, round_two, round_three, round_four) -> dict[int, Ro
     delivered.write_text(json.dumps(stack.webhook.alerts(), indent=2))
     SUMMARY["alerts delivered to the webhook"] = f"{len(stack.webhook.alerts())}, saved in {delivered}"
     return result
-
-
-def _seconds(duration: str) -> float:
-    return float(duration[:-1]) * {"s": 1, "m": 60}[duration[-1]]

@@ -5,15 +5,13 @@ import re
 
 import promql_parser as pp
 
-from generator import conventions as c
+from generator import grafana_facts
 from generator.validate import expr as x
 from generator.validate.checks.base import Check
 from generator.validate.checks.promql import parsed
 from generator.validate.context import Context, Dashboard, Panel, listed
 from generator.validate.findings import WARNING, Finding
 
-COLUMNS = 24
-UID = re.compile(rf"^[a-zA-Z0-9_-]{{1,{c.UID_MAX}}}$")
 _VARIABLE = re.compile(r"^\$(\{datasource\}|datasource)$")
 _DASHBOARD_PATH = re.compile(r"^(?:https?://[^/]+)?(?:/[^/]*)*?/d/([^/?#]+)")
 
@@ -172,10 +170,10 @@ class Grid(Check):
                                                                      f"{{x, y, w, h}} integers"))
                     continue
                 gx, gy, w, h = pos
-                if w < 1 or h < 1 or gx < 0 or gy < 0 or gx + w > COLUMNS:
+                if w < 1 or h < 1 or gx < 0 or gy < 0 or gx + w > grafana_facts.GRID_COLUMNS:
                     found.append(self.finding(board.location(panel), f"gridPos x={gx} y={gy} w={w} h={h} is outside "
-                                                                     f"the {COLUMNS}-column grid (x >= 0, w >= 1, h >= 1,"
-                                                                     f" x + w <= {COLUMNS})"))
+                                                                     f"the {grafana_facts.GRID_COLUMNS}-column grid (x >= 0, w >= 1, h >= 1,"
+                                                                     f" x + w <= {grafana_facts.GRID_COLUMNS})"))
                     continue
                 if panel.row is not None:
                     continue  # inside a collapsed row: placed when it opens
@@ -199,8 +197,8 @@ class Uid(Check):
             uid = board.uid
             if uid is None:
                 continue  # dashboard/schema reports it
-            if not UID.match(uid):
-                found.append(self.finding(board.location(), f"uid {uid!r} ({len(uid)} characters) is not 1-{c.UID_MAX} "
+            if not grafana_facts.UID.match(uid):
+                found.append(self.finding(board.location(), f"uid {uid!r} ({len(uid)} characters) is not 1-{grafana_facts.UID_MAX} "
                                                             f"characters of [a-zA-Z0-9_-]: Grafana refuses it"))
             if uid in seen:
                 found.append(self.finding(board.location(), f"uid {uid!r} is also the uid of {seen[uid]}: one "

@@ -1,13 +1,13 @@
 """Checks on reading itself: the files parse, have the expected shape, and match the inventory."""
 from __future__ import annotations
 
+from generator import grafana_facts
 from generator import conventions as c
 from generator.dashboards.folders import dashboard_folders
 from generator.validate.checks.base import Check
 from generator.validate.context import Context
 from generator.validate.findings import WARNING, Finding, Location
 
-MIN_SCHEMA_VERSION = 39
 
 
 class YamlParse(Check):
@@ -44,10 +44,10 @@ class DashboardSchema(Check):
             version = data.get("schemaVersion")
             if not isinstance(version, int) or isinstance(version, bool):
                 found.append(self.finding(board.location(key="schemaVersion"),
-                                          f"missing `schemaVersion` (an integer, at least {MIN_SCHEMA_VERSION})"))
-            elif version < MIN_SCHEMA_VERSION:
+                                          f"missing `schemaVersion` (an integer, at least {grafana_facts.SCHEMA_VERSION})"))
+            elif version < grafana_facts.SCHEMA_VERSION:
                 found.append(self.finding(board.location(key="schemaVersion"),
-                                          f"schemaVersion {version} is below {MIN_SCHEMA_VERSION}: Grafana migrates "
+                                          f"schemaVersion {version} is below {grafana_facts.SCHEMA_VERSION}: Grafana migrates "
                                           f"the dashboard on load and the JSON no longer matches what ships"))
             panels = data.get("panels")
             if not isinstance(panels, list):
