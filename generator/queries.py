@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from generator.catalog import ENGINES, EXPORTERS
+from generator.capabilities import Capabilities
+from generator.catalog import EXPORTERS
 from generator.catalog.base import (
-    BACKEND, IMAGE_VERSION, MODEL, WORKLOAD, Counters, Custom, Gauge, Histogram, Metric,
+    BACKEND, IMAGE_VERSION, MODEL, WORKLOAD, Counters, Custom, Gauge, Metric,
 )
 from generator.errors import CatalogError
 from generator.inventory import Collectors, Inventory, Model
@@ -25,7 +26,8 @@ class ModelQueries:
     def __init__(self, inventory: Inventory, model: Model):
         self.inventory = inventory
         self.model = model
-        self.engine = ENGINES[model.engine]
+        self.can = Capabilities(model)
+        self.engine = self.can.engine
 
     # -- selectors -------------------------------------------------------
 
@@ -81,48 +83,19 @@ class ModelQueries:
     def _dcgm(self, name: str) -> bool:
         return any(m.name == name for m in EXPORTERS["dcgm"].metrics)
 
-    # -- what the engine can show ----------------------------------------
+    # -- what the engine can show: generator.capabilities ---------------------
 
     def signal(self, name: str):
-        """The signal with its metric resolved for this version, or None."""
-        spec = self.engine.signals.get(name)
-        if spec is None:
-            return None
-        version = self.model.engine_version
-        if isinstance(spec, Histogram):
-            for candidate in spec.candidates:
-                if self.engine.metric(candidate).exposed_in(version):
-                    return Histogram((candidate,), spec.scale)
-            return None
-        if isinstance(spec, Gauge):
-            for part in spec.candidates:
-                if self.engine.metric(part.metric).exposed_in(version):
-                    return Gauge((part,), spec.aggregation, spec.scale)
-            return None
-        if isinstance(spec, Counters):
-            spec = Counters(tuple(p for p in spec.parts if p.since is None or version >= p.since))
-        if all(self.engine.metric(m).exposed_in(version) for m in spec.metric_names()):
-            return spec
-        return None
+        return self.can.signal(name)
 
     def has(self, name: str) -> bool:
-        return self.signal(name) is not None
+        return self.can.has(name)
 
     def why_not(self, name: str) -> str:
-        if name in self.engine.cannot_show:
-            return self.engine.cannot_show[name]
-        spec = self.engine.signals.get(name)
-        if spec is None:
-            return f"{self.engine.title} exports no metric for this."
-        since = ", ".join(f"{n} from {self.engine.metric(n).since}" for n in spec.metric_names())
-        return f"{self.engine.title} {self.model.engine_version} does not expose it yet ({since})."
+        return self.can.why_not(name)
 
-    def _need(self, name: str, kind):
-        spec = self.signal(name)
-        if not isinstance(spec, kind):
-            raise CatalogError(f"{self.model.path}: {self.engine.title} {self.model.engine_version} "
-                               f"has no {kind.__name__.lower()} for {name!r}")
-        return spec
+    def bucket_bounds(self, name: str) -> tuple[Decimal, ...]:
+        return self.can.bucket_bounds(name)
 
     # -- queries ---------------------------------------------------------
 
@@ -131,7 +104,7 @@ class ModelQueries:
         spec = self.signal(name)
         if isinstance(spec, Custom):
             return spec.build(self, window)
-        spec = self._need(name, Counters)
+        spec = self.can.need(name, Counters)
         terms = []
         for part in spec.parts:
             sel = self.selector(part.metric, part.matchers, part.scope, part.suffix)
@@ -155,7 +128,7 @@ class ModelQueries:
         """Requests per second an SLI counts as good: within the threshold, or not failed."""
         if slo == "availability":
             return f"({self.rate(self.error_base(), window)}) - ({self.rate('errors', window)})"
-        metric, scale = self._histogram(slo)
+        metric, scale = self.can.histogram(slo)
         within = self.selector(metric, [le_matcher(threshold_seconds / scale)], suffix="_bucket")
         return f"sum(rate({within}[{window}]))"
 
@@ -163,14 +136,14 @@ class ModelQueries:
         """Requests per second an SLI counts: its denominator, which its traffic guard must read too."""
         if slo == "availability":
             return self.rate(self.error_base(), window)
-        metric, _ = self._histogram(slo)
+        metric, _ = self.can.histogram(slo)
         return f"sum(rate({self.selector(metric, suffix='_count')}[{window}]))"
 
     def gauge(self, name: str) -> str:
         spec = self.signal(name)
         if isinstance(spec, Custom):
             return spec.build(self, "")
-        spec = self._need(name, Gauge)
+        spec = self.can.need(name, Gauge)
         part = spec.candidates[0]
         expr = f"{spec.aggregation}({self.selector(part.metric, part.matchers, part.scope, part.suffix)})"
         return expr if spec.scale == 1 else f"{expr} * {number(spec.scale)}"
@@ -180,7 +153,7 @@ class ModelQueries:
         spec = self.signal(name)
         if isinstance(spec, Custom):
             return spec.build(self, "")
-        spec = self._need(name, Gauge)
+        spec = self.can.need(name, Gauge)
         part = spec.candidates[0]
         expr = f"max(sum by (namespace, pod) ({self.selector(part.metric, part.matchers, part.scope, part.suffix)}))"
         return expr if spec.scale == 1 else f"{expr} * {number(spec.scale)}"
@@ -193,12 +166,8 @@ class ModelQueries:
             terms.append(f"({self.rate('generation_tokens', window)})")
         return " + ".join(terms)
 
-    def _histogram(self, name: str) -> tuple[str, Decimal]:
-        spec = self._need(name, Histogram)
-        return spec.candidates[0], spec.scale
-
     def quantile(self, name: str, q: str, window: str) -> str:
-        metric, scale = self._histogram(name)
+        metric, scale = self.can.histogram(name)
         buckets = self.selector(metric, suffix="_bucket")
         expr = f"histogram_quantile({q}, sum by (le) (rate({buckets}[{window}])))"
         return expr if scale == 1 else f"{expr} * {number(scale)}"
@@ -207,7 +176,7 @@ class ModelQueries:
         spec = self.signal(name + "_mean")
         if isinstance(spec, Custom):
             return spec.build(self, window)
-        metric, scale = self._histogram(name)
+        metric, scale = self.can.histogram(name)
         total = f"sum(rate({self.selector(metric, suffix='_sum')}[{window}]))"
         count = f"sum(rate({self.selector(metric, suffix='_count')}[{window}]))"
         expr = f"{total} / ({count} > 0)"
@@ -216,16 +185,9 @@ class ModelQueries:
     def has_mean(self, name: str) -> bool:
         return self.has(name) or self.has(name + "_mean")
 
-    def bucket_bounds(self, name: str) -> tuple[Decimal, ...]:
-        """Bucket bounds in seconds: declared in the inventory, else the engine default."""
-        if name in self.model.buckets:
-            return self.model.buckets[name]
-        metric, scale = self._histogram(name)
-        return tuple(b * scale for b in self.engine.metric(metric).buckets)
-
     def within_ratio(self, name: str, threshold_seconds: Decimal, window: str) -> str:
         """Share of observations at or under the threshold (which must be a bucket bound)."""
-        metric, scale = self._histogram(name)
+        metric, scale = self.can.histogram(name)
         bound = threshold_seconds / scale
         within = self.selector(metric, [le_matcher(bound)], suffix="_bucket")
         count = self.selector(metric, suffix="_count")

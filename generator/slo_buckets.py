@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from generator.capabilities import Capabilities
 from generator.promql import number
 
 LATENCY_SLOS = ("ttft", "itl", "e2e")
@@ -28,9 +29,7 @@ def nearest(value: Decimal, bounds) -> str:
 
 
 def off_bucket_thresholds(model) -> list[OffBucket]:
-    from generator.queries import ModelQueries  # queries builds on the resolved inventory
-
-    queries = ModelQueries(None, model)
+    queries = Capabilities(model)
     found = []
     for name in LATENCY_SLOS:
         if not queries.has(name):

@@ -19,9 +19,9 @@ import math
 from dataclasses import dataclass, replace
 from typing import Callable
 
+from generator.capabilities import Capabilities
 from generator.errors import GeneratorError
 from generator.inventory import Model
-from generator.queries import ModelQueries
 from generator.simulate.workload import Latency, Load, e2e_for, replicas, slo_seconds, threshold
 from generator.versions import v
 
@@ -186,7 +186,7 @@ def _model_down(load: Load, model: Model) -> Load:
 
 def _needs_signal(signal: str, what: str):
     def unfit(model: Model) -> str | None:
-        if ModelQueries(None, model).has(signal):
+        if Capabilities(model).has(signal):
             return None
         return f"{model.name} runs {model.engine} {model.engine_version}, which exports no {what}"
     return unfit
