@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import shutil
 import subprocess
 from pathlib import Path
@@ -23,18 +25,20 @@ defaults:
 teams:
   infra: {folder: Infra, labels: {team: infra}}
 """
+
+
+def model_yaml(name: str, *, served_name: str | None = None, engine: str = "vllm", engine_version: str = "0.11.2",
+               team: str = "infra", namespace: str = "llm", gpu: str = "L4", per_replica: int = 1,
+               replicas: tuple[int, int] = (1, 2), extra: str = "") -> str:
+    """One entry of an inventory's `models:` list; `extra` adds keys (indented lines ending in a newline)."""
+    return (f"  - name: {name}\n    served_name: {served_name or 'org/' + name}\n    engine: {engine}\n"
+            f'    engine_version: "{engine_version}"\n    team: {team}\n    namespace: {namespace}\n'
+            f"    gpu: {{type: {gpu}, per_replica: {per_replica}}}\n"
+            f"    replicas: {{min: {replicas[0]}, max: {replicas[1]}}}\n{extra}")
+
+
 # One small vLLM model; tests edit this text to make the inventories they need.
-MINIMAL = HEADER + """\
-models:
-  - name: small
-    served_name: org/small-1.0
-    engine: vllm
-    engine_version: "0.11.2"
-    team: infra
-    namespace: llm
-    gpu: {type: L4, per_replica: 1}
-    replicas: {min: 1, max: 2}
-"""
+MINIMAL = HEADER + "models:\n" + model_yaml("small", served_name="org/small-1.0")
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import pytest
 from grafanalib._gen import DashboardEncoder
 from grafanalib.core import Dashboard, GridPos, RowPanel, Stat, Target, Template, Templating
 
-from conftest import ROOT
+from conftest import ROOT, model_yaml
 from generator import conventions as c
 from generator.dashboards import build_dashboards
 from generator.dashboards.clean import clean, violations
@@ -34,34 +34,13 @@ defaults:
 teams:
   core: {folder: Core}
 models:
-  - name: small-vllm
-    served_name: org/small
-    engine: vllm
-    engine_version: "0.11.0"
-    team: core
-    namespace: ns
-    gpu: {type: L4, per_replica: 1}
-    replicas: {min: 1, max: 3}
-  - name: a-model-name-long-enough-to-need-a-hashed-uid
-    served_name: ensemble
-    engine: triton-trtllm
-    engine_version: "25.01"
-    team: core
-    namespace: ns
-    gpu: {type: H100, per_replica: 2}
-    replicas: {min: 1, max: 2}
-"""
+""" + model_yaml("small-vllm", served_name="org/small", engine_version="0.11.0", team="core", namespace="ns",
+                 replicas=(1, 3)) + model_yaml(
+    "a-model-name-long-enough-to-need-a-hashed-uid", served_name="ensemble", engine="triton-trtllm",
+    engine_version="25.01", team="core", namespace="ns", gpu="H100", per_replica=2)
 
-EXTRA_MODEL = """
-  - name: added-later
-    served_name: org/added
-    engine: vllm
-    engine_version: "0.13.0"
-    team: core
-    namespace: ns
-    gpu: {type: L4, per_replica: 1}
-    replicas: {min: 1, max: 1}
-"""
+EXTRA_MODEL = "\n" + model_yaml("added-later", served_name="org/added", engine_version="0.13.0", team="core",
+                                namespace="ns", replicas=(1, 1))
 
 RATE_MARK = "4321s"  # stands in for $__rate_interval, so a parsed window shows where it came from
 RATE_FUNCTIONS = {"rate", "irate", "increase"}

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import niquests
 import pytest
 
-from conftest import HEADER as BASE_HEADER, ROOT
+from conftest import HEADER as BASE_HEADER, ROOT, model_yaml
 from generator import conventions as c
 from generator import grafana_facts
 from generator import inventory as inventory_mod
@@ -39,47 +39,15 @@ VIEWER_TOKEN = "glsa_viewerOnly_42"
 NO_DASHBOARD_WRITE = "glsa_foldersOnly_43"
 
 HEADER = BASE_HEADER + "  search: {folder: Search, labels: {team: search}}\n"
-INVENTORY = HEADER + """models:
-  - name: small
-    served_name: org/small-1.0
-    engine: vllm
-    engine_version: "0.11.2"
-    team: infra
-    namespace: llm
-    gpu: {type: L4, per_replica: 1}
-    replicas: {min: 1, max: 2}
-  - name: medium
-    served_name: org/medium
-    engine: vllm
-    engine_version: "0.11.2"
-    team: infra
-    namespace: llm
-    gpu: {type: L4, per_replica: 1}
-    replicas: {min: 1, max: 2}
-  - name: big
-    served_name: org/big
-    engine: vllm
-    engine_version: "0.11.2"
-    team: search
-    namespace: llm
-    gpu: {type: H100-80GB, per_replica: 4}
-    replicas: {min: 1, max: 2}
-"""
+INVENTORY = HEADER + "models:\n" + model_yaml("small", served_name="org/small-1.0") + model_yaml("medium") + \
+    model_yaml("big", team="search", gpu="H100-80GB", per_replica=4)
 MEDIUM = c.model_dashboard_uid("medium")
 GENERATED_UIDS = sorted([c.FLEET_UID, c.GPU_UID, c.model_dashboard_uid("small"), MEDIUM, c.model_dashboard_uid("big")])
 
 
 def with_models(count: int) -> str:
     """An inventory with `count` models, for request counts that must not depend on it."""
-    return HEADER + "models:\n" + "".join(f"""  - name: m{i}
-    served_name: org/m{i}
-    engine: vllm
-    engine_version: "0.11.2"
-    team: infra
-    namespace: llm
-    gpu: {{type: L4, per_replica: 1}}
-    replicas: {{min: 1, max: 2}}
-""" for i in range(count))
+    return HEADER + "models:\n" + "".join(model_yaml(f"m{i}") for i in range(count))
 
 
 @dataclass
@@ -200,12 +168,7 @@ def test_a_no_op_publish_costs_the_same_requests_for_1_and_for_25_models(env, gr
 def test_one_changed_model_updates_exactly_its_dashboard_in_two_requests(env, grafana, publish, inventory):
     publish()
     before = grafana.dashboards[MEDIUM].version
-    changed = INVENTORY.replace("served_name: org/medium\n    engine: vllm\n    engine_version: \"0.11.2\"\n"
-                                "    team: infra\n    namespace: llm\n    gpu: {type: L4, per_replica: 1}\n"
-                                "    replicas: {min: 1, max: 2}",
-                                "served_name: org/medium\n    engine: vllm\n    engine_version: \"0.11.2\"\n"
-                                "    team: infra\n    namespace: llm\n    gpu: {type: L4, per_replica: 1}\n"
-                                "    replicas: {min: 1, max: 6}")
+    changed = INVENTORY.replace(model_yaml("medium"), model_yaml("medium", replicas=(1, 6)))
     assert changed != INVENTORY and [u for u in generated() if generated()[u] != generated(changed)[u]] == [MEDIUM]
     inventory.write_text(changed)
     grafana.clear_log()
@@ -253,9 +216,7 @@ def test_a_team_folder_renamed_in_the_inventory_is_renamed_in_grafana_without_re
 
 def test_a_model_moved_to_another_team_moves_its_dashboard_to_that_folder(env, grafana, publish, inventory):
     publish()
-    moved = INVENTORY.replace("served_name: org/medium\n    engine: vllm\n    engine_version: \"0.11.2\"\n"
-                              "    team: infra", "served_name: org/medium\n    engine: vllm\n"
-                              "    engine_version: \"0.11.2\"\n    team: search")
+    moved = INVENTORY.replace(model_yaml("medium"), model_yaml("medium", team="search"))
     inventory.write_text(moved)
     assert publish().code == 0
     assert grafana.dashboards[MEDIUM].folder_uid == c.folder_uid("search")

@@ -5,7 +5,7 @@ import promql_parser
 import pytest
 import yaml
 
-from conftest import MINIMAL, run_promtool
+from conftest import HEADER, MINIMAL, model_yaml, run_promtool
 from generator import conventions as c
 from generator import inventory
 from generator.catalog import ENGINES, EXPORTERS, SIGNALS
@@ -19,11 +19,11 @@ from generator.rules.recording import budget_rules, recording_rules
 
 
 def model_text(engine: str, version: str, served_name: str = "org/small-1.0", extra: str = "") -> str:
-    text = MINIMAL.replace("engine: vllm", f"engine: {engine}").replace('"0.11.2"', f'"{version}"')
-    text = text.replace("served_name: org/small-1.0", f"served_name: {served_name}")
-    if engine == "triton-trtllm":
-        text = text.replace("ttft: {threshold_seconds: 1.0", "ttft: {threshold_seconds: 0.5")
-    return text + extra
+    header = HEADER
+    if engine == "triton-trtllm":  # 1.0 s is not a bucket bound of Triton's TTFT histogram
+        header = header.replace("ttft: {threshold_seconds: 1.0", "ttft: {threshold_seconds: 0.5")
+    return header + "models:\n" + model_yaml("small", served_name=served_name, engine=engine, engine_version=version,
+                                             extra=extra)
 
 
 def load(engine: str, version: str, **kw):

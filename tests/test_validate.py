@@ -18,7 +18,7 @@ from typing import Callable
 import pytest
 import yaml
 
-from conftest import HEADER, ROOT, run_promtool
+from conftest import HEADER, ROOT, model_yaml, run_promtool
 from generator import conventions as c
 from generator import inventory
 from generator.build import build
@@ -32,23 +32,8 @@ kubernetes:
   dashboards: both
   operator: {instance_selector: {dashboards: grafana}}
 models:
-  - name: chat
-    served_name: org/chat-8B
-    engine: vllm
-    engine_version: "0.8.5"
-    team: infra
-    namespace: llm
-    gpu: {type: L4, per_replica: 1}
-    replicas: {min: 2, max: 4}
-  - name: trt
-    served_name: ensemble
-    engine: triton-trtllm
-    engine_version: "25.01"
-    team: infra
-    namespace: llm
-    gpu: {type: H100-80GB, per_replica: 2}
-    replicas: {min: 1, max: 2}
-"""
+""" + model_yaml("chat", served_name="org/chat-8B", engine_version="0.8.5", replicas=(2, 4)) + model_yaml(
+    "trt", served_name="ensemble", engine="triton-trtllm", engine_version="25.01", gpu="H100-80GB", per_replica=2)
 CHAT_RULES, TRT_RULES = "alerts/chat.rules.yaml", "alerts/trt.rules.yaml"
 CHAT_RULE_OBJECT, CHAT_OPERATOR = "kubernetes/prometheusrule/llm-chat.yaml", "kubernetes/grafanadashboard/llm-model-chat.yaml"
 CHAT, TRT, FLEET, GPU = "llm-model-chat", "llm-model-trt", "llm-fleet-overview", "llm-gpu-fleet"
