@@ -7,6 +7,7 @@ value it was given.
 """
 from __future__ import annotations
 
+import functools
 import json
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from decimal import Decimal
 _RE2_META = set("\\.+*?()|[]{}^$")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same few label values are quoted hundreds of thousands of times
 def quote(value: str) -> str:
     """A PromQL double-quoted string literal (Go escaping: \\, \", \\n, \\uXXXX)."""
     return json.dumps(value, ensure_ascii=False)
@@ -34,6 +36,7 @@ def selector(metric: str, matchers: list[tuple[str, str, str]]) -> str:
     return f"{metric}{{{inner}}}"
 
 
+@functools.lru_cache(maxsize=1 << 16, typed=True)
 def number(value: Decimal | int | float) -> str:
     """Exact decimal text for a threshold: 0.72, not 0.7200000000000001."""
     d = value if isinstance(value, Decimal) else Decimal(str(value))
