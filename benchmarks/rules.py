@@ -1,0 +1,115 @@
+"""Print what the generated rules cost a real Prometheus, against the same Prometheus without them.
+
+Run on demand: `.venv/bin/python benchmarks/rules.py --models 50 --minutes 5`. Not a test: it
+asserts nothing. It generates the example inventory repeated to `--models` models, starts the
+fleet simulator and two Prometheus servers scraping it (Debian's `prometheus`), one evaluating
+the generated rules and one not, and after `--minutes` prints, for each, CPU seconds per
+evaluation interval, resident memory and head series, and for the one with rules the summed
+duration of its rule groups per interval and the iterations it missed. The ratios between the
+two are the figures to compare across changes: both servers share the machine and its noise.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from generate import fleet  # noqa: E402
+from generator import inventory, output  # noqa: E402
+from generator.build import OUTPUT_DIRS, build  # noqa: E402
+from generator.prometheus_syntax import duration_seconds  # noqa: E402
+from generator.simulate.stack import HOST, Processes, free_port, http, wait_for  # noqa: E402
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+
+def rss_mib(pid: int) -> float:
+    line = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+def own_metrics(url: str, name: str) -> list[float]:
+    """The values of every series of `name` on the server's own /metrics (it does not scrape itself)."""
+    status, body = http("GET", f"{url}/metrics")
+    values = []
+    for line in body.decode().splitlines() if status == 200 else []:
+        if line.startswith(name) and line[len(name):len(name) + 1] in ("{", " "):
+            values.append(float(line.rsplit(" ", 1)[1]))
+    return values
+
+
+def start_prometheus(processes: Processes, name: str, binary: str, config: dict) -> tuple[str, int]:
+    path = processes.work / f"{name}.yml"
+    path.write_text(yaml.safe_dump(config))
+    url = f"http://{HOST}:{free_port()}"
+    process = processes.start(name, [binary, f"--config.file={path}",
+                                     f"--storage.tsdb.path={processes.work / (name + '-data')}",
+                                     f"--web.listen-address={url.removeprefix('http://')}", "--log.level=error"])
+    wait_for(lambda: http("GET", f"{url}/-/ready")[0] == 200, 60, f"{name} to be ready", process)
+    return url, process.popen.pid
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=int, default=50)
+    parser.add_argument("--minutes", type=float, default=5)
+    parser.add_argument("--interval", default="15s", help="scrape and evaluation interval")
+    args = parser.parse_args()
+    binary = shutil.which("prometheus")
+    if binary is None:
+        sys.exit("prometheus not found: apt-get install prometheus")
+    interval = duration_seconds(args.interval)
+    with tempfile.TemporaryDirectory() as folder, Processes(Path(folder)) as processes:
+        work = Path(folder)
+        source = work / "inventory.yaml"
+        source.write_text(fleet(args.models))
+        files = build(inventory.load(source))
+        output.write(files, work / "out", OUTPUT_DIRS)
+        rule_files = sorted(str(p) for p in (work / "out" / "alerts").glob("*.rules.yaml"))
+        rules = sum(p.read_text().count("\n  - record:") + p.read_text().count("\n  - alert:")
+                    for p in map(Path, rule_files))
+        _, config_path = processes.simulator(source, str(work / "out" / "alerts" / "*.rules.yaml"),
+                                             f"{HOST}:9", args.interval)
+        config = yaml.safe_load(config_path.read_text())
+        config.pop("alerting", None)
+        bare = {k: v for k, v in config.items() if k != "rule_files"}
+        with_rules, rules_pid = start_prometheus(processes, "prometheus-rules", binary, config)
+        without, bare_pid = start_prometheus(processes, "prometheus-bare", binary, bare)
+        time.sleep(2 * interval)  # first scrapes and the rules' first evaluations done
+        started = time.monotonic()
+        cpu = {pid: cpu_seconds(pid) for pid in (rules_pid, bare_pid)}
+        time.sleep(args.minutes * 60)
+        elapsed = time.monotonic() - started
+        used = {pid: cpu_seconds(pid) - before for pid, before in cpu.items()}
+        intervals = elapsed / interval
+        print(f"{args.models} models, {rules} rules in {len(rule_files)} files, {elapsed / 60:.1f} min at "
+              f"{args.interval}, {os.cpu_count()} cores")
+        for name, url, pid in (("with rules", with_rules, rules_pid), ("without rules", without, bare_pid)):
+            print(f"  {name:>14}: {used[pid] / intervals:6.2f} CPU-s per interval ({used[pid] / elapsed:5.2f} cores), "
+                  f"{rss_mib(pid):7.0f} MiB RSS, {sum(own_metrics(url, 'prometheus_tsdb_head_series')):8.0f} "
+                  f"head series")
+        durations = own_metrics(with_rules, "prometheus_rule_group_last_duration_seconds")
+        missed = sum(own_metrics(with_rules, "prometheus_rule_group_iterations_missed_total"))
+        print(f"  rule groups: {len(durations)}, last evaluation {sum(durations):.2f} s summed, slowest group "
+              f"{max(durations, default=0):.2f} s, {missed:.0f} iterations missed")
+        print(f"  ratio with/without rules: CPU {used[rules_pid] / max(used[bare_pid], 1e-9):.1f}x, "
+              f"RSS {rss_mib(rules_pid) / rss_mib(bare_pid):.1f}x")
+
+
+if __name__ == "__main__":
+    main()
