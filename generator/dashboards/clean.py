@@ -14,7 +14,7 @@ unsaved dashboard and the base threshold step (`"value": null` is minus infinity
 """
 from __future__ import annotations
 
-import copy
+import json
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -59,7 +59,7 @@ class Violation:
 
 def clean(dashboard: dict) -> dict:
     """A copy of the dashboard without any of the violations."""
-    result = copy.deepcopy(dashboard)
+    result = json.loads(json.dumps(dashboard))  # a deep copy; JSON's C codec does it several times faster
     for violation in sorted(violations(result), key=lambda v: len(v.path), reverse=True):
         *parents, key = violation.path
         container = result
@@ -74,7 +74,8 @@ def violations(dashboard: dict) -> list[Violation]:
     if not isinstance(dashboard, dict):
         return []
     found = list(_dashboard(dashboard))
-    found += [v for v in _nulls(dashboard, ()) if v.path not in {f.path for f in found}]
+    legacy = {f.path for f in found}
+    found += [v for v in _nulls(dashboard, ()) if v.path not in legacy]
     return sorted(set(found), key=lambda v: v.where)
 
 
