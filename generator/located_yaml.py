@@ -69,10 +69,46 @@ def load(text: str, file: str, duplicates: list[InventoryError] | None = None):
     (the first value is kept), so a caller can report them beside every other problem."""
     if len(text) > MAX_BYTES:
         raise InventoryError(file, None, "", f"the file is larger than the limit of {MAX_BYTES // (1024 * 1024)} MiB")
+    node = _compose_fast(text)
+    if node is _NOT_FAST:
+        node = _compose(text, file)
+    if node is None:
+        return None
+    builder = _Builder(file, duplicates)
+    return builder.build(node, 0)
+
+
+_NOT_FAST = object()
+
+
+def _compose_fast(text: str):
+    """The node tree from libyaml, when present, the text is valid and nested at most MAX_DEPTH deep; else _NOT_FAST.
+
+    libyaml composes in C (several times faster), recursing without a limit of ours, so the depth is
+    measured on its event stream first. Any error goes to the Python composer, whose messages are the
+    ones users see.
+    """
+    if not hasattr(yaml, "CSafeLoader") or yaml.reader.Reader.NON_PRINTABLE.search(text):
+        return _NOT_FAST  # characters PyYAML refuses and libyaml may not: PyYAML's answer stands
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return _NOT_FAST
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+        return yaml.compose(text, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError:
+        return _NOT_FAST
+
+
+def _compose(text: str, file: str):
     loader = None
     try:
         loader = _Loader(text, file)
-        node = loader.get_single_node()
+        return loader.get_single_node()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else _reader_line(exc, text)
@@ -85,10 +121,6 @@ def load(text: str, file: str, duplicates: list[InventoryError] | None = None):
     finally:
         if loader is not None:
             loader.dispose()
-    if node is None:
-        return None
-    builder = _Builder(file, duplicates)
-    return builder.build(node, 0)
 
 
 class _Loader(yaml.SafeLoader):
