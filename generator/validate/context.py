@@ -41,6 +41,7 @@ class Context:
     problems: list[Finding] = field(default_factory=list)  # found while reading
     _recorded: dict = field(default_factory=dict)
     _recorded_cache: dict = field(default_factory=dict)
+    _by_model: dict = field(default_factory=dict)  # name -> model label value (None: none) -> rules
 
     def problem(self, check: str, severity: Severity, location: Location, message: str):
         self.problems.append(Finding(check, severity, location, message))
@@ -51,8 +52,16 @@ class Context:
         return set(self._recorded)
 
     def definitions(self, name: str, matchers: dict[str, str]) -> list[Rule]:
-        """Recording rules defining `name` whose static labels agree with the `=` matchers."""
-        return [r for r in self._recorded.get(name, []) if all(r.labels.get(k, v) == v for k, v in matchers.items())]
+        """Recording rules defining `name` whose static labels agree with the `=` matchers, in no set order."""
+        rules = self._recorded.get(name, [])
+        if c.MODEL_LABEL in matchers:  # one model's rules among every model's: look them up, not through
+            by_model = self._by_model.get(name)
+            if by_model is None:
+                by_model = self._by_model[name] = {}
+                for rule in rules:
+                    by_model.setdefault(rule.labels.get(c.MODEL_LABEL), []).append(rule)
+            rules = by_model.get(matchers[c.MODEL_LABEL], []) + by_model.get(None, [])
+        return [r for r in rules if all(r.labels.get(k, v) == v for k, v in matchers.items())]
 
     def recorded_labels(self, name: str, matchers: dict[str, str]) -> x.Labels | None:
         if name not in self._recorded:

@@ -4,6 +4,7 @@ Accessors never raise on garbage: a missing or mistyped field reads as absent.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from generator.inventory import Model
@@ -34,7 +35,7 @@ class Rule:
     def name(self) -> str:
         return str(self.data.get("alert") or self.data.get("record") or "?")
 
-    @property
+    @functools.cached_property  # read for every query that names the recorded series: once per rule
     def labels(self) -> dict[str, str]:
         return str_map(self.data.get("labels"))
 
