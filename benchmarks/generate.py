@@ -4,6 +4,7 @@ Run on demand: `.venv/bin/python benchmarks/generate.py`. Not a test: it asserts
 """
 from __future__ import annotations
 
+import json
 import statistics
 import sys
 import tempfile
@@ -17,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from generator import inventory, output  # noqa: E402
 from generator.build import OUTPUT_DIRS, build  # noqa: E402
+from generator.validate import validate  # noqa: E402
 from generator.kubernetes.names import ANNOTATION_LIMIT  # noqa: E402
 
 
@@ -57,6 +59,37 @@ def measure_write(label: str, text: str) -> None:
           f"{timings[2] * 1000:8.1f} ms all changed ({len(files)} files)")
 
 
+def measure_against_floor(label: str, text: str) -> None:
+    """CPU seconds of build, check and validate, each as a multiple of the floor: serialising the same
+    output (its data, read back) with libyaml and json, which no generator can go below."""
+    inv = inventory.parse(text, label)
+    started = time.process_time()
+    files = build(inv)
+    built = time.process_time() - started
+    data = {rel: (json.loads(content) if rel.endswith(".json") else yaml.load(content, Loader=yaml.CSafeLoader))
+            for rel, content in files.items() if rel.endswith((".json", ".yaml"))}
+    started = time.process_time()
+    for rel, value in data.items():
+        if rel.endswith(".json"):
+            json.dumps(value, indent=2, sort_keys=True)
+        else:
+            yaml.dump(value, Dumper=yaml.CSafeDumper, sort_keys=False, default_flow_style=False)
+    floor = time.process_time() - started
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "inventory.yaml"
+        source.write_text(text)
+        output.write(files, Path(folder), OUTPUT_DIRS)
+        started = time.process_time()
+        output.diff(build(inventory.load(source)), Path(folder), OUTPUT_DIRS)
+        checked = time.process_time() - started
+        started = time.process_time()
+        validate(source, folder)
+        validated = time.process_time() - started
+    print(f"{label:>22}: CPU-s build {built:6.2f} ({built / floor:4.1f}x the floor), check {checked:6.2f} "
+          f"({checked / floor:4.1f}x), validate {validated:6.2f} ({validated / floor:4.1f}x); floor {floor:5.2f} "
+          f"(libyaml + json serialising the same output)")
+
+
 def main() -> None:
     measure("example inventory", (ROOT / "inventory.yaml").read_text(), repeat=5)
     for size in (50, 200, 1000):
@@ -64,6 +97,8 @@ def main() -> None:
     measure_write("example inventory", (ROOT / "inventory.yaml").read_text())
     for size in (200, 1000):
         measure_write(f"{size} models", fleet(size))
+    for size in (50, 200):
+        measure_against_floor(f"{size} models", fleet(size))
 
 
 if __name__ == "__main__":
