@@ -526,12 +526,14 @@ class _Checker:
         if "pod_regex" in m:
             self._check_regex(m, "pod_regex", f"{path}.pod_regex")
         backend_model = None
-        if engine_name == "triton-trtllm":
+        if engine.backend_model is not None:
             backend_model = (self.string(m, "backend_model", f"{path}.backend_model")
-                             if "backend_model" in m else "tensorrt_llm")
+                             if "backend_model" in m else engine.backend_model)
         elif "backend_model" in m:
+            with_backend = [e.name for e in ENGINES.values() if e.backend_model is not None]
             self.fail(m, "backend_model", f"{path}.backend_model",
-                      "backend_model is only for engine triton-trtllm (the TensorRT-LLM model behind an ensemble)")
+                      f"{engine.title} serves no backend model behind the served one; backend_model is only for "
+                      f"engine {' or '.join(with_backend)}")
         gpu = self.mapping(m, "gpu", f"{path}.gpu", {"type": True, "per_replica": True})
         gpu_type = self.string(gpu, "type", f"{path}.gpu.type")
         per_replica = self.integer(gpu, "per_replica", f"{path}.gpu.per_replica", 1, MAX_GPUS_PER_REPLICA)

@@ -69,4 +69,4 @@ def amtool():
 
 
 def run_promtool(promtool: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([promtool, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+    return subprocess.run([promtool, *args], capture_output=True, text=True, cwd=cwd, timeout=600)  # a guard against a hang, not a speed test

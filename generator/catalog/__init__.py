@@ -1,17 +1,33 @@
 """The one metric catalog: engines and exporters behind one registry each.
 
-A new engine is one module with an `ENGINE` and one line here.
+Every module of this package that defines `ENGINE` (an `Engine`) or `EXPORTER` (an `Exporter`)
+is registered, by its name: a new engine is one module here, with no edit anywhere else.
 """
-from generator.catalog import dcgm, kube_state_metrics, prometheus, triton_trtllm, vllm
-from generator.catalog.base import Engine, Exporter
+from __future__ import annotations
 
-ENGINES: dict[str, Engine] = {e.name: e for e in (vllm.ENGINE, triton_trtllm.ENGINE)}
-EXPORTERS: dict[str, Exporter] = {
-    e.name: e for e in (dcgm.EXPORTER, kube_state_metrics.EXPORTER, prometheus.EXPORTER)
-}
+import importlib
+import pkgutil
+
+from generator.catalog.base import Engine, Exporter
 
 # Every normalised signal an engine may map; anything else in an engine's map is a typo.
 SIGNALS = (
     "ttft", "itl", "e2e", "e2e_mean", "queue_time", "requests", "errors", "error_base",
     "prompt_tokens", "generation_tokens", "preemptions", "running", "waiting", "kv_cache", "model_load", "batch_occupancy",
 )
+
+
+def discover(attribute: str, kind: type) -> dict:
+    """`attribute` of every module of this package that defines one of type `kind`, by its `name`, sorted."""
+    found = {}
+    for info in pkgutil.iter_modules(__path__, f"{__name__}."):
+        value = getattr(importlib.import_module(info.name), attribute, None)
+        if isinstance(value, kind):
+            if value.name in found:
+                raise ValueError(f"two catalog modules define the {kind.__name__.lower()} {value.name!r}")
+            found[value.name] = value
+    return dict(sorted(found.items()))
+
+
+ENGINES: dict[str, Engine] = discover("ENGINE", Engine)
+EXPORTERS: dict[str, Exporter] = discover("EXPORTER", Exporter)

@@ -27,6 +27,7 @@ class Metric:
     since: Version | None = None  # first version that exposes it by default
     until: Version | None = None  # first version that no longer does (hidden or removed)
     buckets: tuple[Decimal, ...] = ()  # default bucket bounds, in `unit`
+    requires: str = ""  # what must be switched on in the engine for it to appear; "" when exposed by default
 
     def exposed_in(self, version: Version) -> bool:
         if self.since is not None and version < self.since:
@@ -120,13 +121,35 @@ class Engine:
     cannot_show: dict[str, str] = field(default_factory=dict)
     # What must be switched on in the engine for some metrics to appear.
     requirements: tuple[str, ...] = ()
-    # Deployment facts: the engine container's usual name in a pod, and the image reference of the
-    # official image with `{version}` where the version stands (an RE2 regex, anchored by Prometheus).
+    # Deployment facts: the engine container's usual name in a pod, the image reference of the official
+    # image with `{version}` where the version stands (an RE2 regex, anchored by Prometheus), that image
+    # itself, and the port serving /metrics.
     container: str = "engine"
     image_pattern: str = ".+:{version}"
+    official_image: str = ""
+    metrics_port: int = 8000
+    # The model behind the served one whose series some metrics carry (Triton: the TensorRT-LLM model
+    # behind an ensemble); None when the engine has no such model, and `backend_model` is refused.
+    backend_model: str | None = None
+    # For generated test inputs: a label value each regex matcher of the signal map accepts, and a
+    # value of a label that fails its equality matcher (the HTTP requests that are not errors).
+    matcher_examples: dict[str, str] = field(default_factory=dict)
+    complements: dict[str, str] = field(default_factory=dict)
 
     def metric(self, name: str) -> Metric:
         return find(self.metrics, name)
+
+    def boundaries(self) -> tuple[Version, ...]:
+        """Every version at which what the engine exposes changes, oldest first, from `oldest` on.
+
+        Between two boundaries the catalog reads the same, so these versions cover every view of it.
+        """
+        found = {self.oldest}
+        found |= {b for m in self.metrics for b in (m.since, m.until) if b is not None}
+        for spec in self.signals.values():
+            parts = spec.parts if isinstance(spec, Counters) else spec.candidates if isinstance(spec, Gauge) else ()
+            found |= {p.since for p in parts if p.since is not None}
+        return tuple(sorted(b for b in found if b >= self.oldest))
 
 
 # A version as image tags spell it (0.11.2, 0.10.1.1, 25.01): what `{version}` matches in an image pattern.

@@ -23,6 +23,9 @@ TOKENS = (f"{TRTLLM}; absent when tensorrtllm_backend#657 asked for token metric
           f"in the backend's main branch in 2026; the first release is UNCONFIRMED, so the floor is a "
           f"conservative 25.08")
 
+_TTFT_OPT_IN = ("Time to first token needs `--metrics-config histogram_latencies=true` and a decoupled "
+                "(streaming) model; its default buckets are 100, 500, 2000 and 5000 ms.")
+
 METRICS = (
     Metric("nv_inference_request_success", COUNTER, "requests", "Successful inference requests.", CORE,
            since=v("23.11")),
@@ -36,7 +39,8 @@ METRICS = (
     Metric("nv_inference_first_response_histogram_ms", HISTOGRAM, "milliseconds",
            "Time to first response (first streamed chunk for decoupled models). Opt-in: "
            "--metrics-config histogram_latencies=true.", f"{CORE}; added 2024-10-23; Triton 2.52.0 (24.11) release notes",
-           since=v("24.11"), buckets=(Decimal(100), Decimal(500), Decimal(2000), Decimal(5000))),
+           since=v("24.11"), buckets=(Decimal(100), Decimal(500), Decimal(2000), Decimal(5000)),
+           requires=_TTFT_OPT_IN),
     Metric("nv_model_load_duration_secs", GAUGE, "seconds", "Model load time in seconds.",
            f"{CORE}; core PR #397 merged 2024-10-21, two days before the 24.11 histogram change; the "
            f"release is UNCONFIRMED, so the floor is the next one, 24.12", since=v("24.12")),
@@ -119,9 +123,11 @@ ENGINE = Engine(
     container="triton",
     # nvcr.io/nvidia/tritonserver:25.01-trtllm-python-py3
     image_pattern=".+:{version}-trtllm(?:[-@].*)?",
+    official_image="nvcr.io/nvidia/tritonserver:{version}-trtllm-python-py3",
+    metrics_port=8002,
+    backend_model="tensorrt_llm",
     requirements=(
-        "Time to first token needs `--metrics-config histogram_latencies=true` and a decoupled "
-        "(streaming) model; its default buckets are 100, 500, 2000 and 5000 ms.",
+        _TTFT_OPT_IN,
         "Scrape Triton's metrics port (8002 by default).",
     ),
 )

@@ -101,6 +101,10 @@ ENGINE = Engine(
     container="vllm",
     # vllm/vllm-openai:v0.11.2 (also with a -cu128 style suffix or an @sha256 digest)
     image_pattern=".+:v?{version}(?:[-@+].*)?",
+    official_image="vllm/vllm-openai:v{version}",
+    metrics_port=8000,
+    matcher_examples={_INFERENCE_HANDLERS[2]: "/v1/chat/completions"},
+    complements={"status": "2xx"},
     requirements=(
         "Scrape /metrics on the OpenAI server port; with --api-server-count > 1 vLLM runs in "
         "multiprocess mode and drops process_* metrics (not used here).",

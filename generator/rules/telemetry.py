@@ -43,9 +43,9 @@ def telemetry(q: ModelQueries) -> list[Telemetry]:
     if q.has("ttft"):
         spec = q.signal("ttft")
         assert isinstance(spec, Histogram)
+        requires = engine.metric(spec.candidates[0]).requires
         engine_signal("ttft", spec.candidates[0], "_count",
-                      cause=" ".join(engine.requirements[:1]) + f" Otherwise {drift}."
-                      if model.engine == "triton-trtllm" else drift)
+                      cause=f"{requires} Otherwise {drift}." if requires else drift)
     kv = q.signal("kv_cache")
     if isinstance(kv, Gauge):
         engine_signal("kv_cache", kv.candidates[0].metric, matchers=kv.candidates[0].matchers,

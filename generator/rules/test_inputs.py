@@ -18,9 +18,6 @@ from generator.promql import number, quote
 from generator.queries import ModelQueries
 
 LATENCY = {"ttft_miss": "ttft", "itl_miss": "itl", "e2e_miss": "e2e"}
-# A value each known regex matcher accepts, and a label value that fails an equality matcher.
-REGEX_EXAMPLES = {"/v1/(chat/completions|completions|embeddings|responses)": "/v1/chat/completions"}
-COMPLEMENTS = {"status": "2xx"}
 
 
 @dataclass(frozen=True)
@@ -78,8 +75,8 @@ class Inputs:
         for label, op, value in matchers:
             if op == "=":
                 result[label] = value
-            elif op == "=~" and value in REGEX_EXAMPLES:
-                result[label] = REGEX_EXAMPLES[value]
+            elif op == "=~" and value in self.q.engine.matcher_examples:
+                result[label] = self.q.engine.matcher_examples[value]
             else:
                 raise CatalogError(f"no example value for the matcher {label}{op}{value!r}")
         result.update(extra)
@@ -127,7 +124,7 @@ class Inputs:
             return [self._counter(errors, rate * ratio), self._counter(others[0], rate * (1 - ratio))]
         # vLLM: errors are the 5xx share of all HTTP requests; the rest answer 2xx.
         base_labels = {m[0] for m in base.parts[0].matchers}
-        complement = {label: COMPLEMENTS.get(label, f"not-{value}")
+        complement = {label: self.q.engine.complements.get(label, f"not-{value}")
                       for label, _, value in errors.matchers if label not in base_labels}
         other = [m for m in errors.matchers if m[0] not in complement]
         ok = Series(errors.metric, self.labels(errors.scope, other, **complement), rate * (1 - ratio) * 60,

@@ -12,6 +12,7 @@ import re
 import uuid as uuid_mod
 from dataclasses import dataclass
 
+from generator.catalog import ENGINES
 from generator.errors import GeneratorError
 from generator.inventory import Inventory, Model
 from generator.podnames import deployment_suffix, pod_name
@@ -41,16 +42,11 @@ def gpu_model(gpu_type: str) -> tuple[str, int, int]:
     return (f"NVIDIA {gpu_type}", 81920, 500)
 
 
-# The official images, `{version}` where the version stands (they fit the catalog's default image patterns).
-OFFICIAL_IMAGES = {"vllm": "vllm/vllm-openai:v{version}",
-                   "triton-trtllm": "nvcr.io/nvidia/tritonserver:{version}-trtllm-python-py3"}
-
-
 def container_image(model: Model, version: object) -> str:
     """The engine container's image reference for a version: the official image where it fits the model's
     image_pattern, else one built from the pattern (a custom registry or tag scheme)."""
     pattern = model.image_pattern.format(version=regex_escape(str(version)))
-    official = OFFICIAL_IMAGES.get(model.engine, "").format(version=version)
+    official = ENGINES[model.engine].official_image.format(version=version)
     if official and re.fullmatch(pattern, official):
         return official
     return pod_name(pattern, f"{model.name}/image")

@@ -20,15 +20,12 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from generator.capabilities import Capabilities
+from generator.catalog import ENGINES
 from generator.errors import GeneratorError
 from generator.inventory import Model
 from generator.simulate.workload import Latency, Load, e2e_for, replicas, slo_seconds, threshold
-from generator.versions import v
 
 KUBE_STATE_METRICS, DCGM_EXPORTER = "kube-state-metrics", "dcgm-exporter"
-# Versions a drifted deployment runs: the first that differs from the inventory's. vLLM 0.11 renamed the
-# KV-cache gauge (gpu_cache_usage_perc -> kv_cache_usage_perc), so an inventory still on 0.8.5 loses it.
-DRIFT_TO = {"vllm": ("0.11.2", "0.13.0"), "triton-trtllm": ("25.03", "25.01")}
 WAITING_PER_REPLICA = 2  # requests waiting for capacity on each replica when a model runs out of it
 
 HEALTHY = "healthy"
@@ -113,7 +110,11 @@ def _collector_down(name: str):
 
 
 def drift_version(model: Model) -> str:
-    return next(version for version in DRIFT_TO[model.engine] if v(version) != model.engine_version)
+    """The version a drifted deployment runs: the newest at which the catalog changes, or the one before when
+    the inventory already says that one. An inventory on vLLM 0.8.5 then loses the KV-cache gauge, which 0.11
+    renamed (gpu_cache_usage_perc -> kv_cache_usage_perc)."""
+    boundaries = ENGINES[model.engine].boundaries()
+    return str(next(b for b in reversed(boundaries) if b != model.engine_version))
 
 
 def _version_drift(load: Load, model: Model) -> Load:
@@ -235,7 +236,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              "Every dcgm-exporter of the model's site stops answering (503).", _collector_down(DCGM_EXPORTER),
              site=True),
     Scenario("version-drift", "LLMEngineVersionDrift",
-             "The pods run another engine version than the inventory's (vLLM 0.8.5 -> 0.11.2, ...), with that "
+             "The pods run another engine version than the inventory's (the newest the catalog knows), with that "
              "version's metric names.", _version_drift,
              also=("LLMTelemetryMissing",)),  # when the other version renamed a metric the model relies on
     Scenario("stuck-rollout", "LLMPodNotReady",

@@ -19,13 +19,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
 from generator.errors import GeneratorError
-from generator.simulate import dcgm_metrics, pod_metrics, triton_metrics, vllm_metrics
+from generator.simulate import dcgm_metrics, pod_metrics
+from generator.simulate.renderers import RENDERERS
 from generator.simulate.scenarios import DCGM_EXPORTER, KUBE_STATE_METRICS, SCENARIOS
 from generator.simulate.simulation import Simulation
 from generator.simulate.targets import targets
 
 log = logging.getLogger(__name__)
-RENDERERS = {"vllm": vllm_metrics.render, "triton-trtllm": triton_metrics.render}
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from generator.catalog import ENGINES
 from generator.podnames import deployment_suffix
 from generator.simulate.fleet import Fleet
 
-ENGINE_PORTS = {"vllm": 8000, "triton-trtllm": 8002}
 DCGM_NAMESPACE = "gpu-operator"  # where the dcgm-exporter DaemonSet runs
 
 
@@ -37,7 +37,7 @@ def targets(fleet: Fleet) -> list[Target]:
     for model in fleet.inventory.models:
         for replica in fleet.replicas[model.name]:
             labels = (("namespace", replica.namespace), ("pod", replica.pod), ("container", replica.container),
-                      ("instance", f"{replica.pod}:{ENGINE_PORTS.get(model.engine, 8000)}"), *model.selector)
+                      ("instance", f"{replica.pod}:{ENGINES[model.engine].metrics_port}"), *model.selector)
             result.append(Target(model.engine, f"/pods/{replica.namespace}/{replica.pod}/metrics", labels))
     for site in fleet.sites.values():
         result.append(Target(fleet.inventory.collectors.kube_state_metrics_job,

@@ -15,8 +15,8 @@ from generator.errors import GeneratorError
 from generator.simulate import dcgm_metrics, pod_metrics, register, triton_metrics, vllm_metrics
 from generator.simulate.exposition import CPP, GO, PYTHON, number
 from generator.podnames import pod_name
-from generator.simulate.scenarios import SCENARIOS, ScenarioError, assignments
-from generator.simulate.server import RENDERERS
+from generator.simulate.scenarios import SCENARIOS, ScenarioError, assignments, drift_version
+from generator.simulate.renderers import RENDERERS
 from generator.simulate.simulation import Simulation
 from generator.simulate.targets import scrape_configs
 from generator.versions import v
@@ -260,7 +260,7 @@ def test_version_drift_changes_the_image_and_the_metric_names_served(sim):
     sim.tick(10)
     pod = sim.fleet.replicas["mistral-7b-legacy"][0].pod
     (labels, _), = _pod_rows(_ksm(sim), "kube_pod_container_info", pod)
-    assert labels["image"] == "vllm/vllm-openai:v0.11.2"
+    assert labels["image"] == f"vllm/vllm-openai:v{drift_version(sim.fleet.models['mistral-7b-legacy'])}"
     served = parse(render(sim, "mistral-7b-legacy", t=sim.now()))
     assert "vllm:kv_cache_usage_perc" in served and "vllm:gpu_cache_usage_perc" not in served
 

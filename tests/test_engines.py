@@ -1,0 +1,141 @@
+"""An engine is one catalog module and one simulator module: proven by adding a throwaway one.
+
+The toy engine below lives in a temporary folder added to the two packages' search paths; nothing in
+the repository names it. Its models then generate rules promtool accepts and whose generated tests
+pass, `validate` finds nothing wrong, and the simulator serves its /metrics.
+"""
+from __future__ import annotations
+
+import sys
+import textwrap
+
+import pytest
+
+import generator.catalog
+import generator.simulate
+from conftest import HEADER, model_yaml, run_promtool
+from generator import inventory
+from generator.build import OUTPUT_DIRS, build
+from generator.catalog import ENGINES, discover
+from generator.catalog.base import Engine
+from generator.output import write
+from generator.simulate import renderers
+from generator.simulate.renderers import RENDERERS
+from generator.simulate.simulation import Simulation
+from generator.validate import ERROR, validate
+
+TOY_CATALOG = '''
+from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM, Counters, Engine, Gauge, Histogram, Metric, Part, seconds
+from generator.versions import v
+
+ENGINE = Engine(
+    name="toy", title="Toy", model_label="served", oldest=v("1.0"),
+    metrics=(
+        Metric("toy_first_token_seconds", HISTOGRAM, "seconds", "Time to first token.", "this test",
+               since=v("1.0"), buckets=seconds("0.1", "0.5", "1.0", "5.0")),
+        Metric("toy_token_gap_seconds", HISTOGRAM, "seconds", "Gaps between streamed tokens.", "this test",
+               since=v("1.0"), buckets=seconds("0.01", "0.05", "0.1", "0.5")),
+        Metric("toy_request_seconds", HISTOGRAM, "seconds", "Request duration.", "this test",
+               since=v("1.0"), buckets=seconds("1.0", "10.0", "30.0", "60.0")),
+        Metric("toy_generated_tokens_total", COUNTER, "tokens", "Tokens generated.", "this test", since=v("1.0")),
+        Metric("toy_successes_total", COUNTER, "requests", "Requests that succeeded.", "this test", since=v("1.0")),
+        Metric("toy_failures_total", COUNTER, "requests", "Failed requests.", "this test", since=v("1.0")),
+        Metric("toy_running", GAUGE, "requests", "Requests running.", "this test", since=v("1.0")),
+        Metric("toy_kv_ratio", GAUGE, "ratio", "KV cache in use.", "this test", since=v("1.0")),
+    ),
+    signals={
+        "ttft": Histogram(("toy_first_token_seconds",)),
+        "itl": Histogram(("toy_token_gap_seconds",)),
+        "e2e": Histogram(("toy_request_seconds",)),
+        "generation_tokens": Counters((Part("toy_generated_tokens_total"),)),
+        "requests": Counters((Part("toy_successes_total"), Part("toy_failures_total", optional=True))),
+        "errors": Counters((Part("toy_failures_total", optional=True),)),
+        "running": Gauge((Part("toy_running"),), "sum"),
+        "kv_cache": Gauge((Part("toy_kv_ratio"),), "max"),
+    },
+    container="toy", image_pattern=".+:{version}", official_image="example.org/toy:{version}", metrics_port=9100,
+)
+'''
+
+TOY_SIMULATOR = '''
+from generator.catalog import ENGINES
+from generator.simulate.exposition import PYTHON, Exposition, bound
+from generator.simulate.histograms import counter, histogram
+
+ENGINE = ENGINES["toy"]
+
+
+def render(replica, timeline, t):
+    served = timeline.served(replica.index, t)
+    load = timeline.at(t).load
+    base = [("served", replica.model.served_name)]
+    out = Exposition(PYTHON)
+    for name, latency, per_request in (
+            ("toy_first_token_seconds", lambda load: load.ttft, lambda load: 1.0),
+            ("toy_token_gap_seconds", lambda load: load.itl, lambda load: max(load.output_tokens - 1, 0)),
+            ("toy_request_seconds", lambda load: load.e2e, lambda load: 1.0)):
+        metric = ENGINE.metric(name)
+        value = histogram(served, metric.buckets, 1.0, latency, per_request)
+        out.family(name, "histogram", metric.help)
+        for le, count in value.buckets:
+            out.sample(name + "_bucket", base + [("le", bound(le, PYTHON))], count)
+        out.sample(name + "_bucket", base + [("le", "+Inf")], value.count)
+        out.sample(name + "_count", base, value.count)
+        out.sample(name + "_sum", base, value.total)
+    for name, share in (("toy_successes_total", lambda load: 1 - load.error_ratio),
+                        ("toy_failures_total", lambda load: load.error_ratio),
+                        ("toy_generated_tokens_total", lambda load: load.output_tokens)):
+        out.family(name, "counter", ENGINE.metric(name).help)
+        out.sample(name, base, float(counter(served, share)))
+    out.family("toy_running", "gauge", "Requests running.")
+    out.sample("toy_running", base, float(round(load.running(1))))
+    out.family("toy_kv_ratio", "gauge", "KV cache in use.")
+    out.sample("toy_kv_ratio", base, load.kv_cache)
+    return out.text()
+'''
+
+
+@pytest.fixture
+def toy(tmp_path, monkeypatch):
+    """The toy engine registered the way a new module is: found on the packages' paths."""
+    (tmp_path / "catalog").mkdir()
+    (tmp_path / "catalog" / "toy_engine.py").write_text(textwrap.dedent(TOY_CATALOG))
+    (tmp_path / "simulate").mkdir()
+    (tmp_path / "simulate" / "toy_metrics.py").write_text(textwrap.dedent(TOY_SIMULATOR))
+    monkeypatch.setattr(generator.catalog, "__path__", [*generator.catalog.__path__, str(tmp_path / "catalog")])
+    monkeypatch.setattr(generator.simulate, "__path__", [*generator.simulate.__path__, str(tmp_path / "simulate")])
+    for name, engine in discover("ENGINE", Engine).items():
+        monkeypatch.setitem(ENGINES, name, engine)
+    for name, render in renderers.discover().items():
+        monkeypatch.setitem(RENDERERS, name, render)
+    yield ENGINES["toy"]
+    for module in ("generator.catalog.toy_engine", "generator.simulate.toy_metrics"):
+        sys.modules.pop(module, None)
+
+
+def test_every_catalog_engine_has_a_simulator_renderer():
+    assert set(RENDERERS) == set(ENGINES)
+
+
+def test_a_new_engine_needs_no_edit_outside_its_two_modules(toy, tmp_path, promtool):
+    text = HEADER + "models:\n" + model_yaml("toy-model", served_name="toy/model-1", engine="toy",
+                                             engine_version="1.2")
+    (tmp_path / "inventory.yaml").write_text(text)
+    inv = inventory.parse(text, "inventory.yaml")
+    out = tmp_path / "out"
+    write(build(inv), out, OUTPUT_DIRS)
+
+    rules = out / "alerts" / "toy-model.rules.yaml"
+    assert "toy_first_token_seconds_bucket" in rules.read_text()
+    checked = run_promtool(promtool, "check", "rules", str(rules))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    tested = run_promtool(promtool, "test", "rules", "alerts/tests/toy-model.test.yaml", cwd=out)
+    assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr
+    errors = [f for f in validate(tmp_path / "inventory.yaml", out) if f.severity >= ERROR]
+    assert errors == [], "\n".join(f"{f.location.file} {f.message}" for f in errors)
+
+    simulation = Simulation(inv)
+    replica = simulation.fleet.replicas["toy-model"][0]
+    served = RENDERERS["toy"](replica, simulation.snapshot()["toy-model"], simulation.start + 120)
+    assert 'toy_successes_total{served="toy/model-1"}' in served and "toy_first_token_seconds_bucket" in served
+    assert simulation.fleet.replicas["toy-model"][0].container == "toy"
