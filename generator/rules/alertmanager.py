@@ -29,7 +29,8 @@ Matcher = tuple[str, str, str]  # label, operator (= != =~ !~), value
 
 def _routing(inventory: Inventory) -> dict:
     """The routes, receivers and inhibitions, matchers as (label, op, value): one source for both formats."""
-    site_keys = sorted({k for m in inventory.models for k, _ in m.selector})
+    site_keys = sorted({k for m in inventory.models for k, _ in m.selector}
+                       | ({inventory.multi_cluster.label} if inventory.multi_cluster else set()))
     routes = []
     for team in inventory.teams:
         models = [m.name for m in inventory.models if m.team.name == team.name]
