@@ -114,3 +114,44 @@ def test_bad_multi_cluster_settings_are_located(text, path, words):
 def test_header_still_pins_the_cluster_in_single_cluster_mode():
     inv = inventory.parse(HEADER + MINIMAL[len(HEADER):], "inv.yaml")
     assert inv.multi_cluster is None and dict(inv.models[0].selector) == {"cluster": "test"}
+
+
+def _exprs(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "expr" and isinstance(value, str):
+                yield value
+            else:
+                yield from _exprs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _exprs(value)
+
+
+def test_dashboards_get_a_cluster_variable_every_query_honours():
+    import json
+    files = build(inventory.parse(multi(MINIMAL + TRITON), "inv.yaml"))
+    boards = {rel: json.loads(text) for rel, text in files.items() if rel.endswith(".json")}
+    assert len(boards) == 4
+    for rel, board in boards.items():
+        (cluster,) = [v for v in board["templating"]["list"] if v["name"] == "cluster"]
+        assert cluster["multi"] and cluster["includeAll"] and "label_values(llm:model:info, region)" in cluster["query"]
+        exprs = list(_exprs(board["panels"])) + list(_exprs(board["annotations"]))
+        assert exprs, rel
+        for text in exprs:
+            parsed = promql.parse(text)
+            assert parsed.error is None, (rel, text)
+            for sel in promql.selectors(parsed.ast):
+                assert ("region", "__var_cluster__") in [(m.name, m.value) for m in sel.matchers.matchers], (rel, text)
+            assert not _joins_across(parsed.ast), (rel, text)
+
+
+def _joins_across(ast) -> bool:
+    return any(isinstance(n, pp.BinaryExpr) and n.modifier is not None and n.modifier.matching is not None
+               and n.modifier.matching.type == pp.LabelModifierType.Include and "region" not in n.modifier.matching.labels
+               for n, _ in promql.walk(ast))
+
+
+def test_single_cluster_dashboards_have_no_cluster_variable():
+    files = build(inventory.parse(MINIMAL, "inv.yaml"))
+    assert "$cluster" not in "".join(text for rel, text in files.items() if rel.endswith(".json"))
