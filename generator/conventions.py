@@ -142,6 +142,9 @@ def rule_object_name(model: str) -> str:
     return f"llm-{model}"
 
 
+ALERTMANAGER_CONFIG_NAME = "llm-alert-routing"  # the AlertmanagerConfig of alerts/alertmanager.yaml
+
+
 def model_dashboard_uid(model: str) -> str:
     """`llm-model-<id>`, shortened with a hash when longer than Grafana's 40 characters."""
     return _uid("llm-model-", model)

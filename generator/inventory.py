@@ -167,6 +167,24 @@ class Model:
         return self.alerts.get(name, AlertOptions()).enabled
 
 
+CLUSTER_LABEL_PLACES = ("series", "external")
+
+
+@dataclass(frozen=True)
+class MultiCluster:
+    """One model entry serves the model in every cluster: the rules keep `label` apart instead of pinning a value.
+
+    `where` says where the label is: `series` (scraped series carry it; rules evaluated centrally) or
+    `external` (only a Prometheus external label: rules evaluated in each cluster's Prometheus, where local
+    series lack it, or centrally after remote write, where the series carry it). The rules are the same
+    for both and correct either way; `where` decides whether the generated tests' input series carry it and
+    how alert descriptions read the cluster.
+    """
+
+    label: str = "cluster"
+    where: str = "series"
+
+
 @dataclass(frozen=True)
 class Inventory:
     file: str
@@ -180,6 +198,7 @@ class Inventory:
     kubernetes: kubernetes_config.Kubernetes | None = None  # manifests are generated only with this block
     max_rules_per_group: int = MAX_RULES_PER_GROUP
     owner: str = ""  # who publishes: `owner` from the inventory, or derived from runbook_base_url
+    multi_cluster: MultiCluster | None = None  # one entry per model across clusters, kept apart by a label
 
 
 def load(path: str | Path) -> Inventory:
@@ -215,6 +234,7 @@ class _Checker:
         self.check_buckets = check_buckets
         self.errors: list[InventoryError] = []
         self.lines: dict[str, int | None] = {}  # key path -> line, for values checked after merging
+        self.multi_cluster: MultiCluster | None = None
 
     # -- reporting -------------------------------------------------------
 
@@ -343,7 +363,7 @@ class _Checker:
         doc = self.attempt(self.mapping, root, "<root>", "", {
             "version": True, "grafana_url": True, "runbook_base_url": True, "owner": False, "exporters": False,
             "collectors": False, "slo_policy": False, "defaults": True, "teams": True, "models": True,
-            "kubernetes": False, "ruler": False})
+            "kubernetes": False, "ruler": False, "multi_cluster": False})
         if doc is None:
             return None
         if "version" in doc and doc["version"] != 1:
@@ -356,12 +376,14 @@ class _Checker:
                                                                      "and '-', at most 32 characters")
                  if "owner" in doc else None)
         exporters = self.attempt(self._exporters, doc) or {}
+        self.multi_cluster = self.attempt(self._multi_cluster, doc)
         collectors = self.attempt(self._collectors, doc) or Collectors()
         policy = self.attempt(self._slo_policy, doc) or SloPolicy()
         defaults = self.attempt(self.mapping, doc, "defaults", "defaults",
                                 {"labels": False, "slo": True, "thresholds": True, "alerts": False,
                                  "severity_labels": False}) or {}
         if defaults:
+            self._refuse_static_cluster(defaults, "labels", "defaults.labels")
             self.attempt(self._slos, [(defaults, "defaults")])
             self.attempt(self._thresholds, [(defaults, "defaults")])
         teams = self.attempt(self._teams, doc) or {}
@@ -376,7 +398,40 @@ class _Checker:
             collectors = replace(collectors, dcgm_node_label=dcgm_node_label(exporters["dcgm"]))
         return Inventory(self.file, grafana_url.rstrip("/"), runbook_base_url.rstrip("/"), exporters,
                          tuple(team for team, _ in teams.values()), tuple(models), collectors, policy,
-                         kubernetes, max_rules, owner or derived_owner(runbook_base_url))
+                         kubernetes, max_rules, owner or derived_owner(runbook_base_url), self.multi_cluster)
+
+    def _multi_cluster(self, doc) -> MultiCluster | None:
+        """`multi_cluster: {label: cluster, where: series | external}`."""
+        if "multi_cluster" not in doc:
+            return None
+        section = self.mapping(doc, "multi_cluster", "multi_cluster", {"label": False, "where": False})
+        result = MultiCluster()
+        if "label" in section:
+            label = self.string(section, "label", "multi_cluster.label")
+            problem = prom.label_name_problem(label)
+            if problem is None and label in (*ALERT_LABELS, *_matcher_labels(), "namespace", "pod", "team"):
+                problem = f"label {label!r} is set by the generator or the engines; name the label your clusters use"
+            if problem:
+                self.fail(section, "label", "multi_cluster.label", problem)
+            result = replace(result, label=label)
+        if "where" in section:
+            where = self.string(section, "where", "multi_cluster.where")
+            if where not in CLUSTER_LABEL_PLACES:
+                self.fail(section, "where", "multi_cluster.where",
+                          f"expected one of {', '.join(CLUSTER_LABEL_PLACES)} (on the scraped series, or only a "
+                          f"Prometheus external label), got {where!r}")
+            result = replace(result, where=where)
+        return result
+
+    def _refuse_static_cluster(self, parent, key, path):
+        """In multi-cluster mode the cluster label is never pinned: one entry serves every cluster."""
+        mc = self.multi_cluster
+        labels = parent.get(key) if isinstance(parent, dict) else None
+        if mc is None or not isinstance(labels, dict) or mc.label not in labels:
+            return
+        self.attempt(self.fail, labels, mc.label, _join(path, mc.label),
+                     f"multi_cluster is on: the rules keep every {mc.label!r} apart (by ({mc.label})), so a static "
+                     f"{mc.label}: {labels[mc.label]!r} here would pin one cluster; remove it (or drop multi_cluster)")
 
     def _max_rules_per_group(self, doc) -> int | None:
         """`ruler: {max_rules_per_group: 20}`: rule groups are split to stay within the ruler's limit."""
@@ -478,6 +533,7 @@ class _Checker:
             folder = self.attempt(self.string, team, "folder", f"{path}.folder") if "folder" in team else None
             labels = (self.attempt(self.routing_labels, team, "labels", f"{path}.labels")
                       if "labels" in team else {})
+            self._refuse_static_cluster(team, "labels", f"{path}.labels")
             teams[name] = (Team(name, folder or name, tuple(sorted((labels or {}).items()))), team)
         return teams
 
@@ -546,6 +602,7 @@ class _Checker:
         if "labels" in defaults:
             selector.update(self.labels(defaults, "labels", "defaults.labels", alert=False))
         if "labels" in m:
+            self._refuse_static_cluster(m, "labels", f"{path}.labels")
             selector.update(self.labels(m, "labels", f"{path}.labels", alert=False))
         layers = [(defaults, "defaults"), (team_doc, f"teams.{team_name}"), (m, path)]
         slo = self._slos(layers)

@@ -64,3 +64,30 @@ def go_template_literal(text: str) -> str:
     constant so a model name like `a{{b}}` renders as itself.
     """
     return text.replace("{{", '{{ "{{" }}')
+
+
+def with_matcher(expr: str, label: str, op: str, value: str) -> str:
+    """`expr` with `label op value` added to every selector's braces (`metric{...}`), string literals left alone.
+
+    For the generated queries, which always write a selector as `metric{...}`; used to scope a dashboard's
+    queries to a template variable (`cluster=~"$cluster"`).
+    """
+    added = matcher(label, op, value)
+    out: list[str] = []
+    i, quote_char = 0, ""
+    while i < len(expr):
+        ch = expr[i]
+        out.append(ch)
+        if quote_char:
+            if ch == "\\" and quote_char != "`" and i + 1 < len(expr):
+                out.append(expr[i + 1])
+                i += 1
+            elif ch == quote_char:
+                quote_char = ""
+        elif ch in "\"'`":
+            quote_char = ch
+        elif ch == "{" and i > 0 and (expr[i - 1].isalnum() or expr[i - 1] in "_:"):
+            rest = expr[i + 1:].lstrip()
+            out.append(added if rest.startswith("}") else added + ", ")
+        i += 1
+    return "".join(out)

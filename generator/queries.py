@@ -76,6 +76,42 @@ class ModelQueries:
             namespace, pod = self.collectors.dcgm_namespace_label, self.collectors.dcgm_pod_label
         return [(namespace, "=", self.model.namespace), (pod, "=~", self.model.pod_regex)]
 
+    # -- clusters (multi-cluster mode) -------------------------------------
+
+    @property
+    def cluster(self) -> str | None:
+        """The cluster label in multi-cluster mode, else None."""
+        mc = self.inventory.multi_cluster if self.inventory is not None else None
+        return mc.label if mc is not None else None
+
+    def keys(self, *labels: str) -> list[str]:
+        """Labels an aggregation or join keeps: the cluster label added in multi-cluster mode, so no query mixes
+        clusters. Where the local series lack the label (an external label, rules evaluated per cluster) it
+        is an empty grouping key and the result is what the label-less query gives."""
+        return [*labels, self.cluster] if self.cluster else list(labels)
+
+    def agg(self, op: str, expr: str, *labels: str) -> str:
+        keys = self.keys(*labels)
+        return f"{op} by ({', '.join(keys)}) ({expr})" if keys else f"{op}({expr})"
+
+    def on(self, *labels: str) -> str:
+        return f"on ({', '.join(self.keys(*labels))})"
+
+    def zero(self) -> str:
+        """0 where a query finds nothing: `vector(0)`; in multi-cluster mode a 0 per cluster the model runs in
+        (a `vector(0)` there would be one label-less series beside the per-cluster ones)."""
+        return f"(0 * {self.presence()})" if self.cluster else "vector(0)"
+
+    def presence(self) -> str:
+        """1 per cluster the model runs in: kube-state-metrics lists one of its pods there, or Prometheus has
+        one of its engine targets (up or down)."""
+        return (f"group by ({self.cluster}) ({self._workload('kube_pod_created')} or "
+                f"{self._engine_targets()})")
+
+    def constant(self, value: str) -> str:
+        """A value recorded for the model (info, objectives): per cluster it runs in, in multi-cluster mode."""
+        return f"{value} * {self.presence()}" if self.cluster else f"vector({value})"
+
     @property
     def collectors(self) -> Collectors:
         return self.inventory.collectors if self.inventory is not None else Collectors()
@@ -108,9 +144,9 @@ class ModelQueries:
         terms = []
         for part in spec.parts:
             sel = self.selector(part.metric, part.matchers, part.scope, part.suffix)
-            term = f"sum(rate({sel}[{window}]))"
+            term = self.agg("sum", f"rate({sel}[{window}])")
             # Labelled counters have no series until their first event: count that as 0.
-            terms.append(f"({term} or vector(0))" if part.optional else term)
+            terms.append(f"({term} or {self.zero()})" if part.optional else term)
         return " + ".join(terms)
 
     def ratio(self, numerator: str, denominator: str, window: str) -> str:
@@ -130,14 +166,14 @@ class ModelQueries:
             return f"({self.rate(self.error_base(), window)}) - ({self.rate('errors', window)})"
         metric, scale = self.can.histogram(slo)
         within = self.selector(metric, [le_matcher(threshold_seconds / scale)], suffix="_bucket")
-        return f"sum(rate({within}[{window}]))"
+        return self.agg("sum", f"rate({within}[{window}])")
 
     def slo_requests(self, slo: str, window: str) -> str:
         """Requests per second an SLI counts: its denominator, which its traffic guard must read too."""
         if slo == "availability":
             return self.rate(self.error_base(), window)
         metric, _ = self.can.histogram(slo)
-        return f"sum(rate({self.selector(metric, suffix='_count')}[{window}]))"
+        return self.agg("sum", f"rate({self.selector(metric, suffix='_count')}[{window}])")
 
     def gauge(self, name: str) -> str:
         spec = self.signal(name)
@@ -145,7 +181,7 @@ class ModelQueries:
             return spec.build(self, "")
         spec = self.can.need(name, Gauge)
         part = spec.candidates[0]
-        expr = f"{spec.aggregation}({self.selector(part.metric, part.matchers, part.scope, part.suffix)})"
+        expr = self.agg(spec.aggregation, self.selector(part.metric, part.matchers, part.scope, part.suffix))
         return expr if spec.scale == 1 else f"{expr} * {number(spec.scale)}"
 
     def replica_max(self, name: str) -> str:
@@ -155,7 +191,8 @@ class ModelQueries:
             return spec.build(self, "")
         spec = self.can.need(name, Gauge)
         part = spec.candidates[0]
-        expr = f"max(sum by (namespace, pod) ({self.selector(part.metric, part.matchers, part.scope, part.suffix)}))"
+        expr = self.agg("max", self.agg("sum", self.selector(part.metric, part.matchers, part.scope, part.suffix),
+                                       "namespace", "pod"))
         return expr if spec.scale == 1 else f"{expr} * {number(spec.scale)}"
 
     def progress(self, window: str) -> str:
@@ -169,7 +206,7 @@ class ModelQueries:
     def quantile(self, name: str, q: str, window: str) -> str:
         metric, scale = self.can.histogram(name)
         buckets = self.selector(metric, suffix="_bucket")
-        expr = f"histogram_quantile({q}, sum by (le) (rate({buckets}[{window}])))"
+        expr = f"histogram_quantile({q}, {self.agg('sum', f'rate({buckets}[{window}])', 'le')})"
         return expr if scale == 1 else f"{expr} * {number(scale)}"
 
     def mean(self, name: str, window: str) -> str:
@@ -177,8 +214,8 @@ class ModelQueries:
         if isinstance(spec, Custom):
             return spec.build(self, window)
         metric, scale = self.can.histogram(name)
-        total = f"sum(rate({self.selector(metric, suffix='_sum')}[{window}]))"
-        count = f"sum(rate({self.selector(metric, suffix='_count')}[{window}]))"
+        total = self.agg("sum", f"rate({self.selector(metric, suffix='_sum')}[{window}])")
+        count = self.agg("sum", f"rate({self.selector(metric, suffix='_count')}[{window}])")
         expr = f"{total} / ({count} > 0)"
         return expr if scale == 1 else f"({expr}) * {number(scale)}"
 
@@ -191,7 +228,7 @@ class ModelQueries:
         bound = threshold_seconds / scale
         within = self.selector(metric, [le_matcher(bound)], suffix="_bucket")
         count = self.selector(metric, suffix="_count")
-        return f"sum(rate({within}[{window}])) / (sum(rate({count}[{window}])) > 0)"
+        return f"{self.agg('sum', f'rate({within}[{window}])')} / ({self.agg('sum', f'rate({count}[{window}])')} > 0)"
 
     # -- GPUs (DCGM), pods (kube-state-metrics), targets -------------------
 
@@ -208,18 +245,18 @@ class ModelQueries:
         return expr
 
     def gpu_utilization(self) -> str:
-        return f"avg({self._workload('DCGM_FI_DEV_GPU_UTIL')}) / 100"
+        return f"{self.agg('avg', self._workload('DCGM_FI_DEV_GPU_UTIL'))} / 100"
 
     def gpu_memory_usage(self) -> str:
         used = self._workload("DCGM_FI_DEV_FB_USED")
         free = self._workload("DCGM_FI_DEV_FB_FREE")
-        return f"max({used} / ({used} + {free}))"
+        return self.agg("max", f"{used} / ({used} + {free})")
 
     def gpu_power(self) -> str:
-        return f"sum({self._workload('DCGM_FI_DEV_POWER_USAGE')})"
+        return self.agg("sum", self._workload("DCGM_FI_DEV_POWER_USAGE"))
 
     def gpu_xid(self) -> str:
-        return f"max({self._workload('DCGM_FI_DEV_XID_ERRORS')})"
+        return self.agg("max", self._workload("DCGM_FI_DEV_XID_ERRORS"))
 
     def gpu_xid_events(self, window: str) -> str:
         """Per GPU, the XID code when one was reported within `window`: the gauge changed, or a series
@@ -227,28 +264,28 @@ class ModelQueries:
         would keep an alert firing for days."""
         xid = self._workload("DCGM_FI_DEV_XID_ERRORS")
         recent = f"{xid} > 0 and (changes({xid}[{window}]) > 0 or ({xid} unless {xid} offset {window}))"
-        return f"max by (namespace, pod, gpu, node) ({self._canonical(f'({recent})')})"
+        return self.agg("max", self._canonical(f"({recent})"), "namespace", "pod", "gpu", "node")
 
     def gpu_count(self) -> str:
-        return f"count({self._workload('DCGM_FI_DEV_GPU_UTIL')})"
+        return self.agg("count", self._workload("DCGM_FI_DEV_GPU_UTIL"))
 
     def collector_up(self, job: str) -> str:
         """1 while Prometheus scrapes at least one target of the collector's job, else empty."""
-        return f"max({self.selector('up', [('job', '=', job)], scope=SITE)}) == 1"
+        return f"{self.agg('max', self.selector('up', [('job', '=', job)], scope=SITE))} == 1"
 
     def _or_zero_while(self, expr: str, job: str) -> str:
         """`expr`, or 0 while the collector is scraped; empty while it is down, so nothing reads 0 for
         a model because kube-state-metrics or dcgm-exporter is gone."""
-        return f"{expr} or (vector(0) and on () ({self.collector_up(job)}))"
+        return f"{expr} or ({self.zero()} and {self.on()} ({self.collector_up(job)}))"
 
     def replicas_ready(self) -> str:
         ready = self._workload("kube_pod_status_ready", [("condition", "=", "true")])
-        return self._or_zero_while(f"sum({ready})", self.collectors.kube_state_metrics_job)
+        return self._or_zero_while(self.agg("sum", ready), self.collectors.kube_state_metrics_job)
 
     def pod_ready(self) -> str:
         """Per pod of the model: 1 while Ready, 0 while not."""
         ready = self._workload("kube_pod_status_ready", [("condition", "=", "true")])
-        return f"max by (namespace, pod) ({ready})"
+        return self.agg("max", ready, "namespace", "pod")
 
     def container_waiting(self) -> str:
         """Per pod, the engine container's waiting reasons that mean it cannot start."""
@@ -256,15 +293,15 @@ class ModelQueries:
             ("container", "=", self.model.container),
             ("reason", "=~", "CrashLoopBackOff|ImagePullBackOff|ErrImagePull|CreateContainerConfigError|"
                              "CreateContainerError|InvalidImageName")])
-        return f"max by (namespace, pod, reason) ({waiting} == 1)"
+        return self.agg("max", f"{waiting} == 1", "namespace", "pod", "reason")
 
     def oom_kills(self, window: str) -> str:
         """Per pod, engine container restarts within `window` whose last termination was an OOM kill."""
         restarts = self._workload("kube_pod_container_status_restarts_total", [("container", "=", self.model.container)])
         reason = self._workload("kube_pod_container_status_last_terminated_reason",
                                 [("container", "=", self.model.container), ("reason", "=", "OOMKilled")])
-        return (f"sum by (namespace, pod) (increase({restarts}[{window}])) > 0 "
-                f"and on (namespace, pod) max by (namespace, pod) ({reason} == 1)")
+        return (f"{self.agg('sum', f'increase({restarts}[{window}])', 'namespace', 'pod')} > 0 "
+                f"and {self.on('namespace', 'pod')} {self.agg('max', f'{reason} == 1', 'namespace', 'pod')}")
 
     def running_versions(self) -> str:
         """Per pod, the engine version its container image says (`running_version`), where the image
@@ -273,18 +310,18 @@ class ModelQueries:
         info = self._workload("kube_pod_container_info", [("container", "=", self.model.container),
                                                          ("image", "=~", pattern.format(version=IMAGE_VERSION))])
         extract = pattern.format(version=f"({IMAGE_VERSION})")
-        return (f'max by (namespace, pod, running_version) '
-                f'(label_replace({info}, "running_version", "$1", "image", {quote(extract)}))')
+        return self.agg("max", f'label_replace({info}, "running_version", "$1", "image", {quote(extract)})',
+                        "namespace", "pod", "running_version")
 
     def targets_up(self) -> str:
-        return f"sum({self._engine_targets()}) or vector(0)"
+        return f"{self.agg('sum', self._engine_targets())} or {self.zero()}"
 
     def target_up(self) -> str:
         """Per pod: whether Prometheus scrapes its engine target."""
-        return f"max by (namespace, pod) ({self._engine_targets()})"
+        return self.agg("max", self._engine_targets(), "namespace", "pod")
 
     def targets(self) -> str:
-        return f"count({self._engine_targets()}) or vector(0)"
+        return f"{self.agg('count', self._engine_targets())} or {self.zero()}"
 
     def _engine_targets(self) -> str:
         return self.selector("up", [("container", "=", self.model.container)], scope=WORKLOAD)
@@ -292,9 +329,9 @@ class ModelQueries:
     def series_count(self, name: str, matchers=(), scope: str = MODEL, suffix: str = "") -> str:
         """How many series of a metric the model has; 0 when none (engine metrics), empty while the
         collector that exports it is down (exporter metrics)."""
-        expr = f"count({self.selector(name, matchers, scope, suffix)})"
+        expr = self.agg("count", self.selector(name, matchers, scope, suffix))
         if scope != WORKLOAD:
-            return f"{expr} or vector(0)"
+            return f"{expr} or {self.zero()}"
         job = self.collectors.dcgm_job if self._dcgm(name) else self.collectors.kube_state_metrics_job
         return self._or_zero_while(expr, job)
 
@@ -310,11 +347,17 @@ class ModelQueries:
         ready_time = self._workload("kube_pod_status_ready_time")
         seconds = duration_seconds(lookback)
         young = f"({created} > time() - {seconds})"
-        started = f"(min_over_time({ready_time}[{lookback}]) - on (namespace, pod, uid) {young})"
-        starting = (f"((time() - {young}) unless on (namespace, pod, uid) "
+        started = f"(min_over_time({ready_time}[{lookback}]) - {self.on('namespace', 'pod', 'uid')} {young})"
+        starting = (f"((time() - {young}) unless {self.on('namespace', 'pod', 'uid')} "
                     f"max_over_time({ready_time}[{lookback}]))")
-        return f"max({started} or {starting})"
+        return self.agg("max", f"{started} or {starting}")
 
     def new_pods(self, seconds: int) -> str:
         """Pods created within the last `seconds`: deploys, restarts and scale-ups."""
-        return f"count({self._workload('kube_pod_created')} > time() - {seconds})"
+        return self.agg("count", f"{self._workload('kube_pod_created')} > time() - {seconds}")
+
+
+def _duration_seconds(text: str) -> int:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    return int(text[:-1]) * units[text[-1]]
+

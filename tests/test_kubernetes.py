@@ -93,6 +93,27 @@ def test_grafana_operator_gets_a_folder_per_team_and_each_dashboard_in_its_folde
     assert dashboards["llm-gpu-fleet"]["spec"]["folderRef"] == "llm-fleet"
 
 
+def test_the_alertmanager_routes_become_an_alertmanagerconfig_with_the_same_matchers(example):
+    (obj,) = of_kind(example, "AlertmanagerConfig").values()
+    plain = yaml.safe_load(example[c.ALERTMANAGER_FILE])
+    spec = obj["spec"]
+    assert obj["apiVersion"] == "monitoring.coreos.com/v1alpha1"
+    assert obj["metadata"]["namespace"] == "monitoring"
+
+    def as_text(matchers):
+        return [f"{m['name']}{m['matchType']}{json.dumps(m['value'])}" for m in matchers]
+
+    assert spec["route"]["receiver"] == plain["route"]["receiver"]
+    assert spec["route"]["groupBy"] == plain["route"]["group_by"]
+    assert [spec["route"][k] for k in ("groupWait", "groupInterval", "repeatInterval")] == \
+        [plain["route"][k] for k in ("group_wait", "group_interval", "repeat_interval")]
+    assert [(r["receiver"], as_text(r["matchers"])) for r in spec["route"]["routes"]] == \
+        [(r["receiver"], r["matchers"]) for r in plain["route"]["routes"]]
+    assert spec["receivers"] == plain["receivers"]
+    assert [(as_text(i["sourceMatch"]), as_text(i["targetMatch"]), i["equal"]) for i in spec["inhibitRules"]] == \
+        [(i["source_matchers"], i["target_matchers"], i["equal"]) for i in plain["inhibit_rules"]]
+
+
 def test_the_kustomization_lists_every_manifest_once(example):
     kustomization = yaml.safe_load(example[c.KUSTOMIZATION_FILE])
     assert kustomization["kind"] == "Kustomization"
@@ -157,6 +178,18 @@ def _dashboard_object():
                      "configMapRef": {"name": "d", "key": "d.json"}}}
 
 
+def _routing_object():
+    return {"apiVersion": "monitoring.coreos.com/v1alpha1", "kind": "AlertmanagerConfig",
+            "metadata": {"name": "r", "namespace": "monitoring"},
+            "spec": {"route": {"receiver": "a", "groupBy": ["alertname"], "groupWait": "30s",
+                               "routes": [{"receiver": "b", "matchers": [{"name": "model", "value": "x|y",
+                                                                          "matchType": "=~"}]}]},
+                     "receivers": [{"name": "a"}, {"name": "b"}],
+                     "inhibitRules": [{"sourceMatch": [{"name": "severity", "value": "critical", "matchType": "="}],
+                                       "targetMatch": [{"name": "severity", "value": "warning", "matchType": "="}],
+                                       "equal": ["alertname"]}]}}
+
+
 BROKEN = [
     ("a PrometheusRule group without a name", _rule_object, lambda o: o["spec"]["groups"][0].pop("name"),
      "spec.groups[0].name"),
@@ -182,6 +215,22 @@ BROKEN = [
      lambda o: o["spec"].update(folderUID="abc"), "spec"),
     ("a GrafanaDashboard with invalid JSON", _dashboard_object,
      lambda o: (o["spec"].pop("configMapRef"), o["spec"].update(json="{")), "spec.json"),
+    ("an AlertmanagerConfig route with a snake_case key", _routing_object,
+     lambda o: o["spec"]["route"].update(group_by=["alertname"]), "spec.route.group_by"),
+    ("an AlertmanagerConfig matcher written as a string", _routing_object,
+     lambda o: o["spec"]["route"]["routes"][0].update(matchers=['model=~"x|y"']), "spec.route.routes[0].matchers[0]"),
+    ("an AlertmanagerConfig route to an unknown receiver", _routing_object,
+     lambda o: o["spec"]["route"]["routes"][0].update(receiver="c"), "spec.route.routes[0].receiver"),
+    ("an AlertmanagerConfig matcher with an unknown matchType", _routing_object,
+     lambda o: o["spec"]["inhibitRules"][0]["sourceMatch"][0].update(matchType="=="),
+     "spec.inhibitRules[0].sourceMatch[0].matchType"),
+    ("an AlertmanagerConfig inhibit rule in the file's spelling", _routing_object,
+     lambda o: o["spec"]["inhibitRules"][0].update(source_matchers=['severity="critical"']),
+     "spec.inhibitRules[0].source_matchers"),
+    ("two AlertmanagerConfig receivers of one name", _routing_object,
+     lambda o: o["spec"]["receivers"].append({"name": "a"}), "spec.receivers[2].name"),
+    ("an AlertmanagerConfig groupWait that is no duration", _routing_object,
+     lambda o: o["spec"]["route"].update(groupWait="30 s"), "spec.route.groupWait"),
     ("a ConfigMap over 256 KiB", lambda: {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big"},
                                           "data": {"a.json": "x" * names.ANNOTATION_LIMIT}}, lambda o: None, ""),
 ]

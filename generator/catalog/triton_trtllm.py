@@ -61,7 +61,7 @@ def _kv_cache_usage(ctx, window: str) -> str:
                         scope=BACKEND)
     total = ctx.selector("nv_trt_llm_kv_cache_block_metrics", (("kv_cache_block_type", "=", "max"),),
                          scope=BACKEND)
-    return f"max({used} / ignoring(kv_cache_block_type) ({total} > 0))"
+    return ctx.agg("max", f"{used} / ignoring(kv_cache_block_type) ({total} > 0)")
 
 
 def _kv_cache_inputs(usage: Decimal) -> list:
@@ -74,7 +74,7 @@ def _batch_occupancy(ctx, window: str) -> str:
     # Active requests against the batch manager's maximum, per instance: at 1 new requests queue.
     active = ctx.selector("nv_trt_llm_request_metrics", (("request_type", "=", "active"),), scope=BACKEND)
     capacity = ctx.selector("nv_trt_llm_request_metrics", (("request_type", "=", "max"),), scope=BACKEND)
-    return f"max({active} / ignoring(request_type) ({capacity} > 0))"
+    return ctx.agg("max", f"{active} / ignoring(request_type) ({capacity} > 0)")
 
 
 def _batch_occupancy_inputs(occupancy: Decimal) -> list:
@@ -86,8 +86,8 @@ def _batch_occupancy_inputs(occupancy: Decimal) -> list:
 def _e2e_mean(ctx, window: str) -> str:
     duration = ctx.selector("nv_inference_request_duration_us")
     success = ctx.selector("nv_inference_request_success")
-    return (f"sum(rate({duration}[{window}])) / 1000000"
-            f" / (sum(rate({success}[{window}])) > 0)")
+    return (f"{ctx.agg('sum', f'rate({duration}[{window}])')} / 1000000"
+            f" / ({ctx.agg('sum', f'rate({success}[{window}])')} > 0)")
 
 
 ENGINE = Engine(

@@ -19,7 +19,8 @@ from generator import conventions as c
 from generator.dashboards.clean import clean
 from generator.dashboards.layout import Section, layout
 from generator.dashboards.panels import DATASOURCE
-from generator.promql import selector
+from generator.inventory import Inventory
+from generator.promql import selector, with_matcher
 
 TAGS = ("llm", "generated")
 MODEL_TAG = "llm-model"  # on every per-model dashboard: the "Model dashboards" link lists them
@@ -29,16 +30,38 @@ def datasource_variable() -> Template:
     return Template(name="datasource", label="Data source", query="prometheus", type="datasource")
 
 
-def info_variables() -> list[Template]:
-    """`team`, then `model` narrowed by team, both from the model info series."""
-    def variable(name: str, label: str, query: str) -> Template:
-        return Template(name=name, label=label, query=query, dataSource=DATASOURCE, includeAll=True,
-                        multi=True, allValue=".+", default="$__all",
-                        refresh=REFRESH_ON_TIME_RANGE_CHANGE)
+def cluster_label(inventory: Inventory) -> str | None:
+    """The cluster label in multi-cluster mode: dashboards get a `$cluster` variable every query honours."""
+    return inventory.multi_cluster.label if inventory.multi_cluster is not None else None
 
+
+def join_keys(inventory: Inventory) -> str:
+    """What joins two recorded series of one model: the model, and in multi-cluster mode its cluster."""
+    return ", ".join([c.MODEL_LABEL, *filter(None, [cluster_label(inventory)])])
+
+
+def variable(name: str, label: str, query: str) -> Template:
+    """A multi-select variable from a label's values, all selected by default."""
+    return Template(name=name, label=label, query=query, dataSource=DATASOURCE, includeAll=True,
+                    multi=True, allValue=".+", default="$__all",
+                    refresh=REFRESH_ON_TIME_RANGE_CHANGE)
+
+
+def cluster_variables(inventory: Inventory) -> list[Template]:
+    """`cluster` (multi-cluster mode only): the clusters the models run in, all by default."""
+    label = cluster_label(inventory)
+    return [variable("cluster", "Cluster", f"label_values({c.MODEL_INFO}, {label})")] if label else []
+
+
+def info_variables(inventory: Inventory) -> list[Template]:
+    """`cluster` in multi-cluster mode, `team`, then `model` narrowed by team, from the model info series."""
+    label = cluster_label(inventory)
+    where = f'{{{label}=~"$cluster"}}' if label else ""
+    narrowed = f'{{{label}=~"$cluster", team=~"$team"}}' if label else '{team=~"$team"}'
     return [
-        variable("team", "Team", f"label_values({c.MODEL_INFO}, team)"),
-        variable("model", "Model", f'label_values({c.MODEL_INFO}{{team=~"$team"}}, {c.MODEL_LABEL})'),
+        *cluster_variables(inventory),
+        variable("team", "Team", f"label_values({c.MODEL_INFO}{where}, team)"),
+        variable("model", "Model", f"label_values({c.MODEL_INFO}{narrowed}, {c.MODEL_LABEL})"),
     ]
 
 
@@ -63,7 +86,9 @@ def model_dashboards_link() -> DashboardLink:
 
 
 def dashboard(uid: str, title: str, description: str, tags: list[str], sections: list[Section],
-              links: list[DashboardLink], variables: list[Template], annotations: list[dict] = ()) -> dict:
+              links: list[DashboardLink], variables: list[Template], annotations: list[dict] = (),
+              cluster: str | None = None) -> dict:
+    """The dashboard's JSON; with `cluster` (multi-cluster mode) every query keeps to the `$cluster` selection."""
     if not grafana_facts.UID.match(uid):
         raise ValueError(f"dashboard uid {uid!r} is not 1-{grafana_facts.UID_MAX} characters of [a-zA-Z0-9_-]")
     panels = layout(sections)
@@ -75,7 +100,18 @@ def dashboard(uid: str, title: str, description: str, tags: list[str], sections:
         templating=Templating(list=[datasource_variable(), *variables]),
         annotations=Annotations(list=list(annotations)),
     )
-    return clean(json.loads(json.dumps(board.to_json_data(), cls=DashboardEncoder)))
+    result = clean(json.loads(json.dumps(board.to_json_data(), cls=DashboardEncoder)))
+    return _scoped(result, cluster) if cluster else result
+
+
+def _scoped(node, label: str):
+    """Every query (`expr`) of panels and annotations with `label=~"$cluster"` on each selector."""
+    if isinstance(node, dict):
+        return {k: with_matcher(v, label, "=~", "$cluster") if k == "expr" and isinstance(v, str)
+                else _scoped(v, label) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_scoped(v, label) for v in node]
+    return node
 
 
 def _check_unique_ids(uid: str, panels) -> None:

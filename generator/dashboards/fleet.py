@@ -9,7 +9,7 @@ from __future__ import annotations
 from generator import conventions as c
 from generator.dashboards import panels as p
 from generator.dashboards.common import (
-    by_model, dashboard, fleet_series, info_variables, link, model_dashboards_link,
+    by_model, cluster_label, dashboard, fleet_series, info_variables, join_keys, link, model_dashboards_link,
 )
 from generator.dashboards.layout import Section
 from generator.inventory import Inventory
@@ -53,7 +53,8 @@ def fleet_dashboard(inventory: Inventory) -> dict:
     return dashboard(
         c.FLEET_UID, "LLM fleet overview",
         "Every model in the inventory, from the llm: recording rules.", ["llm-fleet"], sections,
-        [link(c.GPU_UID, "GPU fleet"), model_dashboards_link()], info_variables())
+        [link(c.GPU_UID, "GPU fleet"), model_dashboards_link()], info_variables(inventory),
+        cluster=cluster_label(inventory))
 
 
 def _by_model(key: str, title: str, description: str, unit: str, expr: str) -> p.TimeSeries:
@@ -66,14 +67,14 @@ def _info() -> str:
     return f"max by ({c.MODEL_LABEL}, team, engine, dashboard_uid) ({fleet_series(c.MODEL_INFO)})"
 
 
-def _burn_rate() -> str:
+def _burn_rate(inventory: Inventory) -> str:
     """The fastest error-budget burn over the last hour among the model's SLOs: (1 - good) / (1 - objective).
 
     1 spends the budget exactly over the SLO period; above 1 it runs out early.
     """
     def burn(bad: str, slo: str) -> str:
         budget = f"(1 - {fleet_series(c.SLO_OBJECTIVE, ('slo', '=', slo))})"
-        return f'label_replace({bad} / on ({c.MODEL_LABEL}) {budget}, "slo", "{slo}", "", "")'
+        return f'label_replace({bad} / on ({join_keys(inventory)}) {budget}, "slo", "{slo}", "", "")'
 
     terms = [burn(f"(1 - {fleet_series(c.LATENCY_WITHIN_SLO.format(signal=s, window=SLO_WINDOW))})", s)
              for s in c.LATENCY_SIGNALS]
@@ -83,7 +84,7 @@ def _burn_rate() -> str:
 
 def _table(inventory: Inventory) -> p.Table:
     targets = [p.target(_info(), instant=True, table=True)]
-    targets += [p.target(expr or _burn_rate(), instant=True, table=True) for _, _, expr in COLUMNS]
+    targets += [p.target(expr or _burn_rate(inventory), instant=True, table=True) for _, _, expr in COLUMNS]
     values = {f"Value #{chr(ord('B') + i)}": name for i, (name, _, _) in enumerate(COLUMNS)}
     order = ["model", "team", "engine", *values.values(), "dashboard_uid"]
     transformations = [

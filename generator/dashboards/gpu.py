@@ -4,7 +4,7 @@ from __future__ import annotations
 from generator import conventions as c
 from generator.dashboards import panels as p
 from generator.dashboards.common import (
-    by_model, dashboard, fleet_series, info_variables, link, model_dashboards_link,
+    by_model, cluster_label, dashboard, fleet_series, info_variables, join_keys, link, model_dashboards_link,
 )
 from generator.dashboards.layout import Section
 from generator.inventory import Inventory
@@ -17,7 +17,7 @@ def gpu_dashboard(inventory: Inventory) -> dict:
                [p.target(f"sum({count})", instant=True)], thresholds=p.steps(p.GOOD)),
         p.stat("gpu.total.utilization", "Utilisation", "Mean utilisation across the selected models' GPUs, "
                "weighted by each model's GPU count.", p.RATIO,
-               [p.target(f"sum({fleet_series(c.GPU_UTILIZATION)} * on ({c.MODEL_LABEL}) {count}) / sum({count})",
+               [p.target(f"sum({fleet_series(c.GPU_UTILIZATION)} * on ({join_keys(inventory)}) {count}) / sum({count})",
                          instant=True)], thresholds=p.steps(p.GOOD), minimum=0, maximum=1, decimals=1),
         p.stat("gpu.total.power", "Power", "Power drawn by the selected models' GPUs.", p.WATT,
                [p.target(f"sum({fleet_series(c.GPU_POWER)})", instant=True)], thresholds=p.steps(p.GOOD)),
@@ -39,7 +39,8 @@ def gpu_dashboard(inventory: Inventory) -> dict:
         c.GPU_UID, "LLM GPU fleet", "GPU utilisation, memory, power and errors per model, from DCGM via the "
         "llm: recording rules.", ["llm-gpu"],
         [Section("totals", "Selected models", totals), Section("models", "By model", per_model)],
-        [link(c.FLEET_UID, "Fleet overview"), model_dashboards_link()], info_variables())
+        [link(c.FLEET_UID, "Fleet overview"), model_dashboards_link()], info_variables(inventory),
+        cluster=cluster_label(inventory))
 
 
 def _by_model(key: str, title: str, description: str, unit: str, metric: str) -> p.TimeSeries:

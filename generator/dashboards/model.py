@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from generator import conventions as c
 from generator.dashboards import panels as p
-from generator.dashboards.common import MODEL_TAG, dashboard, link, model_dashboards_link
+from generator.dashboards.common import (
+    MODEL_TAG, cluster_label, cluster_variables, dashboard, link, model_dashboards_link,
+)
 from generator.dashboards.layout import Section, spread
 from generator.inventory import Inventory, Model
 from generator.promql import number, selector
@@ -38,7 +40,7 @@ def model_dashboard(inventory: Inventory, model: Model) -> dict:
         f"{model.served_name} on {engine}, team {model.team.name}, {model.gpus_per_replica} x {model.gpu_type} "
         f"per replica.", [MODEL_TAG], sections,
         [link(c.FLEET_UID, "Fleet overview"), link(c.GPU_UID, "GPU fleet"), model_dashboards_link()],
-        [], [_deploy_annotation(q)],
+        cluster_variables(inventory), [_deploy_annotation(q)], cluster=cluster_label(inventory),
     )
 
 

@@ -7,6 +7,9 @@
 - with grafana-operator, a `GrafanaFolder` per folder and a `GrafanaDashboard` per dashboard, reading the
   JSON from that ConfigMap (`configMapRef`), in its folder (`folderRef`), for the Grafana instances the
   `instanceSelector` matches;
+- the Alertmanager routes and inhibitions of alerts/alertmanager.yaml as an `AlertmanagerConfig`
+  (monitoring.coreos.com/v1alpha1): prometheus-operator adds a `namespace` matcher to its routes and inhibit
+  rules unless the Alertmanager CR says otherwise (README: "Alertmanager through prometheus-operator");
 - `kustomization.yaml` listing every object.
 
 Built from the generated files themselves, so a manifest never differs from the file it wraps.
@@ -24,6 +27,7 @@ from generator.errors import GeneratorError
 from generator.inventory import Inventory
 from generator.kubernetes import names
 from generator.kubernetes.config import Kubernetes
+from generator.rules.alertmanager import operator_spec
 from generator.yaml_out import comment, dump
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "llm-observability"}
@@ -96,10 +100,17 @@ def grafana_dashboards(inventory: Inventory, k8s: Kubernetes, files: dict[str, s
             for _, uid in _dashboard_files(files)]
 
 
-# One producer per kind of object, in file order. The Alertmanager routes, once generated, become an
-# `AlertmanagerConfig` (monitoring.coreos.com/v1alpha1) here: add its producer to this tuple.
+def alertmanager_config(inventory: Inventory, k8s: Kubernetes, files: dict[str, str]) -> list[dict]:
+    """The routes of alerts/alertmanager.yaml, where that file is generated, for prometheus-operator."""
+    if c.ALERTMANAGER_FILE not in files:
+        return []
+    return [_object("monitoring.coreos.com/v1alpha1", "AlertmanagerConfig", c.ALERTMANAGER_CONFIG_NAME, k8s,
+                    dict(MANAGED_BY), spec=operator_spec(inventory))]
+
+
+# One producer per kind of object, in file order.
 PRODUCERS: tuple[Callable[[Inventory, Kubernetes, dict[str, str]], list[dict]], ...] = (
-    prometheus_rules, dashboard_configmaps, grafana_folders, grafana_dashboards,
+    prometheus_rules, dashboard_configmaps, grafana_folders, grafana_dashboards, alertmanager_config,
 )
 
 

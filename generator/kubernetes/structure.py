@@ -4,7 +4,11 @@ Covers the fields and types of `ConfigMap` (v1), prometheus-operator's
 `PrometheusRule` (monitoring.coreos.com/v1: groups with a name, rules with one
 of record/alert and an expr) and grafana-operator's `GrafanaFolder` and
 `GrafanaDashboard` (grafana.integreatly.org/v1beta1: a required
-`instanceSelector`, one content source, at most one folder reference), DNS-1123
+`instanceSelector`, one content source, at most one folder reference),
+prometheus-operator's `AlertmanagerConfig` (monitoring.coreos.com/v1alpha1:
+camelCase route fields, matchers as {name, value, matchType}, receivers with
+unique names that every route names, inhibit rules with sourceMatch/targetMatch;
+an unknown key, such as a snake_case one, would be pruned silently), DNS-1123
 names, label syntax, and the 256 KiB client-side apply can annotate. Never
 raises on garbage: every problem is a (key path, message) pair.
 """
@@ -20,9 +24,14 @@ KINDS = {
     "PrometheusRule": "monitoring.coreos.com/v1",
     "GrafanaFolder": "grafana.integreatly.org/v1beta1",
     "GrafanaDashboard": "grafana.integreatly.org/v1beta1",
+    "AlertmanagerConfig": "monitoring.coreos.com/v1alpha1",
 }
 GROUP_KEYS = {"name", "interval", "rules", "partial_response_strategy", "limit", "query_offset", "labels"}
 RULE_KEYS = {"record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations"}
+AM_SPEC_KEYS = {"route", "receivers", "inhibitRules", "muteTimeIntervals"}
+AM_ROUTE_KEYS = {"receiver", "groupBy", "groupWait", "groupInterval", "repeatInterval", "matchers", "continue",
+                 "routes", "muteTimeIntervals", "activeTimeIntervals"}
+AM_MATCH_TYPES = ("=", "!=", "=~", "!~")
 DASHBOARD_SOURCES = ("json", "gzipJson", "url", "jsonnet", "jsonnetLib", "configMapRef", "grafanaCom")
 
 Problem = tuple[str, str]  # key path, message
@@ -39,7 +48,7 @@ def problems(obj) -> list[Problem]:
         found.append(("apiVersion", f"{kind} is {KINDS[kind]}, got {obj.get('apiVersion')!r}"))
     found += _metadata(obj.get("metadata"))
     found += {"ConfigMap": _configmap, "PrometheusRule": _prometheus_rule, "GrafanaFolder": _grafana_folder,
-              "GrafanaDashboard": _grafana_dashboard}[kind](obj)
+              "GrafanaDashboard": _grafana_dashboard, "AlertmanagerConfig": _alertmanager_config}[kind](obj)
     size = len(json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8"))
     if size > names.ANNOTATION_LIMIT:
         found.append(("", f"{size:,} bytes: over the {names.ANNOTATION_LIMIT:,} bytes of annotations kubectl's "
@@ -201,3 +210,90 @@ def _grafana_dashboard(obj: dict) -> list[Problem]:
         if key in spec and not (isinstance(spec[key], str) and spec[key]):
             found.append((f"spec.{key}", "a non-empty string"))
     return found + _grafana_uid(spec)
+
+
+def _alertmanager_config(obj: dict) -> list[Problem]:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return [("spec", "an AlertmanagerConfig requires `spec`")]
+    found = [(f"spec.{k}", f"unknown field {k!r} (the CRD's fields are camelCase)") for k in spec
+             if k not in AM_SPEC_KEYS]
+    names_seen: list[str] = []
+    receivers = spec.get("receivers", [])
+    if not isinstance(receivers, list):
+        found.append(("spec.receivers", "a list of receivers"))
+        receivers = []
+    for i, receiver in enumerate(receivers):
+        name = receiver.get("name") if isinstance(receiver, dict) else None
+        if not isinstance(name, str) or not name:
+            found.append((f"spec.receivers[{i}].name", "a receiver needs a name (a non-empty string)"))
+        elif name in names_seen:
+            found.append((f"spec.receivers[{i}].name", f"receiver {name!r} repeated: names are unique"))
+        else:
+            names_seen.append(name)
+    if "route" in spec:
+        found += _am_route(spec["route"], "spec.route", set(names_seen))
+    rules = spec.get("inhibitRules", [])
+    if not isinstance(rules, list):
+        return found + [("spec.inhibitRules", "a list of inhibit rules")]
+    for i, rule in enumerate(rules):
+        where = f"spec.inhibitRules[{i}]"
+        if not isinstance(rule, dict):
+            found.append((where, "an inhibit rule is a mapping"))
+            continue
+        found += [(f"{where}.{k}", f"unknown field {k!r}: sourceMatch, targetMatch, equal") for k in rule
+                  if k not in ("sourceMatch", "targetMatch", "equal")]
+        for key in ("sourceMatch", "targetMatch"):
+            found += _am_matchers(rule.get(key, []), f"{where}.{key}")
+        if not _strings(rule.get("equal", [])):
+            found.append((f"{where}.equal", "a list of label names"))
+    return found
+
+
+def _am_route(route, where: str, receivers: set[str]) -> list[Problem]:
+    if not isinstance(route, dict):
+        return [(where, "a route is a mapping")]
+    found = [(f"{where}.{k}", f"unknown field {k!r} (the CRD's fields are camelCase)") for k in route
+             if k not in AM_ROUTE_KEYS]
+    receiver = route.get("receiver")
+    if receiver is not None and (not isinstance(receiver, str) or (receiver and receiver not in receivers)):
+        found.append((f"{where}.receiver", f"{receiver!r} is not among spec.receivers"))
+    group_by = route.get("groupBy", [])
+    if not _strings(group_by) or len(set(group_by)) != len(group_by) or ("..." in group_by and len(group_by) > 1):
+        found.append((f"{where}.groupBy", "unique label names ('...' only alone)"))
+    for key in ("groupWait", "groupInterval", "repeatInterval"):
+        if key in route and not (route[key] != "0" and prometheus_syntax.duration_ms(route[key]) is not None):
+            found.append((f"{where}.{key}", f"`{key}` is a duration such as 5m"))
+    if "continue" in route and not isinstance(route["continue"], bool):
+        found.append((f"{where}.continue", "true or false"))
+    found += _am_matchers(route.get("matchers", []), f"{where}.matchers")
+    children = route.get("routes", [])
+    if not isinstance(children, list):
+        return found + [(f"{where}.routes", "a list of routes")]
+    for i, child in enumerate(children):
+        found += _am_route(child, f"{where}.routes[{i}]", receivers)
+    return found
+
+
+def _am_matchers(matchers, where: str) -> list[Problem]:
+    if not isinstance(matchers, list):
+        return [(where, "a list of matchers ({name, value, matchType})")]
+    found = []
+    for i, m in enumerate(matchers):
+        at = f"{where}[{i}]"
+        if not isinstance(m, dict):
+            found.append((at, "a matcher is a mapping {name, value, matchType}, not a string"))
+            continue
+        found += [(f"{at}.{k}", f"unknown field {k!r}: name, value, matchType") for k in m
+                  if k not in ("name", "value", "matchType", "regex")]
+        if not isinstance(m.get("name"), str) or not m["name"]:
+            found.append((f"{at}.name", "the label name (a non-empty string)"))
+        if not isinstance(m.get("value", ""), str):
+            found.append((f"{at}.value", "the value is a string"))
+        if "matchType" in m and m["matchType"] not in AM_MATCH_TYPES:
+            found.append((f"{at}.matchType", f"one of {' '.join(AM_MATCH_TYPES)}, got {m['matchType']!r}"))
+    return found
+
+
+def _strings(values) -> bool:
+    return isinstance(values, list) and all(isinstance(v, str) and v for v in values)

@@ -24,36 +24,68 @@ def team_receiver(team: str) -> str:
     return f"llm-team-{team}"
 
 
-def config(inventory: Inventory) -> dict:
-    site_keys = sorted({k for m in inventory.models for k, _ in m.selector})
+Matcher = tuple[str, str, str]  # label, operator (= != =~ !~), value
+
+
+def _routing(inventory: Inventory) -> dict:
+    """The routes, receivers and inhibitions, matchers as (label, op, value): one source for both formats."""
+    site_keys = sorted({k for m in inventory.models for k, _ in m.selector}
+                       | ({inventory.multi_cluster.label} if inventory.multi_cluster else set()))
     routes = []
     for team in inventory.teams:
         models = [m.name for m in inventory.models if m.team.name == team.name]
-        if not models:
-            continue
-        routes.append({"receiver": team_receiver(team.name),
-                       "matchers": [f"{c.MODEL_LABEL}=~{quote('|'.join(regex_escape(m) for m in models))}"]})
+        if models:
+            routes.append((team_receiver(team.name),
+                           [(c.MODEL_LABEL, "=~", "|".join(regex_escape(m) for m in models))]))
     return {
-        "route": {
-            "receiver": DEFAULT_RECEIVER,
-            "group_by": ["alertname", c.MODEL_LABEL, "namespace", *site_keys],
-            "group_wait": "30s",
-            "group_interval": "5m",
-            "repeat_interval": "4h",
-            "routes": routes,
-        },
-        "receivers": [{"name": DEFAULT_RECEIVER}] + [{"name": r["receiver"]} for r in routes],
+        "group_by": ["alertname", c.MODEL_LABEL, "namespace", *site_keys],
+        "routes": routes,
+        "receivers": [DEFAULT_RECEIVER] + [receiver for receiver, _ in routes],
         "inhibit_rules": [
-            {"source_matchers": ['alertname="LLMModelDown"'],
-             "target_matchers": ['alertname=~"LLM.+"', 'alertname!="LLMModelDown"'],
-             "equal": [c.MODEL_LABEL, *site_keys]},
-            {"source_matchers": ['alertname="LLMCollectorDown"'],
-             "target_matchers": ['alertname="LLMTelemetryMissing"'],
-             "equal": ["collector", *site_keys]},
-            {"source_matchers": ['severity="critical"'],
-             "target_matchers": ['severity="warning"'],
-             "equal": ["alertname", c.MODEL_LABEL, *site_keys]},
+            ([("alertname", "=", "LLMModelDown")],
+             [("alertname", "=~", "LLM.+"), ("alertname", "!=", "LLMModelDown")], [c.MODEL_LABEL, *site_keys]),
+            ([("alertname", "=", "LLMCollectorDown")], [("alertname", "=", "LLMTelemetryMissing")],
+             ["collector", *site_keys]),
+            ([("severity", "=", "critical")], [("severity", "=", "warning")],
+             ["alertname", c.MODEL_LABEL, *site_keys]),
         ],
+    }
+
+
+TIMING = {"group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h"}
+
+
+def config(inventory: Inventory) -> dict:
+    """The Alertmanager configuration file's form: snake_case keys, matchers as strings."""
+    r = _routing(inventory)
+
+    def text(matchers: list[Matcher]) -> list[str]:
+        return [f"{label}{op}{quote(value)}" for label, op, value in matchers]
+
+    return {
+        "route": {"receiver": DEFAULT_RECEIVER, "group_by": r["group_by"], **TIMING,
+                  "routes": [{"receiver": receiver, "matchers": text(m)} for receiver, m in r["routes"]]},
+        "receivers": [{"name": name} for name in r["receivers"]],
+        "inhibit_rules": [{"source_matchers": text(source), "target_matchers": text(target), "equal": equal}
+                          for source, target, equal in r["inhibit_rules"]],
+    }
+
+
+def operator_spec(inventory: Inventory) -> dict:
+    """The same routing as the `spec` of prometheus-operator's `AlertmanagerConfig` (monitoring.coreos.com/v1alpha1):
+    camelCase keys, matchers as {name, value, matchType}, inhibit rules as sourceMatch/targetMatch."""
+    r = _routing(inventory)
+
+    def structured(matchers: list[Matcher]) -> list[dict]:
+        return [{"name": label, "value": value, "matchType": op} for label, op, value in matchers]
+
+    return {
+        "route": {"receiver": DEFAULT_RECEIVER, "groupBy": r["group_by"], "groupWait": TIMING["group_wait"],
+                  "groupInterval": TIMING["group_interval"], "repeatInterval": TIMING["repeat_interval"],
+                  "routes": [{"receiver": receiver, "matchers": structured(m)} for receiver, m in r["routes"]]},
+        "receivers": [{"name": name} for name in r["receivers"]],
+        "inhibitRules": [{"sourceMatch": structured(source), "targetMatch": structured(target), "equal": equal}
+                         for source, target, equal in r["inhibit_rules"]],
     }
 
 

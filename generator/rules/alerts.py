@@ -313,7 +313,7 @@ def alert_rules(inventory: Inventory, model: Model) -> list[dict]:
 def alerts(inventory: Inventory, model: Model) -> list[Alert]:
     q = ModelQueries(inventory, model)
     sel = base_labels(model)
-    name = go_template_literal(f"{model.name} ({model.served_name})")
+    name = go_template_literal(f"{model.name} ({model.served_name})") + cluster_text(inventory)
     th = model.thresholds
     rules: list[Alert] = []
 
@@ -366,7 +366,7 @@ def alerts(inventory: Inventory, model: Model) -> list[Alert]:
           f"The {go_template_literal(model.container)} container of pod {pod} of {name} was OOM-killed "
           f"{{{{ $value }}}} times in the last {c.OOM_WINDOW}.")
     alert("LLMEngineScrapeFailing", WARNING, None,
-          f"{vocab(c.TARGET_UP)} == 0\nand on (namespace, pod)\n{vocab(c.POD_READY)} == 1\n", "10m",
+          f"{vocab(c.TARGET_UP)} == 0\nand {q.on('namespace', 'pod')}\n{vocab(c.POD_READY)} == 1\n", "10m",
           f"Prometheus cannot scrape the engine of pod {pod} of {name} although the pod is Ready: its metrics "
           f"(and every alert built on them) are blind for that replica.")
 
@@ -443,12 +443,23 @@ def alerts(inventory: Inventory, model: Model) -> list[Alert]:
               signal=item.signal, collector=item.collector)
     version = go_template_literal(str(model.engine_version))
     alert("LLMEngineVersionDrift", WARNING, None,
-          f"count by ({', '.join([*sel, 'running_version'])}) (\n  "
+          f"count by ({', '.join(q.keys(*sel, 'running_version'))}) (\n  "
           f"{vocab(c.ENGINE_VERSION, ('running_version', '!=', str(model.engine_version)))}\n)\n", "15m",
           f"{{{{ $value }}}} pods of {name} run {q.engine.title} {{{{ $labels.running_version }}}} (from the "
           f"{go_template_literal(model.container)} container's image) while the inventory says {version}: "
           f"dashboards and alerts query the metric names of {version}. Update engine_version in the inventory.")
     return rules
+
+
+def cluster_text(inventory: Inventory) -> str:
+    """` in cluster <value>` for alert descriptions in multi-cluster mode: the series' label, or (where it is only
+    an external label and the rules run in each cluster's Prometheus) the external label."""
+    mc = inventory.multi_cluster
+    if mc is None:
+        return ""
+    if mc.where == "series":
+        return f" in cluster {{{{ $labels.{mc.label} }}}}"
+    return f" in cluster {{{{ or $labels.{mc.label} $externalLabels.{mc.label} }}}}"
 
 
 def capacity_wait(q: ModelQueries, vocab) -> str | None:

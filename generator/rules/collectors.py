@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from generator import conventions as c
 from generator.inventory import Inventory, Model
 from generator.promql import selector
-from generator.rules.alerts import DOCS
+from generator.rules.alerts import DOCS, cluster_text
 from generator.rules.telemetry import DCGM, KSM
 
 ALERT = "LLMCollectorDown"
@@ -38,19 +38,30 @@ def collector_jobs(inventory: Inventory) -> dict[str, str]:
 
 def collector_rules(inventory: Inventory) -> list[dict]:
     rules = []
+    cluster = [inventory.multi_cluster.label] if inventory.multi_cluster else []
     for site in sites(inventory):
         where = ", ".join(f"{k}={v}" for k, v in site.labels) or "every site"
         keys = [k for k, _ in site.labels]
         for collector, job in collector_jobs(inventory).items():
             up = selector("up", [("job", "=", job), *((k, "=", v) for k, v in site.labels)])
+            missing = f"absent({up})"
+            if cluster:
+                # absent() would see only whether any cluster scrapes it: instead each cluster that scrapes
+                # something at this site but not this collector (without the label: the one Prometheus).
+                anything = selector("up", [(k, "=", v) for k, v in site.labels]) if site.labels else "up"
+                missing = f"(group by ({cluster[0]}) ({anything}) unless on ({cluster[0]}) {up})"
+            expr = f"count by ({', '.join(['job', *keys, *cluster])}) ({up} == 0)\nor\n{missing}\n"
             rules.append({
                 "alert": ALERT,
-                "expr": f"count by ({', '.join(['job', *keys])}) ({up} == 0)\nor\nabsent({up})\n",
+                "expr": expr,
                 "for": site.models[0].alert_for.get(ALERT, "5m"),
-                "labels": {"severity": "warning", "collector": collector, **dict(site.labels)},
+                # `job` as absent() would give it, on the per-cluster branch too.
+                "labels": {"severity": "warning", "collector": collector, **({"job": job} if cluster else {}),
+                           **dict(site.labels)},
                 "annotations": {
                     "summary": DOCS[ALERT].summary,
-                    "description": f"{{{{ $value }}}} {collector} targets (job {job}) down or none scraped ({where}): "
+                    "description": f"{{{{ $value }}}} {collector} targets (job {job}) down or none scraped ({where}"
+                                   f"{cluster_text(inventory)}): "
                                    f"the model alerts that read it are blind until it is back.",
                     "runbook_url": f"{inventory.runbook_base_url}/{ALERT}.md",
                     "dashboard_url": f"{inventory.grafana_url}/d/{c.FLEET_UID}",

@@ -28,7 +28,7 @@ def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
     def record(name: str, expr: str, **extra: str):
         rules.append({"record": name, "expr": expr, "labels": {**labels, **extra}})
 
-    record(c.MODEL_INFO, "vector(1)", served_name=model.served_name, team=model.team.name,
+    record(c.MODEL_INFO, q.constant("1"), served_name=model.served_name, team=model.team.name,
            engine=model.engine, engine_version=str(model.engine_version), namespace=model.namespace,
            gpu_type=model.gpu_type, gpus_per_replica=str(model.gpus_per_replica),
            replicas_min=str(model.replicas_min), replicas_max=str(model.replicas_max),
@@ -36,9 +36,9 @@ def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
     for signal in c.LATENCY_SIGNALS:
         if q.has(signal):
             slo = model.slo.latency(signal)
-            record(c.SLO_OBJECTIVE, f"vector({number(slo.objective)})", slo=signal)
-            record(c.SLO_THRESHOLD, f"vector({number(slo.threshold_seconds)})", slo=signal)
-    record(c.SLO_OBJECTIVE, f"vector({number(model.slo.availability)})", slo="availability")
+            record(c.SLO_OBJECTIVE, q.constant(number(slo.objective)), slo=signal)
+            record(c.SLO_THRESHOLD, q.constant(number(slo.threshold_seconds)), slo=signal)
+    record(c.SLO_OBJECTIVE, q.constant(number(model.slo.availability)), slo="availability")
 
     for window in slo_windows(inventory):
         record(c.REQUESTS.format(window=window), q.rate("requests", window))

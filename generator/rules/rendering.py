@@ -1,7 +1,8 @@
 """Prometheus' rendering of the Go templates in the generated annotations, for expected alerts in tests.
 
 Only the subset the generator writes: `$value` with `humanize`, `humanizePercentage`,
-`humanizeDuration` or `printf "%.Nf"`, `$labels.<name>`, and the literal `{{ "{{" }}`.
+`humanizeDuration` or `printf "%.Nf"`, `$labels.<name>`, `or $labels.<name> $externalLabels.<name>`
+(the tests' Prometheus has no external labels), and the literal `{{ "{{" }}`.
 """
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ def render(template: str, value: float, labels: dict[str, str] | None = None) ->
         label = re.fullmatch(r"\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)", body)
         if label:
             return (labels or {}).get(label.group(1), "")
+        either = re.fullmatch(r"or \$labels\.([a-zA-Z_][a-zA-Z0-9_]*) \$externalLabels\.\1", body)
+        if either:
+            return (labels or {}).get(either.group(1), "")
         printf = re.fullmatch(r'printf "(%\.\d+f)" \$value', body)
         if printf:
             return printf.group(1) % value

@@ -226,11 +226,15 @@ class Processes:
         wait_for(config.exists, START_TIMEOUT, "the simulator's Prometheus configuration", process)
         return url, config
 
-    def prometheus(self, binary: str, config: Path, port: int = 0) -> str:
-        """Start Prometheus with `config`; its URL."""
+    def prometheus(self, binary: str, config: Path, port: int = 0, name: str = "prometheus", agent: bool = False,
+                   flags: Sequence[str] = ()) -> str:
+        """Start Prometheus with `config` (in agent mode: scrape and remote-write only), named `name` for its log
+        and data folder, with any further `flags` (e.g. `--web.enable-remote-write-receiver`); its URL."""
         url = f"http://{HOST}:{port or free_port()}"
-        process = self.start("prometheus", [
-            binary, f"--config.file={config}", f"--storage.tsdb.path={self.work / 'prometheus-data'}",
+        storage = (f"--storage.agent.path={self.work / (name + '-data')}" if agent
+                   else f"--storage.tsdb.path={self.work / (name + '-data')}")
+        process = self.start(name, [
+            binary, f"--config.file={config}", storage, *(["--enable-feature=agent"] if agent else []), *flags,
             f"--web.listen-address={url.removeprefix('http://')}", "--log.level=warn",
         ])
         _wait_ready(process, url)
