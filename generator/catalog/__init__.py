@@ -12,6 +12,6 @@ EXPORTERS: dict[str, Exporter] = {
 
 # Every normalised signal an engine may map; anything else in an engine's map is a typo.
 SIGNALS = (
-    "ttft", "itl", "e2e", "e2e_mean", "queue_time", "requests", "errors", "error_base",
+    "ttft", "itl", "tpot", "e2e", "e2e_mean", "queue_time", "requests", "errors", "error_base",
     "prompt_tokens", "generation_tokens", "preemptions", "running", "waiting", "kv_cache", "model_load", "batch_occupancy",
 )
