@@ -48,6 +48,11 @@ class Capabilities:
     def has(self, name: str) -> bool:
         return self.signal(name) is not None
 
+    def slo(self, name: str):
+        """The model's latency SLO on this signal, or None: the engine version lacks the histogram, or
+        no inventory layer sets the SLO (TPOT is optional)."""
+        return self.model.slo.latency(name) if self.has(name) else None
+
     def why_not(self, name: str) -> str:
         if name in self.engine.cannot_show:
             return self.engine.cannot_show[name]

@@ -17,6 +17,7 @@ QUANTILES = ("0.5", "0.95", "0.99")
 LATENCY_SIGNALS = {
     "ttft": "time to first token",
     "itl": "inter-token latency",
+    "tpot": "time per output token",
     "e2e": "end-to-end latency",
 }
 
@@ -28,6 +29,7 @@ SLO_REQUESTS = "llm:slo_requests:rate{window}"  # per `slo`: the SLI's own denom
 SLO_GOOD = "llm:slo_good_requests:rate5m"  # per `slo`: requests within the SLO per second (the numerator)
 SLO_GOOD_PERIOD = "llm:slo_good:ratio_period"  # per `slo`: good share over the SLO period, traffic-weighted
 BUDGET_REMAINING = "llm:slo_error_budget:remaining"  # per `slo`: 1 - (1 - good) / (1 - objective)
+BURN_RATE = "llm:slo_burn_rate:ratio_rate{window}"  # per `slo`: error ratio over the window / (1 - objective)
 ERROR_RATIO = "llm:request_errors:ratio_rate{window}"
 LATENCY_QUANTILE = "llm:{signal}_seconds:quantile_rate5m"
 LATENCY_WITHIN_SLO = "llm:{signal}_within_slo:ratio_rate{window}"
@@ -66,7 +68,8 @@ STALL_WINDOW = "2m"
 ALERTS = (
     "LLMModelDown", "LLMEngineStalled", "LLMReplicasBelowMin", "LLMPodNotReady", "LLMEngineCrashLooping",
     "LLMEngineOOMKilled", "LLMEngineScrapeFailing", "LLMTimeToFirstTokenSLOBurn", "LLMInterTokenLatencySLOBurn",
-    "LLMEndToEndLatencySLOBurn", "LLMErrorBudgetBurn", "LLMQueueBackingUp", "LLMKVCacheNearFull",
+    "LLMTimePerOutputTokenSLOBurn", "LLMEndToEndLatencySLOBurn", "LLMErrorBudgetBurn", "LLMQueueBackingUp",
+    "LLMKVCacheNearFull",
     "LLMPreemptionsHigh", "LLMGPUSaturated", "LLMGPUMemoryNearFull", "LLMGPUXidErrors", "LLMColdStartSlow",
     "LLMTelemetryMissing", "LLMEngineVersionDrift", "LLMCollectorDown",
 )

@@ -16,12 +16,13 @@ from pathlib import Path
 from generator import conventions as c
 from generator import located_yaml
 from generator import prometheus_syntax as prom
+from generator.capabilities import Capabilities
 from generator.catalog import ENGINES, EXPORTERS
 from generator.catalog.dcgm import node_label as dcgm_node_label
 from generator.errors import InventoryError, InventoryErrors
 from generator.kubernetes import config as kubernetes_config
 from generator.promql import regex_escape
-from generator.slo_buckets import LATENCY_SLOS, off_bucket_thresholds
+from generator.slo_buckets import LATENCY_SLOS, OPTIONAL_SLOS, off_bucket_thresholds
 from generator.versions import Version
 
 WINDOW = re.compile(r"^[1-9][0-9]*[mhd]$")  # one unit: it names recorded series (ratio_rate1d)
@@ -60,8 +61,9 @@ class Slos:
     itl: LatencySlo
     e2e: LatencySlo
     availability: Decimal
+    tpot: LatencySlo | None = None  # optional: applies only where the engine version exposes per-request TPOT
 
-    def latency(self, name: str) -> LatencySlo:
+    def latency(self, name: str) -> LatencySlo | None:
         return getattr(self, name)
 
 
@@ -614,9 +616,22 @@ class _Checker:
         model = Model(name, served_name, engine_name, version, team, namespace, pod_regex, backend_model,
                       gpu_type, per_replica, rmin, rmax, tuple(sorted(selector.items())), slo, thresholds,
                       alert_options, buckets, path, container, image_pattern, severity_labels)
+        self._check_slo_signals(model, m, path)
         if self.check_buckets:
             self._check_slo_buckets(model)
         return model
+
+    def _check_slo_signals(self, model: Model, m, path: str):
+        """A model that sets an optional SLO (TPOT) itself must run an engine version that measures it; one
+        inherited from defaults or its team applies only where the version does."""
+        queries = Capabilities(model)
+        slo = m.get("slo")
+        for name in OPTIONAL_SLOS:
+            if not isinstance(slo, dict) or name not in slo or queries.has(name):
+                continue
+            self.attempt(self.fail, slo, name, f"{path}.slo.{name}",
+                         f"{queries.engine.title} {model.engine_version} cannot measure a {name} SLO: "
+                         f"{queries.why_not(name)} Remove {path}.slo.{name} or raise engine_version")
 
     def _check_slo_buckets(self, model: Model):
         for off in off_bucket_thresholds(model):
@@ -671,6 +686,16 @@ class _Checker:
         for name in LATENCY_SLOS:
             threshold = self._layered(layers, "slo", name, "threshold_seconds", self.positive)
             objective = self._layered(layers, "slo", name, "objective", self.objective)
+            if name in OPTIONAL_SLOS and threshold is None and objective is None:
+                latency[name] = None
+                continue
+            if name in OPTIONAL_SLOS and (threshold is None or objective is None):
+                found, missing = (objective, "threshold_seconds") if threshold is None else (threshold, "objective")
+                self.errors.append(InventoryError(
+                    self.file, self.lines.get(found[1]), found[1].rsplit(".", 1)[0] + f".{missing}",
+                    f"missing: the {name} SLO needs both threshold_seconds and objective ({found[1]} is set, "
+                    f"but no layer sets {missing})"))
+                raise _Invalid()
             if threshold is None or objective is None:
                 missing = "threshold_seconds" if threshold is None else "objective"
                 self.fail(layers[0][0], "slo", f"defaults.slo.{name}.{missing}", "missing: every model needs it")

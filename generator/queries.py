@@ -127,6 +127,9 @@ class ModelQueries:
     def has(self, name: str) -> bool:
         return self.can.has(name)
 
+    def slo(self, name: str):
+        return self.can.slo(name)
+
     def why_not(self, name: str) -> str:
         return self.can.why_not(name)
 

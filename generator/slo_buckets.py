@@ -12,7 +12,8 @@ from decimal import Decimal
 from generator.capabilities import Capabilities
 from generator.promql import number
 
-LATENCY_SLOS = ("ttft", "itl", "e2e")
+LATENCY_SLOS = ("ttft", "itl", "tpot", "e2e")
+OPTIONAL_SLOS = ("tpot",)  # only where the engine version exposes the histogram, and only where set
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,9 @@ def off_bucket_thresholds(model) -> list[OffBucket]:
     queries = Capabilities(model)
     found = []
     for name in LATENCY_SLOS:
-        if not queries.has(name):
+        slo = queries.slo(name)
+        if slo is None:
             continue
-        slo = model.slo.latency(name)
         bounds = queries.bucket_bounds(name)
         if slo.threshold_seconds in bounds:
             continue

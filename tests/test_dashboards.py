@@ -309,9 +309,21 @@ def test_fleet_and_gpu_dashboards_read_only_the_llm_recording_rules(boards):
 def test_model_slo_stats_read_the_llm_recording_rules(example):
     board = at(example, c.model_dashboard_uid("llama-3-1-8b"))
     stats = [p for p in board["panels"] if p["type"] == "stat"]
-    assert len(stats) == 8  # share within each of four SLOs, and the error budget left of each
+    assert len(stats) == 10  # share within each of five SLOs (TTFT, ITL, TPOT, E2E, availability), budget of each
     for panel in stats:
         assert all(name.startswith("llm:") for t in panel["targets"] for name in metric_names(t["expr"]))
+    titles = {p["title"]: p for p in stats}
+    assert {"TPOT within SLO", "Error budget left: TPOT", "ITL within SLO (token gaps)"} <= set(titles)
+    assert 'slo="tpot"' in titles["TPOT within SLO"]["targets"][0]["expr"]
+    assert "gaps between streamed tokens (not of requests)" in titles["ITL within SLO (token gaps)"]["description"]
+
+
+def test_a_model_whose_version_lacks_per_request_tpot_says_why_instead_of_a_tpot_stat(example):
+    board = at(example, c.model_dashboard_uid("deepseek-r1-distill-7b"))  # vLLM 0.10.2
+    panels = {p["title"]: p for p in board["panels"]}
+    assert panels["TPOT within SLO"]["type"] == "text"
+    assert "from 0.11.0" in panels["TPOT within SLO"]["options"]["content"]
+    assert "Error budget left: TPOT" not in panels
 
 
 def test_model_charts_use_the_metric_names_of_the_engine_version(example):

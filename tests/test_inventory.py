@@ -5,6 +5,7 @@ import pytest
 
 from conftest import MINIMAL
 from generator import inventory, located_yaml
+from generator.capabilities import Capabilities
 from generator.cli import main
 from generator.errors import InventoryError, InventoryErrors
 
@@ -57,6 +58,20 @@ BAD = [
     ("an engine version older than the catalog is refused",
      edit('engine_version: "0.11.2"', 'engine_version: "0.5.0"'), "models[0].engine_version", 18,
      ["older than the oldest version", "0.8.0"]),
+    ("a TPOT SLO on a model whose vLLM version has no per-request TPOT histogram is refused",
+     edit('engine_version: "0.11.2"', 'engine_version: "0.10.2"').replace(
+         "    namespace: llm", "    namespace: llm\n    slo: {tpot: {threshold_seconds: 0.1, objective: 0.9}}"),
+     "models[0].slo.tpot", 21, ["vLLM 0.10.2 cannot measure a tpot SLO", "from 0.11.0", "raise engine_version"]),
+    ("a TPOT SLO on Triton is refused",
+     edit("engine: vllm", "engine: triton-trtllm").replace('"0.11.2"', '"25.01"').replace(
+         "    namespace: llm", "    namespace: llm\n    slo: {tpot: {threshold_seconds: 0.1, objective: 0.9}}"),
+     "models[0].slo.tpot", 21, ["cannot measure a tpot SLO", "no per-request time per output token"]),
+    ("a TPOT SLO without an objective names the missing key where the threshold is",
+     edit("    availability:", "    tpot: {threshold_seconds: 0.1}\n    availability:"),
+     "defaults.slo.tpot.objective", 10, ["needs both threshold_seconds and objective"]),
+    ("a TPOT threshold between bucket bounds is refused like the other latency SLOs",
+     edit("    availability:", "    tpot: {threshold_seconds: 0.11, objective: 0.9}\n    availability:"),
+     "defaults.slo.tpot.threshold_seconds", 10, ["not a bucket bound", "nearest bounds: 0.1 and 0.15 s"]),
     ("a model name that is not a slug is refused",
      edit("name: small", "name: Small_Model"), "models[0].name", 15, ["is not a slug"]),
     ("a duplicate model name is refused",
@@ -187,6 +202,20 @@ def test_every_error_in_one_file_is_reported_at_once():
     text = edit("queue_depth: 50", "queue_depth: -5").replace("engine: vllm", "engine: vlm")
     paths = {e.path for e in errors_of(text)}
     assert {"defaults.thresholds.queue_depth", "models[0].engine"} <= paths
+
+
+def test_a_default_tpot_slo_applies_only_where_the_engine_version_measures_it():
+    text = edit("    availability:", "    tpot: {threshold_seconds: 0.075, objective: 0.9}\n    availability:")
+    text += text[text.index("  - name: small"):].replace("name: small", "name: old").replace('"0.11.2"', '"0.10.2"')
+    new, old = inventory.parse(text, "inv.yaml").models
+    assert new.slo.tpot.threshold_seconds == Decimal("0.075") and new.slo.tpot.objective == Decimal("0.9")
+    assert Capabilities(new).slo("tpot") == new.slo.tpot
+    assert Capabilities(old).slo("tpot") is None  # vLLM 0.10.2: inherited, not applied, no error
+
+
+def test_without_tpot_anywhere_a_model_has_no_tpot_slo():
+    model = inventory.parse(MINIMAL, "inv.yaml").models[0]
+    assert model.slo.tpot is None
 
 
 def test_a_model_override_changes_only_the_key_it_sets():

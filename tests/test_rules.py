@@ -148,13 +148,63 @@ def test_every_alert_has_severity_team_annotations_and_for(example):
 
 def test_latency_and_error_alerts_are_guarded_by_their_own_slis_traffic(example):
     slos = {"LLMTimeToFirstTokenSLOBurn": "ttft", "LLMInterTokenLatencySLOBurn": "itl",
-            "LLMEndToEndLatencySLOBurn": "e2e", "LLMErrorBudgetBurn": "availability"}
+            "LLMTimePerOutputTokenSLOBurn": "tpot", "LLMEndToEndLatencySLOBurn": "e2e",
+            "LLMErrorBudgetBurn": "availability"}
     for model in example.models:
         for rule in alert_rules(example, model):
             if rule["alert"] in slos:
                 guard = f"llm:slo_requests:rate{rule['labels']['long']}"
                 assert guard in rule["expr"] and f'slo="{slos[rule["alert"]]}"' in rule["expr"]
                 assert ">= 0.1" in rule["expr"]
+
+
+TPOT = "    tpot: {threshold_seconds: 0.075, objective: 0.99}\n    availability:"
+
+
+@pytest.mark.parametrize("engine,version,measured", [("vllm", "0.10.2", False), ("vllm", "0.11.0", True),
+                                                     ("vllm", "0.13.0", True), ("triton-trtllm", "25.01", False)])
+def test_a_default_tpot_slo_gets_rules_and_four_tiers_only_where_the_version_measures_it(engine, version, measured):
+    inv = inventory.parse(model_text(engine, version).replace("    availability:", TPOT), "test.yaml")
+    model = inv.models[0]
+    recorded = recording_rules(inv, model) + budget_rules(inv, model)
+    names = {sel.name for r in recorded for sel in selectors(r["expr"])}
+    tiers = [r for r in alert_rules(inv, model) if r["alert"] == "LLMTimePerOutputTokenSLOBurn"]
+    tpot_series = [r for r in recorded if r["labels"].get("slo") == "tpot" or "tpot" in r["record"]]
+    if not measured:
+        assert not tiers and not tpot_series and "vllm:request_time_per_output_token_seconds_bucket" not in names
+        return
+    assert "vllm:request_time_per_output_token_seconds_bucket" in names
+    assert [(r["labels"]["long"], r["labels"]["short"], r["labels"]["severity"]) for r in tiers] == [
+        ("1h", "5m", "critical"), ("6h", "30m", "critical"), ("1d", "2h", "warning"), ("3d", "6h", "warning")]
+    fast = tiers[0]["expr"]  # the same shape as every latency SLO: 14.4 x (1 - 0.99) of requests over 0.075 s
+    assert "(1 - llm:tpot_within_slo:ratio_rate1h{" in fast and ") > 0.144" in fast
+    assert "_bucket" not in fast  # alerts read the recorded ratio, never raw buckets
+    within = next(r for r in recorded if r["record"] == "llm:tpot_within_slo:ratio_rate5m")
+    assert 'vllm:request_time_per_output_token_seconds_bucket{' in within["expr"] and 'le="0.075"' in within["expr"]
+    description = tiers[0]["annotations"]["description"]
+    assert "of the requests of" in description and "time per output token above 0.075 s" in description
+
+
+def test_itl_alerts_say_they_count_token_gaps_not_requests(example):
+    for model in example.models:
+        for rule in alert_rules(example, model):
+            if rule["alert"] == "LLMInterTokenLatencySLOBurn":
+                assert "of the gaps between streamed tokens of" in rule["annotations"]["description"]
+                assert "requests" not in rule["annotations"]["description"].split(" had ")[0]
+
+
+def test_burn_rates_are_recorded_per_slo_and_tier_window_from_the_recorded_ratios(example):
+    model = next(m for m in example.models if m.name == "llama-3-1-8b")
+    burns = [r for r in budget_rules(example, model) if r["record"].startswith("llm:slo_burn_rate:")]
+    windows = {"5m", "30m", "1h", "2h", "6h", "1d", "3d"}
+    assert {(r["labels"]["slo"], r["record"].rsplit("ratio_rate", 1)[1]) for r in burns} == {
+        (slo, w) for slo in ("ttft", "itl", "tpot", "e2e", "availability") for w in windows}
+    for rule in burns:
+        read = {sel.name for sel in selectors(rule["expr"])}
+        assert read and all(name.startswith("llm:") for name in read), rule  # no raw buckets re-read
+    ttft = next(r for r in burns if r["labels"]["slo"] == "ttft" and r["record"].endswith("rate1h"))
+    assert ttft["expr"] == ('(1 - llm:ttft_within_slo:ratio_rate1h{model="llama-3-1-8b", cluster="prod-eu"}) '
+                            '/ 0.05')
 
 
 def test_scale_to_zero_models_get_no_model_down_alert(example):

@@ -12,7 +12,7 @@ from generator.catalog.base import Engine, Exporter
 
 # Every normalised signal an engine may map; anything else in an engine's map is a typo.
 SIGNALS = (
-    "ttft", "itl", "e2e", "e2e_mean", "queue_time", "requests", "errors", "error_base",
+    "ttft", "itl", "tpot", "e2e", "e2e_mean", "queue_time", "requests", "errors", "error_base",
     "prompt_tokens", "generation_tokens", "preemptions", "running", "waiting", "kv_cache", "model_load", "batch_occupancy",
 )
 

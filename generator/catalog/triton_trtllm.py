@@ -112,6 +112,7 @@ ENGINE = Engine(
     },
     cannot_show={
         "itl": "Triton and the TensorRT-LLM backend export no inter-token latency metric.",
+        "tpot": "Triton and the TensorRT-LLM backend export no per-request time per output token.",
         "e2e": "Triton exports end-to-end latency only as a cumulative microsecond counter: the mean is "
                "shown, percentiles and an end-to-end latency SLO cannot be computed.",
         "preemptions": "The TensorRT-LLM backend exports no preemption counter.",

@@ -3,7 +3,8 @@
 Counters are defined without `_total` and exposed with it by prometheus_client.
 Every engine metric carries `model_name` (the served model name) and `engine`
 (the data-parallel rank). Renames: `gpu_cache_usage_perc` -> `kv_cache_usage_perc`,
-`time_per_output_token_seconds` -> `inter_token_latency_seconds`; a deprecated
+`time_per_output_token_seconds` -> `inter_token_latency_seconds` (0.11 also added the per-request
+`request_time_per_output_token_seconds`, a different measure); a deprecated
 metric is hidden one minor release after deprecation, so it counts as gone from
 then on (`--show-hidden-metrics-for-version` would be needed).
 """
@@ -34,6 +35,11 @@ METRICS = (
            "Old name of inter-token latency; deprecated 0.11, hidden from 0.12.",
            f"{LOGGERS}; wheels: hidden 0.12.0-0.14.1, removed 0.15.0 (vllm PR #32661)", since=v("0.8.0"),
            until=v("0.12.0"), buckets=ITL_BUCKETS),
+    Metric("vllm:request_time_per_output_token_seconds", HISTOGRAM, "seconds",
+           "Per-request mean decode time per output token, decode_time / (generated tokens - 1); observed once "
+           "per finished request, as 0 for requests with at most one generated token.",
+           "vllm wheel, vllm/v1/metrics/stats.py and loggers.py; wheels: absent in 0.10.2, present from 0.11.0",
+           since=v("0.11.0"), buckets=ITL_BUCKETS),
     Metric("vllm:e2e_request_latency_seconds", HISTOGRAM, "seconds",
            "End-to-end request latency, arrival to last token.", LOGGERS,
            since=v("0.8.0"), buckets=REQUEST_LATENCY_BUCKETS),
@@ -76,6 +82,7 @@ ENGINE = Engine(
     signals={
         "ttft": Histogram(("vllm:time_to_first_token_seconds",)),
         "itl": Histogram(("vllm:inter_token_latency_seconds", "vllm:time_per_output_token_seconds")),
+        "tpot": Histogram(("vllm:request_time_per_output_token_seconds",)),
         "e2e": Histogram(("vllm:e2e_request_latency_seconds",)),
         "queue_time": Histogram(("vllm:request_queue_time_seconds",)),
         "requests": Counters((Part("vllm:request_success_total"),)),

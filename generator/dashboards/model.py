@@ -69,15 +69,20 @@ def _slos(q: ModelQueries) -> list:
         if not q.has(signal):
             result.append(_why_not(q, key, title, signal, height=4))
             continue
-        slo = model.slo.latency(signal)
+        slo = q.slo(signal)
+        if slo is None:  # an optional SLO (TPOT) no inventory layer sets: its latency panel stays
+            continue
+        units = "token gaps" if signal == "itl" else "requests"
+        if signal == "itl":
+            title = "ITL within SLO (token gaps)"
         result.append(p.stat(
             key, title,
-            f"Share of {'gaps between streamed tokens' if signal == 'itl' else 'requests'} with {what} at or under "
-            f"{number(slo.threshold_seconds)} s over the dashboard range, weighted by traffic (good over total "
-            f"requests, not a mean of ratios). Objective: {_percent(slo.objective)}; red below it.",
+            f"Share of {'gaps between streamed tokens (not of requests)' if signal == 'itl' else 'requests'} with "
+            f"{what} at or under {number(slo.threshold_seconds)} s over the dashboard range, weighted by traffic "
+            f"(good over total {units}, not a mean of ratios). Objective: {_percent(slo.objective)}; red below it.",
             p.RATIO, [p.target(_good_share(model, signal), instant=True)],
             thresholds=p.at_least(slo.objective), minimum=0, maximum=1, decimals=2))
-        budgets.append((signal, signal.upper()))
+        budgets.append((signal, "ITL (token gaps)" if signal == "itl" else signal.upper()))
     result.append(p.stat(
         "slo.availability", "Availability",
         f"Share of requests that did not fail over the dashboard range, weighted by traffic. Objective: "
@@ -114,15 +119,17 @@ def _latency(q: ModelQueries) -> list:
     for signal, what in c.LATENCY_SIGNALS.items():
         key, title = f"latency.{signal}", what[0].upper() + what[1:]
         if q.has(signal):
-            slo = q.model.slo.latency(signal)
+            slo = q.slo(signal)
             targets = [p.target(q.quantile(signal, quantile, LIVE), f"p{number(float(quantile) * 100)}")
                        for quantile in c.QUANTILES]
             if q.has_mean(signal):
                 targets.append(p.target(q.mean(signal, LIVE), "mean"))
+            line = (f" The dashed line is the SLO threshold, {number(slo.threshold_seconds)} s." if slo is not None
+                    else " No SLO is set on it in the inventory.")
             result.append(p.timeseries(
-                key, title, f"Percentiles and mean of {what} from the engine's histogram. The dashed line is "
-                            f"the SLO threshold, {number(slo.threshold_seconds)} s.",
-                p.SECONDS, targets, thresholds=p.above(slo.threshold_seconds)))
+                key, title,
+                f"Percentiles and mean of {what} from the engine's histogram{_COUNTED.get(signal, '')}.{line}",
+                p.SECONDS, targets, thresholds=p.above(slo.threshold_seconds) if slo is not None else None))
             continue
         result.append(_why_not(q, key, title, signal))
         if q.has_mean(signal):
@@ -130,6 +137,14 @@ def _latency(q: ModelQueries) -> list:
                 f"{key}_mean", f"{title} (mean)", f"Mean {what}; the engine exports no histogram for it.",
                 p.SECONDS, [p.target(q.mean(signal, LIVE), "mean")]))
     return result
+
+
+# What one histogram observation is, where it is not simply one request.
+_COUNTED = {
+    "itl": ", one observation per gap between streamed tokens (long generations weigh more)",
+    "tpot": ", one observation per request: its mean decode time per output token (0 for requests with at "
+            "most one generated token)",
+}
 
 
 def _rate_or_text(q: ModelQueries, signal: str, key: str, title: str, description: str, unit: str,

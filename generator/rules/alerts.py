@@ -60,11 +60,25 @@ def _units(signal: str) -> str:
     return "gaps between streamed tokens" if signal == "itl" else "requests"
 
 
+# What each latency SLI counts, for the runbook: one observation per what, and what that weighs.
+_COUNTS = {
+    "ttft": "One observation per request, from arrival to its first token (queueing included).",
+    "itl": "One observation per gap between two streamed outputs, not per request: a long generation weighs as "
+           "much as many short ones, so the share is a share of token gaps. The time per output token SLO, where "
+           "the engine version measures it, is the per-request view.",
+    "tpot": "One observation per finished request: its mean decode time per output token (decode time over "
+            "generated tokens minus one), so every request weighs the same whatever its length. A request with at "
+            "most one generated token is recorded as 0 and counts as within the SLO.",
+    "e2e": "One observation per request, from arrival to its last token.",
+}
+
+
 def _slo_doc(name: str, signal: str, what: str, causes, mitigations) -> AlertDoc:
     return AlertDoc(
         name, f"{what} SLO burn",
         f"{what} is burning the SLO error budget.",
-        f"Too many {_units(signal)} of this model miss the {what.lower()} SLO threshold: at the current rate "
+        f"{_COUNTS[signal]} Too many {_units(signal)} of this model miss the {what.lower()} SLO threshold: at the "
+        f"current rate "
         f"the error budget of the SLO period runs out early. With the default tiers, the critical ones page "
         f"(1h and 5m windows over 14.4x the budget: 2% of a 30-day budget gone within an hour; 6h and 30m over "
         f"6x: 5% within six hours) and the warning ones ticket (1d and 2h over 3x; 3d and 6h over 1x: the "
@@ -72,6 +86,8 @@ def _slo_doc(name: str, signal: str, what: str, causes, mitigations) -> AlertDoc
         causes,
         ((f"Share of {_units(signal)} within the {what.lower()} threshold, per window",
           f'{c.LATENCY_WITHIN_SLO.format(signal=signal, window="5m")}{{model="MODEL"}}'),
+         ("Burn rate over the last 5 minutes (1 spends the budget exactly over the SLO period)",
+          f'{c.BURN_RATE.format(window="5m")}{{model="MODEL", slo="{signal}"}}'),
          ("p95 and p99", f'{c.LATENCY_QUANTILE.format(signal=signal)}{{model="MODEL"}}'),
          ("Waiting and running requests", f'{c.WAITING}{{model="MODEL"}} or {c.RUNNING}{{model="MODEL"}}'),
          ("KV-cache usage", f'{c.KV_CACHE}{{model="MODEL"}}')),
@@ -121,6 +137,13 @@ DOCS = {d.name: d for d in (
              ("Lower the maximum batch size (max_num_seqs) or enable chunked prefill.",
               "Scale out so each replica runs smaller batches.",
               "Check GPU clocks and XID errors on the model's nodes.")),
+    _slo_doc("LLMTimePerOutputTokenSLOBurn", "tpot", "Time per output token",
+             ("Decode slowed down: larger batches, long prefills interleaved with decodes, or a slower GPU.",
+              "Preemptions: a preempted request's decode time includes the wait to resume.",
+              "A change in output lengths or sampling (speculative decoding switched off) that slows each token."),
+             ("Lower the maximum batch size (max_num_seqs) or enable chunked prefill.",
+              "Scale out so each replica runs smaller batches.",
+              "Check GPU clocks and XID errors on the model's nodes; compare with the inter-token latency panel.")),
     _slo_doc("LLMEndToEndLatencySLOBurn", "e2e", "End-to-end latency",
              ("Clients asking for much longer outputs than usual.",
               "Queueing under load, or slower decoding (see TTFT and inter-token latency).",
@@ -134,6 +157,8 @@ DOCS = {d.name: d for d in (
              ("Out-of-memory or CUDA errors in the engine.", "Requests rejected while overloaded.",
               "A bad deploy (model, tokenizer or config).", "A replica crashing mid-request."),
              (("Error ratio per window", f'{c.ERROR_RATIO.format(window="5m")}{{model="MODEL"}}'),
+              ("Burn rate over the last 5 minutes (1 spends the budget exactly over the SLO period)",
+               f'{c.BURN_RATE.format(window="5m")}{{model="MODEL", slo="availability"}}'),
               ("Requests per second", f'{c.REQUESTS.format(window="5m")}{{model="MODEL"}}'),
               ("Ready replicas", f'{c.REPLICAS_READY}{{model="MODEL"}}')),
              ("Roll back if the errors started with a deploy.", "Read the engine logs of the failing pods.",
@@ -373,11 +398,12 @@ def alerts(inventory: Inventory, model: Model) -> list[Alert]:
     burns = [(s, f"LLM{doc}SLOBurn", what) for s, doc, what in (
         ("ttft", "TimeToFirstToken", "a time to first token"),
         ("itl", "InterTokenLatency", "an inter-token latency"),
+        ("tpot", "TimePerOutputToken", "a time per output token"),
         ("e2e", "EndToEndLatency", "an end-to-end latency"))]
     for signal, alertname, what in burns:
-        if not q.has(signal):
+        slo = q.slo(signal)
+        if slo is None:
             continue
-        slo = model.slo.latency(signal)
         for tier in inventory.slo_policy.tiers:
             limit, op = _burn_limit(tier.factor, slo.objective)
             miss = [f"(1 - {vocab(c.LATENCY_WITHIN_SLO.format(signal=signal, window=w))}) {op} {limit}"

@@ -231,8 +231,8 @@ class _World:
                 out.append(Series("http_requests_total", i.labels("workload", (("handler", "=", "/v1/models"),),
                                                                   status="2xx", method="GET"), Decimal(60), Decimal(0),
                                   True))
-            for signal in ("ttft", "itl", "e2e"):
-                if q.has(signal):
+            for signal in c.LATENCY_SIGNALS:
+                if q.slo(signal) is not None:
                     out += i.miss(signal, Decimal(0), state.rate, every_bucket=False)
             waiting_for_capacity = state.waiting > 0
             if q.has("batch_occupancy"):

@@ -22,12 +22,13 @@ from generator.rules.collectors import collector_jobs, collector_rules, sites
 from generator.rules.fault_cases import fault_cases
 from generator.rules.recording import base_labels
 from generator.rules.rendering import render
-from generator.rules.test_inputs import Inputs
+from generator.rules.test_inputs import LATENCY, Inputs
 from generator.yaml_out import comment, dump
 
 RATE = Decimal(100)  # requests per second in every test with traffic: the 3d guard holds within 5 minutes
-RATE_SIGNALS = {"ttft_miss", "itl_miss", "e2e_miss", "error_ratio", "preemptions"}
-FRACTIONS = {"ttft_miss", "itl_miss", "e2e_miss", "error_ratio", "kv_cache", "gpu_utilization", "gpu_memory"}
+RATE_SIGNALS = {*LATENCY, "error_ratio", "preemptions"}
+FRACTIONS = {*LATENCY, "error_ratio", "kv_cache", "gpu_utilization", "gpu_memory"}
+MISSES = {"ttft": Decimal("0.1"), "itl": Decimal("0.2"), "tpot": Decimal("0.15"), "e2e": Decimal("0.05")}
 
 
 def test_files(inventory: Inventory) -> dict[str, str]:
@@ -228,12 +229,15 @@ def _baseline(inventory: Inventory, model: Model, inputs: Inputs) -> dict:
         series += inputs.signal("preemptions", Decimal("0.25"), RATE)
         expected.append((c.PREEMPTIONS, Decimal("0.25")))
     budgets = []  # (slo, budget remaining): 1 - (1 - good) / (1 - objective)
-    for signal, miss in (("ttft", Decimal("0.1")), ("itl", Decimal("0.2")), ("e2e", Decimal("0.05"))):
-        if q.has(signal):
+    burns = []  # (slo, burn rate over 5 minutes): (1 - good) / (1 - objective)
+    for signal, miss in MISSES.items():
+        if q.slo(signal) is not None:
             series += inputs.miss(signal, miss, RATE)
             expected.append((c.LATENCY_WITHIN_SLO.format(signal=signal, window="5m"), 1 - miss))
-            budgets.append((signal, 1 - miss / (1 - model.slo.latency(signal).objective)))
+            budgets.append((signal, 1 - miss / (1 - q.slo(signal).objective)))
+            burns.append((signal, miss / (1 - q.slo(signal).objective)))
     budgets.append(("availability", 1 - values["error_ratio"] / (1 - model.slo.availability)))
+    burns.append(("availability", values["error_ratio"] / (1 - model.slo.availability)))
     seen, unique = set(), []
     for s in series:  # the first of two equal series wins: error_ratio sets the request counters
         if (s.name, s.labels) not in seen:
@@ -249,5 +253,8 @@ def _baseline(inventory: Inventory, model: Model, inputs: Inputs) -> dict:
                              for name, value in expected] + [
             {"expr": f"round({c.BUDGET_REMAINING}{{{inner}, slo={quote(slo)}}}, 0.000001)", "eval_time": "10m",
              "exp_samples": [{"labels": f"{{{inner}, slo={quote(slo)}}}", "value": float(value)}]}
-            for slo, value in budgets],
+            for slo, value in budgets] + [
+            {"expr": f"round({burn}{{{inner}, slo={quote(slo)}}}, 0.000001)", "eval_time": "10m",
+             "exp_samples": [{"labels": f"{{{inner}, slo={quote(slo)}}}", "value": float(value)}]}
+            for burn in (c.BURN_RATE.format(window="5m"),) for slo, value in burns],
     }

@@ -34,8 +34,8 @@ def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
            replicas_min=str(model.replicas_min), replicas_max=str(model.replicas_max),
            dashboard_uid=c.model_dashboard_uid(model.name))
     for signal in c.LATENCY_SIGNALS:
-        if q.has(signal):
-            slo = model.slo.latency(signal)
+        slo = q.slo(signal)
+        if slo is not None:
             record(c.SLO_OBJECTIVE, q.constant(number(slo.objective)), slo=signal)
             record(c.SLO_THRESHOLD, q.constant(number(slo.threshold_seconds)), slo=signal)
     record(c.SLO_OBJECTIVE, q.constant(number(model.slo.availability)), slo="availability")
@@ -47,8 +47,8 @@ def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
         if window == "5m":
             record(c.SLO_GOOD, q.slo_good("availability", None, window), slo="availability")
         for signal in c.LATENCY_SIGNALS:
-            if q.has(signal):
-                threshold = model.slo.latency(signal).threshold_seconds
+            if q.slo(signal) is not None:
+                threshold = q.slo(signal).threshold_seconds
                 record(c.LATENCY_WITHIN_SLO.format(signal=signal, window=window),
                        q.within_ratio(signal, threshold, window))
                 record(c.SLO_REQUESTS.format(window=window), q.slo_requests(signal, window), slo=signal)
@@ -102,14 +102,16 @@ def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
 
 def budget_rules(inventory: Inventory, model: Model) -> list[dict]:
     """The error budget over the SLO period, from the recorded 5-minute good and total rates (cheap: no raw
-    buckets over 30 days), in a group of its own evaluated every `slo_policy.budget_interval`."""
+    buckets over 30 days), in a group of its own evaluated every `slo_policy.budget_interval`; and the
+    current burn rate per SLO and tier window, the recorded error ratio over the budget (1 - objective),
+    which reads recorded series too and so cannot sit in the recording group."""
     q = ModelQueries(inventory, model)
     labels = base_labels(model)
     period = inventory.slo_policy.period
     # Groups evaluate in no fixed order: reading up to one budget interval ago keeps numerator and
     # denominator to the same samples (30 days against one interval of lag).
     lag = inventory.slo_policy.budget_interval
-    objectives = {s: model.slo.latency(s).objective for s in c.LATENCY_SIGNALS if q.has(s)}
+    objectives = {s: q.slo(s).objective for s in c.LATENCY_SIGNALS if q.slo(s) is not None}
     objectives["availability"] = model.slo.availability
     rules = []
     for slo, objective in objectives.items():
@@ -120,4 +122,17 @@ def budget_rules(inventory: Inventory, model: Model) -> list[dict]:
         rules.append({"record": c.SLO_GOOD_PERIOD, "expr": f"{good} / ({total} > 0)", "labels": own})
         rules.append({"record": c.BUDGET_REMAINING,
                       "expr": f"1 - (1 - {c.SLO_GOOD_PERIOD}{{{inner}}}) / {number(1 - objective)}", "labels": own})
+    for slo, objective in objectives.items():
+        for window in slo_windows(inventory):
+            rules.append({"record": c.BURN_RATE.format(window=window),
+                          "expr": f"{error_ratio(model, slo, window)} / {number(1 - objective)}",
+                          "labels": {**labels, "slo": slo}})
     return rules
+
+
+def error_ratio(model: Model, slo: str, window: str) -> str:
+    """The SLI's recorded share of bad requests (or, for ITL, token gaps) over `window`."""
+    inner = ", ".join(f"{k}={quote(v)}" for k, v in base_labels(model).items())
+    if slo == "availability":
+        return f"{c.ERROR_RATIO.format(window=window)}{{{inner}}}"
+    return f"(1 - {c.LATENCY_WITHIN_SLO.format(signal=slo, window=window)}{{{inner}}})"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from generator import conventions as c
 from generator.catalog.base import BACKEND, MODEL, WORKLOAD, Counters, Custom, Gauge, Histogram, Part
 from generator.errors import CatalogError
 from generator.inventory import Inventory, Model
@@ -17,7 +18,7 @@ from generator.podnames import pod_name
 from generator.promql import number, quote
 from generator.queries import ModelQueries
 
-LATENCY = {"ttft_miss": "ttft", "itl_miss": "itl", "e2e_miss": "e2e"}
+LATENCY = {f"{signal}_miss": signal for signal in c.LATENCY_SIGNALS}
 
 
 @dataclass(frozen=True)

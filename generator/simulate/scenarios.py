@@ -61,6 +61,14 @@ def _itl_spike(load: Load, model: Model) -> Load:
     return replace(load, itl=itl, e2e=e2e_for(load.ttft, itl, load.output_tokens))
 
 
+def _slow_decode(load: Load, model: Model) -> Load:
+    """Every decode step slows: token gaps, and so each request's mean time per output token, at least
+    twice the looser of the ITL and TPOT thresholds."""
+    slo = max(slo_seconds(model, s) for s in ("itl", "tpot") if model.slo.latency(s) is not None)
+    itl = _spike(load.itl, slo)
+    return replace(load, itl=itl, e2e=e2e_for(load.ttft, itl, load.output_tokens))
+
+
 def _e2e_spike(load: Load, model: Model) -> Load:
     """Clients ask for much longer outputs: requests take more than twice the end-to-end SLO."""
     slo = slo_seconds(model, "e2e")
@@ -193,6 +201,13 @@ def _needs_signal(signal: str, what: str):
     return unfit
 
 
+def _needs_tpot_slo(model: Model) -> str | None:
+    reason = _needs_signal("tpot", "per-request time per output token histogram")(model)
+    if reason is None and model.slo.tpot is None:
+        return f"{model.name} has no tpot SLO in the inventory"
+    return reason
+
+
 def _scales_to_zero(model: Model) -> str | None:
     if model.replicas_min == 0:
         return None
@@ -215,7 +230,12 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              unfit=_needs_signal("ttft", "time-to-first-token histogram")),
     Scenario("itl-spike", "LLMInterTokenLatencySLOBurn",
              "Every streamed token takes at least twice the ITL SLO threshold (oversized batches).", _itl_spike,
-             also=("LLMEndToEndLatencySLOBurn",), unfit=_needs_signal("itl", "inter-token latency histogram")),
+             also=("LLMEndToEndLatencySLOBurn", "LLMTimePerOutputTokenSLOBurn"),  # slow gaps, slow requests
+             unfit=_needs_signal("itl", "inter-token latency histogram")),
+    Scenario("slow-decode", "LLMTimePerOutputTokenSLOBurn",
+             "Decoding slows for every request: its mean time per output token (and every token gap) at least "
+             "twice the SLO threshold.", _slow_decode,
+             also=("LLMInterTokenLatencySLOBurn", "LLMEndToEndLatencySLOBurn"), unfit=_needs_tpot_slo),
     Scenario("e2e-spike", "LLMEndToEndLatencySLOBurn",
              "Clients ask for very long outputs: requests take over twice the end-to-end SLO threshold.",
              _e2e_spike, unfit=_needs_signal("e2e", "end-to-end latency histogram")),

@@ -31,6 +31,7 @@ MODELS_LIST_RATE = 0.2  # GET /v1/models per second per replica (clients checkin
 LATENCIES = {
     "ttft": lambda load: load.ttft,
     "itl": lambda load: load.itl,
+    "tpot": lambda load: load.tpot,  # one observation per request (outputs here are longer than one token)
     "e2e": lambda load: load.e2e,
     "queue_time": lambda load: load.queue,
 }
@@ -41,7 +42,7 @@ OBSERVATIONS = {"itl": lambda load: max(load.output_tokens - 1, 0)}  # one per s
 def roles() -> dict[str, str]:
     """Catalog metric -> what it carries (resolved on first use, so a catalog addition the simulator does
     not know breaks only the simulator)."""
-    return engine_roles(ENGINE, ("ttft", "itl", "e2e", "queue_time", "requests", "errors", "error_base",
+    return engine_roles(ENGINE, ("ttft", "itl", "tpot", "e2e", "queue_time", "requests", "errors", "error_base",
                                  "prompt_tokens", "generation_tokens", "preemptions", "running", "waiting",
                                  "kv_cache"))
 

@@ -76,6 +76,12 @@ class Load:
     collectors_down: frozenset[str] = field(default_factory=frozenset)  # the site's collectors not answering
     gpu_pod_labels: bool = True  # False: dcgm-exporter reports this model's GPUs without pod labels (no -k)
 
+    @property
+    def tpot(self) -> Latency:
+        """Each request's mean time per output token (vLLM >= 0.11): the mean of its token gaps, so centred
+        on the gaps' mean and far narrower than they are; slow decoding moves both."""
+        return Latency(self.itl.floor, self.itl.mean() - self.itl.floor, 0.15)
+
     def running(self, replicas_serving: int) -> float:
         """Requests in the batch of each serving replica (Little's law, capped at the batch size)."""
         if replicas_serving == 0:
@@ -89,6 +95,11 @@ def threshold(model: Model, name: str) -> float:
 
 def slo_seconds(model: Model, signal: str) -> float:
     return float(model.slo.latency(signal).threshold_seconds)
+
+
+def decode_slo_seconds(model: Model) -> float:
+    """The tighter of the decode SLOs the model sets: inter-token latency, and time per output token if set."""
+    return min(slo_seconds(model, s) for s in ("itl", "tpot") if model.slo.latency(s) is not None)
 
 
 def replicas(model: Model) -> int:
@@ -107,7 +118,8 @@ def e2e_for(ttft: Latency, itl: Latency, output_tokens: float) -> Latency:
 
 
 def healthy(model: Model) -> Load:
-    ttft_slo, itl_slo, e2e_slo = (slo_seconds(model, s) for s in ("ttft", "itl", "e2e"))
+    ttft_slo, e2e_slo = (slo_seconds(model, s) for s in ("ttft", "e2e"))
+    itl_slo = decode_slo_seconds(model)
     queue = Latency(0.0, min(0.02, 0.05 * ttft_slo), 0.6)
     ttft = Latency(0.05 * ttft_slo, 0.22 * ttft_slo).shifted(queue.mean())
     itl = Latency(0.05 * itl_slo, 0.25 * itl_slo)

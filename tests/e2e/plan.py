@@ -16,8 +16,9 @@ scenario. What decides the order:
   inhibit the model's other alerts in Alertmanager. Round 4 brings them back.
 
 Engine-specific alerts (TTFT, errors, KV cache, hangs) are proven on a vLLM model
-and on a Triton model. A scenario carried on into later rounds was proven where
-it started.
+and on a Triton model. The per-request TPOT SLO (vLLM >= 0.11 only) is proven on
+llama-3-1-8b (0.11.2, the first minor release that measures it), alongside its other
+latency faults. A scenario carried on into later rounds was proven where it started.
 """
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ PROD = "prod-eu"  # the site of every model but the staging one
 
 ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
     1: {
-        "llama-3-1-8b": ("ttft-spike", "e2e-spike", "kv-cache-saturation", "kube-state-metrics-down", "dcgm-down"),
+        "llama-3-1-8b": ("ttft-spike", "slow-decode", "e2e-spike", "kv-cache-saturation", "kube-state-metrics-down",
+                         "dcgm-down"),
         "qwen2-5-72b": ("itl-spike", "error-burst", "preemption-storm"),
         "llama-3-1-70b-trt": ("ttft-spike", "error-burst", "kv-cache-saturation"),
         "mistral-7b-legacy": ("hung-engine",),
@@ -42,7 +44,8 @@ ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
         "deepseek-r1-distill-7b": ("scale-to-zero",),
     },
     2: {
-        "llama-3-1-8b": ("ttft-spike", "e2e-spike", "kv-cache-saturation", "gpu-saturation", "oom-killed"),
+        "llama-3-1-8b": ("ttft-spike", "slow-decode", "e2e-spike", "kv-cache-saturation", "gpu-saturation",
+                         "oom-killed"),
         "qwen2-5-72b": ("itl-spike", "error-burst", "preemption-storm", "gpu-memory-full", "scrape-failing"),
         "llama-3-1-70b-trt": ("ttft-spike", "error-burst", "kv-cache-saturation", "gpu-xid", "stuck-rollout"),
         "mistral-7b-legacy": ("version-drift",),

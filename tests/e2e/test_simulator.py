@@ -80,6 +80,35 @@ def test_vllm_before_the_renames_serves_only_the_old_names(sim):
     assert "vllm:inter_token_latency_seconds_bucket" not in served
 
 
+def test_vllm_serves_the_per_request_tpot_histogram_from_0_11_only(sim):
+    old = parse(render(sim, "deepseek-r1-distill-7b"))  # vLLM 0.10.2
+    assert "vllm:request_time_per_output_token_seconds_bucket" not in old
+    assert "vllm:request_time_per_output_token_seconds_bucket" in parse(render(sim, "llama-3-1-8b"))  # 0.11.2
+
+
+def _tpot_share_within(text: str, threshold: str) -> float:
+    """Share of requests whose mean time per output token is at or under `threshold`, between two scrapes."""
+    series = parse(text)["vllm:request_time_per_output_token_seconds_bucket"]
+    within = sum(value for labels, value in series if labels["le"] == threshold)
+    return within / sum(value for labels, value in series if labels["le"] == "+Inf")
+
+
+def test_slow_decode_moves_each_requests_tpot_over_its_slo_and_healthy_keeps_it_under(sim):
+    sim.tick(60)
+    healthy = render(sim, "llama-3-1-8b", t=sim.now())
+    sim.apply(["slow-decode:llama-3-1-8b"])
+    sim.tick(60)
+    slow = render(sim, "llama-3-1-8b", t=sim.now())
+
+    def counts(text):
+        series = parse(text)["vllm:request_time_per_output_token_seconds_bucket"]
+        return {labels["le"]: value for labels, value in series}
+
+    before, after = counts(healthy), counts(slow)
+    assert _tpot_share_within(healthy, "0.1") > 0.99  # the example's tpot threshold is 0.1 s
+    assert after["+Inf"] > before["+Inf"] and after["0.1"] == before["0.1"]  # every new request misses
+
+
 def test_vllm_labels_counters_and_bounds_are_written_as_prometheus_client_does(sim):
     text = render(sim, "llama-3-1-8b")
     series = parse(text)
@@ -186,6 +215,8 @@ def test_scenarios_refuse_models_they_cannot_apply_to():
         assignments(["preemption-storm:llama-3-1-70b-trt"], models)
     with pytest.raises(ScenarioError, match="replicas.min"):
         assignments(["replica-down:mistral-7b-legacy"], models)
+    with pytest.raises(ScenarioError, match="time per output token"):
+        assignments(["slow-decode:deepseek-r1-distill-7b"], models)  # vLLM 0.10.2
     with pytest.raises(ScenarioError, match="unknown scenario"):
         assignments(["ttft-spiek"], models)
     with pytest.raises(ScenarioError, match="unknown model"):
