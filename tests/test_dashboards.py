@@ -87,13 +87,29 @@ def boards(request):
     return request.getfixturevalue(request.param)
 
 
+def every_panel(board):
+    """Top-level panels, then those inside collapsed rows (where Grafana keeps them until the row opens)."""
+    return board["panels"] + [inner for p in board["panels"] for inner in p.get("panels", [])]
+
+
+def rows(board) -> dict[str, list]:
+    """Row title -> its panels: the panels that follow an open row, or those a collapsed row holds."""
+    result, current = {}, None
+    for panel in board["panels"]:
+        if panel["type"] == "row":
+            current = result.setdefault(panel["title"], list(panel.get("panels", [])))
+        elif current is not None:
+            current.append(panel)
+    return result
+
+
 def data_panels(board):
-    return [p for p in board["panels"] if p["type"] not in ("row", "text")]
+    return [p for p in every_panel(board) if p["type"] not in ("row", "text")]
 
 
 def queries(board):
     """(where, expr) for every target and annotation query."""
-    found = [(f"panel {p['title']!r}", t["expr"]) for p in board["panels"] for t in p.get("targets", [])]
+    found = [(f"panel {p['title']!r}", t["expr"]) for p in every_panel(board) for t in p.get("targets", [])]
     found += [(f"annotation {a['name']!r}", a["expr"]) for a in board["annotations"]["list"]]
     return found
 
@@ -126,7 +142,7 @@ def at(boards, uid):
 
 
 def by_title(board, title):
-    matches = [p for p in board["panels"] if p["title"] == title]
+    matches = [p for p in every_panel(board) if p["title"] == title]
     assert len(matches) == 1, f"{len(matches)} panels titled {title!r}"
     return matches[0]
 
@@ -242,7 +258,7 @@ def test_every_dashboard_has_one_datasource_variable_labelled_data_source(boards
 def test_every_panel_target_annotation_and_query_variable_uses_the_datasource_variable(boards):
     ds = {"type": "prometheus", "uid": "${datasource}"}
     for path, board in boards.items():
-        for panel in board["panels"]:
+        for panel in every_panel(board):
             assert panel["datasource"] == ds, (path, panel["title"])
             for target in panel.get("targets", []):
                 assert target["datasource"] == ds, (path, panel["title"])
@@ -270,21 +286,21 @@ def test_every_chart_has_a_query(boards):
 
 
 def test_only_current_panel_types_are_used(boards):
-    types = {p["type"] for board in boards.values() for p in board["panels"]}
+    types = {p["type"] for board in boards.values() for p in every_panel(board)}
     assert types <= {"row", "timeseries", "stat", "table", "text"}
 
 
 def test_panel_ids_are_unique_within_each_dashboard(boards):
     for path, board in boards.items():
-        ids = [p["id"] for p in board["panels"]]
+        ids = [p["id"] for p in every_panel(board)]
         assert len(ids) == len(set(ids)), path
 
 
 def test_panel_ids_do_not_change_when_another_model_is_added(small):
     bigger = build_dashboards(parse(SMALL + EXTRA_MODEL, "test.yaml"))
     for path, board in small.items():
-        before = [(p["title"], p["id"]) for p in board["panels"]]
-        assert [(p["title"], p["id"]) for p in bigger[path]["panels"]] == before, path
+        before = [(p["title"], p["id"]) for p in every_panel(board)]
+        assert [(p["title"], p["id"]) for p in every_panel(bigger[path])] == before, path
 
 
 def test_panels_fit_the_24_column_grid_without_overlapping(boards):
@@ -296,6 +312,14 @@ def test_panels_fit_the_24_column_grid_without_overlapping(boards):
             mine = {(x, y) for x in range(g["x"], g["x"] + g["w"]) for y in range(g["y"], g["y"] + g["h"])}
             assert not cells & mine, (path, panel["title"], "overlaps another panel")
             cells |= mine
+        for row in (p for p in board["panels"] if p.get("collapsed")):
+            inner = set()
+            for panel in row["panels"]:  # placed below the row as when it opens, overlapping nothing inside it
+                g = panel["gridPos"]
+                assert g["y"] > row["gridPos"]["y"] and g["x"] + g["w"] <= 24, (path, panel["title"], g)
+                mine = {(x, y) for x in range(g["x"], g["x"] + g["w"]) for y in range(g["y"], g["y"] + g["h"])}
+                assert not inner & mine, (path, panel["title"], "overlaps another panel of its row")
+                inner |= mine
 
 
 # -- queries -------------------------------------------------------------
@@ -329,7 +353,7 @@ def test_fleet_and_gpu_dashboards_read_only_the_llm_recording_rules(boards):
 
 def test_model_slo_stats_read_the_llm_recording_rules(example):
     board = at(example, c.model_dashboard_uid("llama-3-1-8b"))
-    stats = [p for p in board["panels"] if p["type"] == "stat"]
+    stats = [p for p in rows(board)["SLOs"] if p["type"] == "stat"]
     assert len(stats) == 8  # share within each of four SLOs, and the error budget left of each
     for panel in stats:
         assert all(name.startswith("llm:") for t in panel["targets"] for name in metric_names(t["expr"]))
@@ -342,6 +366,27 @@ def test_model_charts_use_the_metric_names_of_the_engine_version(example):
 
 
 # -- thresholds and engine gaps ------------------------------------------
+
+
+def test_model_dashboard_opens_on_the_status_strip_then_the_golden_signals_with_the_rest_collapsed(example):
+    board = at(example, c.model_dashboard_uid("llama-3-1-8b"))
+    titles = list(rows(board))
+    assert titles[:4] == ["Status: is it up, is it failing", "Traffic and errors", "Latency",
+                          "Saturation: batch, queue and KV cache"]
+    status = rows(board)[titles[0]]
+    assert [p["title"] for p in status] == ["Ready replicas", "Engine targets up", "Alerts firing", "Error budget left"]
+    assert all(p["gridPos"]["y"] == 1 for p in status)  # one line at the top of the page
+    exprs = [p["targets"][0]["expr"] for p in status]
+    assert exprs[0].startswith(f'{c.REPLICAS_READY}{{model="llama-3-1-8b"')
+    assert 'ALERTS{alertstate="firing", model="llama-3-1-8b", cluster="prod-eu"}' in exprs[2]
+    assert exprs[3].startswith(f"min({c.BUDGET_REMAINING}{{model=\"llama-3-1-8b\"")
+    ready = status[0]["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    assert ready == [{"color": "red", "value": None}, {"color": "green", "value": 2.0}]  # replicas.min 2
+    collapsed = [p for p in board["panels"] if p["type"] == "row" and p.get("collapsed")]
+    assert {p["title"] for p in collapsed} >= {"GPUs", "Cold start and replicas"}
+    assert all(p["panels"] for p in collapsed)  # a collapsed row carries its panels
+    open_rows = [p for p in board["panels"] if p["type"] == "row" and not p.get("collapsed")]
+    assert max(p["gridPos"]["y"] for p in open_rows) < min(p["gridPos"]["y"] for p in collapsed)
 
 
 def test_slo_stat_turns_green_at_the_models_objective(example):
@@ -359,9 +404,9 @@ def test_latency_chart_draws_the_models_slo_threshold_as_a_dashed_line(example):
 
 def test_triton_dashboard_says_it_has_no_inter_token_latency(example):
     board = at(example, c.model_dashboard_uid("llama-3-1-70b-trt"))
-    texts = [p["options"]["content"] for p in board["panels"] if p["type"] == "text"]
+    texts = [p["options"]["content"] for p in every_panel(board) if p["type"] == "text"]
     assert any("no inter-token latency" in text for text in texts), texts
-    assert not any(t["expr"].count("inter_token") for p in board["panels"] for t in p.get("targets", []))
+    assert not any(t["expr"].count("inter_token") for p in every_panel(board) for t in p.get("targets", []))
 
 
 def test_vllm_dashboard_charts_every_latency_signal(example):
@@ -429,6 +474,6 @@ def test_fleet_table_joins_its_queries_by_model_and_names_every_value_column(exa
 
 def test_fleet_series_are_one_line_per_model(example):
     board = at(example, c.FLEET_UID)
-    charts = [p for p in board["panels"] if p["type"] == "timeseries"]
+    charts = [p for p in every_panel(board) if p["type"] == "timeseries"]
     assert charts and all(t["legendFormat"] == "{{model}}" for p in charts for t in p["targets"])
 

@@ -82,7 +82,7 @@ def dashboard(uid: str, title: str, description: str, tags: list[str], sections:
 
 def _check_unique_ids(uid: str, panels) -> None:
     seen: dict[int, str] = {}
-    for panel in panels:
+    for panel in [q for p in panels for q in (p, *getattr(p, "panels", ()))]:  # collapsed rows hold theirs
         if panel.id in seen:
             raise ValueError(f"dashboard {uid}: panels {seen[panel.id]!r} and {panel.title!r} share id {panel.id}; "
                              f"give one of them another key")

@@ -1,6 +1,9 @@
-"""One dashboard per inventory model: SLOs, then the engine's live signals, GPUs and pods.
+"""One dashboard per inventory model, in the order an on-call engineer asks after a page.
 
-SLO stats read the `llm:` recording rules (the numbers alerts use); the charts
+Is it up and is it failing (the status strip), the golden signals (traffic and
+errors, latency, saturation), the SLOs, then the rows that say why, collapsed
+below the fold so the page opens fast. Status and SLO stats read the `llm:`
+recording rules (the numbers alerts use); the charts
 query the engine's own metrics through `ModelQueries`, in the names its version
 exposes, with `$__rate_interval` windows. A signal the engine cannot show gets
 a text panel saying why, never an empty chart.
@@ -23,14 +26,13 @@ NEW_POD_SECONDS = 120
 def model_dashboard(inventory: Inventory, model: Model) -> dict:
     q = ModelQueries(inventory, model)
     sections = [
-        Section("slo", "SLOs", spread(_slos(q))),
+        Section("status", "Status: is it up, is it failing", _status(q)),
+        Section("traffic", "Traffic and errors", spread(_throughput(q) + _errors(q))),
         Section("latency", "Latency", spread(_latency(q))),
-        Section("throughput", "Throughput", spread(_throughput(q))),
-        Section("queue", "Queue and batching", spread(_queue(q))),
-        Section("kv", "KV cache", spread(_kv_cache(q))),
-        Section("errors", "Errors", spread(_errors(q))),
-        Section("gpu", "GPUs", spread(_gpus(q))),
-        Section("pods", "Cold start and replicas", spread(_pods(q))),
+        Section("saturation", "Saturation: batch, queue and KV cache", spread(_queue(q) + _kv_cache(q))),
+        Section("slo", "SLOs", spread(_slos(q))),
+        Section("gpu", "GPUs", spread(_gpus(q)), collapsed=True),
+        Section("pods", "Cold start and replicas", spread(_pods(q)), collapsed=True),
     ]
     engine = f"{q.engine.title} {model.engine_version}"
     return dashboard(
@@ -54,6 +56,36 @@ def _why_not(q: ModelQueries, key: str, title: str, signal: str, height: int = p
 
 def _percent(value) -> str:
     return f"{number(value * 100)}%"
+
+
+# -- status --------------------------------------------------------------
+
+
+def _status(q: ModelQueries) -> list:
+    """Four numbers that answer "is it up, is it failing" before anything else."""
+    model = q.model
+    enough = p.steps(p.BAD, (model.replicas_min, p.GOOD))
+    alerts = selector("ALERTS", [("alertstate", "=", "firing"),
+                                 *((k, "=", v) for k, v in base_labels(model).items())])
+    return [
+        p.stat("status.ready", "Ready replicas",
+               f"Pods passing readiness now. Red below the minimum, {model.replicas_min} (maximum "
+               f"{model.replicas_max}).", p.SHORT, [p.target(_llm(model, c.REPLICAS_READY), instant=True)],
+               thresholds=enough),
+        p.stat("status.targets", "Engine targets up",
+               f"Engine /metrics endpoints Prometheus scrapes successfully now; below the replica count the "
+               f"dashboard misses part of the fleet. Red below the minimum, {model.replicas_min}.", p.SHORT,
+               [p.target(_llm(model, c.TARGETS_UP), instant=True)], thresholds=enough),
+        p.stat("status.alerts", "Alerts firing",
+               "Alerts firing now for this model (Prometheus's ALERTS series); 0 is green. The alert list in "
+               "Grafana or Alertmanager names them.", p.SHORT,
+               [p.target(f"count({alerts}) or vector(0)", instant=True)], thresholds=p.above(1)),
+        p.stat("status.budget", "Error budget left",
+               "The least error budget left among the model's SLOs over the SLO period: 1 - (1 - good share) / "
+               "(1 - objective). Below 0 the budget is spent; red below 25%.", p.RATIO,
+               [p.target(f"min({_llm(model, c.BUDGET_REMAINING)})", instant=True)],
+               thresholds=p.at_least(0.25), decimals=1),
+    ]
 
 
 # -- SLOs ----------------------------------------------------------------

@@ -273,7 +273,8 @@ def check_dashboards(stack) -> list[dict]:
             continue
         board = json.loads(text)
         own_model = by_uid.get(board["uid"])
-        for panel in board["panels"]:
+        # Panels of collapsed rows too: Grafana runs their queries when the row opens.
+        for panel in board["panels"] + [inner for row in board["panels"] for inner in row.get("panels", [])]:
             for index, target in enumerate(panel.get("targets", [])):
                 expr = target["expr"]
                 if own_model is not None or "$model" not in expr and "${model}" not in expr:
