@@ -389,6 +389,42 @@ def test_model_dashboard_opens_on_the_status_strip_then_the_golden_signals_with_
     assert max(p["gridPos"]["y"] for p in open_rows) < min(p["gridPos"]["y"] for p in collapsed)
 
 
+def test_model_dashboard_drills_down_by_pod_with_a_pod_variable_every_per_pod_query_honours(example):
+    board = at(example, c.model_dashboard_uid("llama-3-1-8b"))
+    pod = next(v for v in board["templating"]["list"] if v["name"] == "pod")
+    assert (pod["type"], pod["multi"], pod["includeAll"], pod["allValue"]) == ("query", True, True, ".+")
+    assert pod["current"]["value"] == "$__all" or pod["current"] == {"selected": True, "text": "All",
+                                                                       "value": "$__all"}
+    assert pod["query"] == ('label_values(kube_pod_status_ready{namespace="llm-prod", pod=~"llama-3-1-8b-.*", '
+                            'cluster="prod-eu", condition="true"}, pod)')
+    replicas = rows(board)["Replicas: which one"]
+    table = replicas[0]
+    assert table["title"] == "Replicas" and table["type"] == "table"
+    names = next(t for t in table["transformations"] if t["id"] == "organize")["options"]["renameByName"]
+    assert list(names.values()) == ["Ready", "Restarts", "Running", "Waiting", "KV cache", "TTFT p95",
+                                    "Error ratio", "GPU utilisation", "GPU memory"]
+    for panel in replicas:
+        for target in panel["targets"]:
+            assert 'pod=~"$pod"' in target["expr"] and "by (pod" in target["expr"], (panel["title"], target["expr"])
+    link = next(o for o in table["fieldConfig"]["overrides"] if o["matcher"]["options"] == "pod")
+    assert "var-pod=${__value.raw}" in link["properties"][0]["value"][0]["url"]
+
+
+def test_per_pod_gpu_queries_read_the_dcgm_pod_label_the_inventory_names(small_inventory):
+    from generator.queries import ModelQueries, PodQueries
+    model = small_inventory.models[0]
+    pods = PodQueries(ModelQueries(small_inventory, model))
+    assert 'pod=~"$pod"' in pods.gpu_utilization() and "avg by (pod)" in pods.gpu_utilization()
+
+
+def test_triton_replica_table_leaves_out_what_its_engine_cannot_break_down_by_pod(example):
+    board = at(example, c.model_dashboard_uid("llama-3-1-70b-trt"))
+    table = rows(board)["Replicas: which one"][0]
+    names = next(t for t in table["transformations"] if t["id"] == "organize")["options"]["renameByName"]
+    assert "KV cache" not in names.values() and "Waiting" not in names.values()
+    assert {"Ready", "TTFT p95", "Error ratio", "GPU utilisation"} <= set(names.values())
+
+
 def test_slo_stat_turns_green_at_the_models_objective(example):
     board = at(example, c.model_dashboard_uid("qwen2-5-72b"))
     steps = by_title(board, "Availability")["fieldConfig"]["defaults"]["thresholds"]["steps"]

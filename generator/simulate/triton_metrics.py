@@ -63,7 +63,7 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
     r = replica.index
     served = timeline.served(r, t)
     segment = timeline.at(t)
-    load = segment.load
+    load = timeline.load(r, t)
     serving = max(len(segment.serving), 1)
     ensemble, backend = model.served_name, model.backend_model or model.served_name
     repository = [ensemble] if ensemble == backend else [ensemble, PREPROCESSING, backend, POSTPROCESSING]

@@ -60,7 +60,7 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
     r = replica.index
     served = timeline.served(r, t)
     segment = timeline.at(t)
-    load = segment.load
+    load = timeline.load(r, t)
     serving = max(len(segment.serving), 1)
     started = timeline.process_start(r, t)
     base = [(ENGINE.model_label, model.served_name), ("engine", "0")]
