@@ -192,6 +192,14 @@ class ModelQueries:
             terms.append(f"({self.rate('generation_tokens', window)})")
         return " + ".join(terms)
 
+    def rate_by(self, name: str, label: str, window: str) -> str:
+        """Per-second rate of a one-counter signal, one series per value of `label`."""
+        spec = self._need(name, Counters)
+        if len(spec.parts) != 1:
+            raise CatalogError(f"{name}: a breakdown by {label} needs a signal of one counter")
+        part = spec.parts[0]
+        return f"sum by ({label}) (rate({self.selector(part.metric, part.matchers, part.scope, part.suffix)}[{window}]))"
+
     def _histogram(self, name: str) -> tuple[str, Decimal]:
         spec = self._need(name, Histogram)
         return spec.candidates[0], spec.scale

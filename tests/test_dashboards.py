@@ -425,6 +425,27 @@ def test_triton_replica_table_leaves_out_what_its_engine_cannot_break_down_by_po
     assert {"Ready", "TTFT p95", "Error ratio", "GPU utilisation"} <= set(names.values())
 
 
+def test_why_rows_chart_what_each_engine_version_exposes_and_say_what_it_cannot(example):
+    vllm = rows(at(example, c.model_dashboard_uid("llama-3-1-8b")))
+    phases = vllm["Why: where a request's time goes"][0]
+    assert [t["legendFormat"] for t in phases["targets"]] == ["queue", "prefill", "decode"]
+    assert "vllm:request_prefill_time_seconds_sum" in phases["targets"][1]["expr"]
+    workload = {p["title"]: p for p in vllm["Why: what clients ask for"]}
+    assert {p["type"] for p in workload.values()} == {"timeseries"}
+    assert "sum by (finished_reason)" in workload["Finished requests by reason"]["targets"][0]["expr"]
+    assert "vllm:prefix_cache_hits_total" in workload["Prefix cache hit rate"]["targets"][0]["expr"]
+    legacy = rows(at(example, c.model_dashboard_uid("mistral-7b-legacy")))["Why: what clients ask for"]
+    cache = next(p for p in legacy if p["title"] == "Prefix cache hit rate")
+    assert cache["type"] == "text" and "from 0.9.2" in cache["options"]["content"]  # vLLM 0.8.5
+    triton = rows(at(example, c.model_dashboard_uid("llama-3-1-70b-trt")))
+    phases = triton["Why: where a request's time goes"][0]
+    assert [t["legendFormat"] for t in phases["targets"]] == ["queue", "compute"]
+    assert "nv_inference_compute_infer_duration_us" in phases["targets"][1]["expr"]
+    assert {p["type"] for p in triton["Why: what clients ask for"]} == {"text"}
+    for board in (vllm, triton):
+        assert all(p["gridPos"]["y"] > 1 for p in board["Why: what clients ask for"])
+
+
 def test_slo_stat_turns_green_at_the_models_objective(example):
     board = at(example, c.model_dashboard_uid("qwen2-5-72b"))
     steps = by_title(board, "Availability")["fieldConfig"]["defaults"]["thresholds"]["steps"]

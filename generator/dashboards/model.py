@@ -16,6 +16,7 @@ from generator import conventions as c
 from generator.dashboards import panels as p
 from generator.dashboards.common import MODEL_TAG, dashboard, link, model_dashboards_link
 from generator.dashboards.layout import Section, spread
+from generator.dashboards.why import why_sections
 from generator.inventory import Inventory, Model
 from generator.promql import number, selector
 from generator.queries import ModelQueries, PodQueries
@@ -34,6 +35,7 @@ def model_dashboard(inventory: Inventory, model: Model) -> dict:
         Section("saturation", "Saturation: batch, queue and KV cache", spread(_queue(q) + _kv_cache(q))),
         Section("slo", "SLOs", spread(_slos(q))),
         Section("replicas", "Replicas: which one", _replicas(q)),
+        *why_sections(q, _why_not),
         Section("gpu", "GPUs", spread(_gpus(q)), collapsed=True),
         Section("pods", "Cold start and replicas", spread(_pods(q)), collapsed=True),
     ]
