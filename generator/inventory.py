@@ -185,6 +185,10 @@ class Inventory:
     kubernetes: kubernetes_config.Kubernetes | None = None  # manifests are generated only with this block
     max_rules_per_group: int = MAX_RULES_PER_GROUP
     owner: str = ""  # who publishes: `owner` from the inventory, or derived from runbook_base_url
+    gpu_hour_prices: tuple[tuple[str, Decimal], ...] = ()  # `cost.gpu_hour`: GPU type -> price of one GPU-hour
+
+    def gpu_hour_price(self, gpu_type: str) -> Decimal | None:
+        return dict(self.gpu_hour_prices).get(gpu_type)
 
 
 def load(path: str | Path) -> Inventory:
@@ -348,7 +352,7 @@ class _Checker:
         doc = self.attempt(self.mapping, root, "<root>", "", {
             "version": True, "grafana_url": True, "runbook_base_url": True, "owner": False, "exporters": False,
             "collectors": False, "slo_policy": False, "defaults": True, "teams": True, "models": True,
-            "kubernetes": False, "ruler": False})
+            "kubernetes": False, "ruler": False, "cost": False})
         if doc is None:
             return None
         if "version" in doc and doc["version"] != 1:
@@ -373,6 +377,7 @@ class _Checker:
         models = self.attempt(self._models, doc, defaults, teams) or []
         kubernetes = self.attempt(kubernetes_config.read, self, doc)
         max_rules = self.attempt(self._max_rules_per_group, doc) or MAX_RULES_PER_GROUP
+        prices = self.attempt(self._cost, doc, models) or ()
         if self.errors:
             unique = {str(e): e for e in self.errors}  # defaults are checked once alone, then per model
             self.errors = list(unique.values())
@@ -381,7 +386,27 @@ class _Checker:
             collectors = replace(collectors, dcgm_node_label=dcgm_node_label(exporters["dcgm"]))
         return Inventory(self.file, grafana_url.rstrip("/"), runbook_base_url.rstrip("/"), exporters,
                          tuple(team for team, _ in teams.values()), tuple(models), collectors, policy,
-                         kubernetes, max_rules, owner or derived_owner(runbook_base_url))
+                         kubernetes, max_rules, owner or derived_owner(runbook_base_url), prices)
+
+    def _cost(self, doc, models) -> tuple[tuple[str, Decimal], ...]:
+        """`cost: {gpu_hour: {<gpu.type>: <price>}}`: what one GPU-hour of each type costs (any currency)."""
+        if "cost" not in doc:
+            return ()
+        cost = self.mapping(doc, "cost", "cost", {"gpu_hour": True})
+        given = cost["gpu_hour"] if isinstance(cost["gpu_hour"], dict) else {}
+        prices = self.mapping(cost, "gpu_hour", "cost.gpu_hour", dict.fromkeys(given, False))
+        used = sorted({m.gpu_type for m in models})
+        result = []
+        for gpu_type in prices:
+            where = f"cost.gpu_hour.{gpu_type}"
+            if gpu_type not in used:
+                self.attempt(self.fail, prices, gpu_type, where,
+                             f"no model runs GPU type {gpu_type!r} (gpu.type of the models: {', '.join(used)})")
+                continue
+            price = self.attempt(self.positive, prices, gpu_type, where)
+            if price is not None:
+                result.append((gpu_type, price))
+        return tuple(sorted(result))
 
     def _max_rules_per_group(self, doc) -> int | None:
         """`ruler: {max_rules_per_group: 20}`: rule groups are split to stay within the ruler's limit."""

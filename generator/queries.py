@@ -277,6 +277,10 @@ class ModelQueries:
     def gpu_count(self) -> str:
         return f"count({self._workload('DCGM_FI_DEV_GPU_UTIL')})"
 
+    def gpu_energy(self, window: str) -> str:
+        """Joules per second the model's GPUs draw, from DCGM's energy counter (millijoules since boot)."""
+        return f"sum(rate({self._workload('DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION')}[{window}])) / 1000"
+
     def collector_up(self, job: str) -> str:
         """1 while Prometheus scrapes at least one target of the collector's job, else empty."""
         return f"max({self.selector('up', [('job', '=', job)], scope=SITE)}) == 1"

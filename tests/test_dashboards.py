@@ -446,6 +446,21 @@ def test_why_rows_chart_what_each_engine_version_exposes_and_say_what_it_cannot(
         assert all(p["gridPos"]["y"] > 1 for p in board["Why: what clients ask for"])
 
 
+def test_efficiency_and_cost_read_the_recorded_series_and_say_when_a_price_is_missing(example, small):
+    priced = rows(at(example, c.model_dashboard_uid("llama-3-1-8b")))["Efficiency and cost"]
+    assert [p["title"] for p in priced] == ["Generated tokens per GPU", "Energy per generated token",
+                                            "GPU cost per hour", "Cost per million generated tokens"]
+    assert priced[3]["targets"][0]["expr"].startswith(f"{c.COST_PER_MILLION_TOKENS}{{model=")
+    unpriced = rows(at(small, c.model_dashboard_uid("a-model-name-long-enough-to-need-a-hashed-uid")))
+    texts = [p for p in unpriced["Efficiency and cost"] if p["type"] == "text"]
+    assert any("No price for H100" in p["options"]["content"] for p in texts)
+    fleet = rows(at(example, c.FLEET_UID))["Efficiency and cost"]
+    total = next(p for p in fleet if p["title"] == "Fleet cost per million generated tokens")
+    assert "and on (model)" in total["targets"][0]["expr"]  # tokens of priced models only
+    without_prices = rows(at(small, c.FLEET_UID))["Efficiency and cost"]
+    assert not any("cost" in p["title"].lower() for p in without_prices)
+
+
 def test_slo_stat_turns_green_at_the_models_objective(example):
     board = at(example, c.model_dashboard_uid("qwen2-5-72b"))
     steps = by_title(board, "Availability")["fieldConfig"]["defaults"]["thresholds"]["steps"]

@@ -7,7 +7,7 @@ Engine metrics never appear here: a new engine needs no change to this page.
 from __future__ import annotations
 
 from generator import conventions as c
-from generator.dashboards import panels as p
+from generator.dashboards import efficiency, panels as p
 from generator.dashboards.common import (
     by_model, dashboard, fleet_series, info_variables, link, model_dashboards_link,
 )
@@ -49,6 +49,7 @@ def fleet_dashboard(inventory: Inventory) -> dict:
             _by_model("fleet.gpu_utilization", "GPU utilisation by model", "Mean utilisation of each model's GPUs.",
                       p.RATIO, by_model("max", fleet_series(c.GPU_UTILIZATION))),
         ]),
+        efficiency.fleet_section(inventory),
     ]
     return dashboard(
         c.FLEET_UID, "LLM fleet overview",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from grafanalib.core import REFRESH_ON_TIME_RANGE_CHANGE, Template
 
 from generator import conventions as c
-from generator.dashboards import panels as p
+from generator.dashboards import efficiency, panels as p
 from generator.dashboards.common import MODEL_TAG, dashboard, link, model_dashboards_link
 from generator.dashboards.layout import Section, spread
 from generator.dashboards.why import why_sections
@@ -38,6 +38,7 @@ def model_dashboard(inventory: Inventory, model: Model) -> dict:
         *why_sections(q, _why_not),
         Section("gpu", "GPUs", spread(_gpus(q)), collapsed=True),
         Section("pods", "Cold start and replicas", spread(_pods(q)), collapsed=True),
+        efficiency.model_section(q, _llm),
     ]
     engine = f"{q.engine.title} {model.engine_version}"
     return dashboard(
