@@ -364,9 +364,16 @@ class ModelQueries:
                     f"max_over_time({ready_time}[{lookback}]))")
         return f"max({started} or {starting})"
 
-    def new_pods(self, seconds: int) -> str:
-        """Pods created within the last `seconds`: deploys, restarts and scale-ups."""
-        return f"count({self._workload('kube_pod_created')} > time() - {seconds})"
+    def new_pod_details(self, seconds: int) -> str:
+        """Per pod created within the last `seconds`, its creation time, labelled with its owner (the
+        ReplicaSet for a Deployment) and the engine container's image: what a deploy changed."""
+        created = self._workload("kube_pod_created")
+        owner = self._workload("kube_pod_owner", [("owner_is_controller", "=", "true")])
+        info = self._workload("kube_pod_container_info", [("container", "=", self.model.container)])
+        return (f"max by (namespace, pod, owner_kind, owner_name, image) (({created} > time() - {seconds}) "
+                f"* on (namespace, pod, uid) group_left (owner_kind, owner_name) {owner} "
+                f"* on (namespace, pod, uid) group_left (image) {info})")
+
 
 
 # -- per replica: the model dashboard's `$pod` drill-down ------------------------

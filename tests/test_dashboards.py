@@ -492,6 +492,10 @@ def test_model_dashboard_marks_new_pods_with_an_annotation(example):
     [annotation] = board["annotations"]["list"]
     assert annotation["name"] == "New pods (deploy, restart or scale-up)"
     assert "kube_pod_created" in annotation["expr"]
+    assert "group_left (owner_kind, owner_name) kube_pod_owner{" in annotation["expr"]
+    assert "{{owner_name}}" in annotation["textFormat"] and "{{image}}" in annotation["textFormat"]
+    [fleet] = at(example, c.FLEET_UID)["annotations"]["list"]
+    assert fleet["expr"] == f'{c.NEW_PODS}{{model=~"$model"}}' and "{{model}}" in fleet["titleFormat"]
 
 
 # -- links ---------------------------------------------------------------
@@ -539,9 +543,10 @@ def test_fleet_table_joins_its_queries_by_model_and_names_every_value_column(exa
     assert [t["id"] for t in table["transformations"]] == ["merge", "organize"]
     renamed = table["transformations"][1]["options"]["renameByName"]
     value_refs = {f"Value #{t['refId']}" for t in table["targets"][1:]}
-    assert set(renamed) == value_refs
+    assert set(renamed) == value_refs | {"engine_version", "running_version"}
+    assert (renamed["engine_version"], renamed["running_version"]) == ("Inventory version", "Observed version")
     assert all(t["instant"] and t["format"] == "table" for t in table["targets"])
-    assert all(re.match(r"^(min|max|sum) by \(model(, [a-z_]+)*\)", t["expr"]) for t in table["targets"])
+    assert all(re.match(r"^(min|max|sum|count) by \(model(, [a-z_]+)*\)", t["expr"]) for t in table["targets"])
 
 
 def test_fleet_series_are_one_line_per_model(example):
@@ -549,3 +554,13 @@ def test_fleet_series_are_one_line_per_model(example):
     charts = [p for p in every_panel(board) if p["type"] == "timeseries"]
     assert charts and all(t["legendFormat"] == "{{model}}" for p in charts for t in p["targets"])
 
+
+
+def test_fleet_and_gpu_dashboards_narrow_models_by_team_and_namespace(example):
+    for uid in (c.FLEET_UID, c.GPU_UID):
+        variables = {v["name"]: v for v in at(example, uid)["templating"]["list"]}
+        assert list(variables) == ["datasource", "team", "namespace", "model"]
+        assert variables["namespace"]["query"] == f'label_values({c.MODEL_INFO}{{team=~"$team"}}, namespace)'
+        assert variables["model"]["query"] == \
+            f'label_values({c.MODEL_INFO}{{team=~"$team", namespace=~"$namespace"}}, model)'
+        assert all(variables[n]["multi"] and variables[n]["includeAll"] for n in ("team", "namespace", "model"))

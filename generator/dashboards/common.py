@@ -32,7 +32,7 @@ def datasource_variable() -> Template:
 
 
 def info_variables() -> list[Template]:
-    """`team`, then `model` narrowed by team, both from the model info series."""
+    """`team`, `namespace` narrowed by team, then `model` narrowed by both, from the model info series."""
     def variable(name: str, label: str, query: str) -> Template:
         return Template(name=name, label=label, query=query, dataSource=DATASOURCE, includeAll=True,
                         multi=True, allValue=".+", default="$__all",
@@ -40,7 +40,9 @@ def info_variables() -> list[Template]:
 
     return [
         variable("team", "Team", f"label_values({c.MODEL_INFO}, team)"),
-        variable("model", "Model", f'label_values({c.MODEL_INFO}{{team=~"$team"}}, {c.MODEL_LABEL})'),
+        variable("namespace", "Namespace", f'label_values({c.MODEL_INFO}{{team=~"$team"}}, namespace)'),
+        variable("model", "Model",
+                 f'label_values({c.MODEL_INFO}{{team=~"$team", namespace=~"$namespace"}}, {c.MODEL_LABEL})'),
     ]
 
 

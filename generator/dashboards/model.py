@@ -23,7 +23,6 @@ from generator.queries import ModelQueries, PodQueries
 from generator.rules.recording import base_labels
 
 LIVE = "$__rate_interval"
-NEW_POD_SECONDS = 120
 
 
 def model_dashboard(inventory: Inventory, model: Model) -> dict:
@@ -338,12 +337,15 @@ def _pods(q: ModelQueries) -> list:
 
 
 def _deploy_annotation(q: ModelQueries) -> dict:
+    """One marker per new pod, saying what it runs and which ReplicaSet (so which rollout) made it."""
     return {
         "name": "New pods (deploy, restart or scale-up)",
         "datasource": p.DATASOURCE,
         "enable": True,
-        "expr": q.new_pods(NEW_POD_SECONDS),
+        "expr": q.new_pod_details(c.NEW_POD_SECONDS),
         "iconColor": "blue",
         "step": "1m",
-        "titleFormat": "New pods",
+        "titleFormat": "New pod {{pod}}",
+        "textFormat": "{{owner_kind}} {{owner_name}}, image {{image}}",
+        "tagKeys": "owner_name,image",
     }

@@ -94,6 +94,7 @@ def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
     record(c.CONTAINER_WAITING, q.container_waiting())
     record(c.OOM_KILLS, q.oom_kills(c.OOM_WINDOW))
     record(c.ENGINE_VERSION, q.running_versions())
+    record(c.NEW_PODS, q.new_pod_details(c.NEW_POD_SECONDS))
     rules += _efficiency(inventory, q, labels)
     for item in telemetry(q):
         record(c.TELEMETRY, item.expr, signal=item.signal)

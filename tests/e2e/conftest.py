@@ -49,7 +49,7 @@ SLOWER_FOR = {"LLMModelDown": "10s", "LLMReplicasBelowMin": "10s", "LLMCollector
 # How the e2e inventory copy says dcgm-exporter is scraped (Prometheus stores the workload labels as exported_*).
 COLLECTORS = {"dcgm": {"namespace_label": "exported_namespace", "pod_label": "exported_pod"}}
 # Recorded series that exist only while their fault does (a container waiting, an OOM kill, a new XID).
-EVENT_SERIES = {c.CONTAINER_WAITING, c.OOM_KILLS, c.GPU_XID_NEW}
+EVENT_SERIES = {c.CONTAINER_WAITING, c.OOM_KILLS, c.GPU_XID_NEW, c.NEW_PODS}
 RATE_INTERVAL, RANGE = "15s", "1m"  # what Grafana's $__rate_interval and $__range become
 QUIET_SECONDS = 8  # how long the healthy fleet is watched for alerts
 ROUND_TIMEOUT = 210  # seconds a round may take to fire everything it should

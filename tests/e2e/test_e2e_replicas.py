@@ -20,7 +20,8 @@ from generator import conventions as c
 from generator.build import OUTPUT_DIRS, build
 from generator.inventory import load
 from generator.output import write
-from generator.simulate.fleet import Fleet
+from generator.queries import ModelQueries
+from generator.simulate.fleet import Fleet, container_image
 from generator.simulate.stack import Processes, Webhook, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -81,7 +82,7 @@ def drill_down(tmp_path_factory):
                 return all(len(prometheus.query(q)) == len(pods) for q in queries.values())
 
             wait_for(every_pod_in_every_column, 90, "every column of the per-replica table to list every pod")
-            yield board, pods, prometheus, {name: prometheus.query(q) for name, q in queries.items()}
+            yield board, pods, prometheus, {name: prometheus.query(q) for name, q in queries.items()}, inventory
     finally:
         webhook.stop()
 
@@ -102,7 +103,7 @@ def _red_from(table: dict, column: str) -> float:
 
 
 def test_the_per_replica_table_names_the_bad_pod_as_the_worst_and_only_its_row_turns_red(drill_down):
-    board, pods, _, columns = drill_down
+    board, pods, _, columns, _ = drill_down
     table = next(panel for panel in board["panels"] if panel["title"] == "Replicas")
     bad = pods[-1]
     assert set(WORST) <= set(columns)
@@ -115,12 +116,12 @@ def test_the_per_replica_table_names_the_bad_pod_as_the_worst_and_only_its_row_t
 
 
 def test_every_pod_is_ready_and_runs_the_inventory_image(drill_down):
-    _, pods, _, columns = drill_down
+    _, pods, _, columns, _ = drill_down
     assert {row["metric"]["pod"]: float(row["value"][1]) for row in columns["Ready"]} == dict.fromkeys(pods, 1.0)
 
 
 def test_the_pod_variable_lists_all_four_pods(drill_down):
-    board, pods, prometheus, _ = drill_down
+    board, pods, prometheus, _, _ = drill_down
     variable = next(v for v in board["templating"]["list"] if v["name"] == "pod")
     match = re.fullmatch(r"label_values\((.+), pod\)", variable["query"])
     assert match, variable["query"]
@@ -131,9 +132,21 @@ def test_the_pod_variable_lists_all_four_pods(drill_down):
 
 
 def test_choosing_one_pod_narrows_every_column_to_it(drill_down):
-    board, pods, prometheus, _ = drill_down
+    board, pods, prometheus, _, _ = drill_down
     table = next(panel for panel in board["panels"] if panel["title"] == "Replicas")
     chosen = pods[1]  # pod names are [a-z0-9-]: the same as a regex
     for target in table["targets"]:
         expr = target["expr"].replace("$pod", chosen).replace("$__rate_interval", "15s")
         assert {row["metric"]["pod"] for row in prometheus.query(expr)} == {chosen}, expr
+
+
+def test_the_deploy_annotation_names_each_new_pods_replicaset_and_image(drill_down):
+    """The annotation's query with a window wide enough that every (old) simulated pod counts as new."""
+    _, pods, prometheus, _, inventory = drill_down
+    model = inventory.models[0]
+    rows = prometheus.query(ModelQueries(inventory, model).new_pod_details(10 * 365 * 86400))
+    assert sorted(r["metric"]["pod"] for r in rows) == sorted(pods)
+    for row in rows:
+        labels = row["metric"]
+        assert labels["owner_kind"] == "ReplicaSet" and labels["pod"].startswith(labels["owner_name"] + "-")
+        assert labels["image"] == container_image(model, model.engine_version)  # vllm/vllm-openai:v0.11.2
