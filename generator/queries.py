@@ -198,7 +198,8 @@ class ModelQueries:
         if len(spec.parts) != 1:
             raise CatalogError(f"{name}: a breakdown by {label} needs a signal of one counter")
         part = spec.parts[0]
-        return f"sum by ({label}) (rate({self.selector(part.metric, part.matchers, part.scope, part.suffix)}[{window}]))"
+        counter = self.selector(part.metric, part.matchers, part.scope, part.suffix)
+        return f"sum by ({label}) (rate({counter}[{window}]))"
 
     def _histogram(self, name: str) -> tuple[str, Decimal]:
         spec = self._need(name, Histogram)
@@ -404,6 +405,14 @@ class PodQueries:
 
     def ready(self) -> str:
         return f"max by (pod) ({self.q._workload('kube_pod_status_ready', [('condition', '=', 'true'), self._pod()])})"
+
+    def age(self) -> str:
+        """Seconds since each pod was created."""
+        return f"max by (pod) (time() - {self.q._workload('kube_pod_created', [self._pod()])})"
+
+    def gpu_xid(self) -> str:
+        """The last XID error code any of the pod's GPUs reported (DCGM holds it until it restarts); 0 = none."""
+        return f"max by (pod) ({self._dcgm('DCGM_FI_DEV_XID_ERRORS')})"
 
     def restarts(self, window: str) -> str:
         """Engine container restarts within `window` (the counter resets with the pod)."""

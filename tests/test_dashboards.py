@@ -401,8 +401,8 @@ def test_model_dashboard_drills_down_by_pod_with_a_pod_variable_every_per_pod_qu
     table = replicas[0]
     assert table["title"] == "Replicas" and table["type"] == "table"
     names = next(t for t in table["transformations"] if t["id"] == "organize")["options"]["renameByName"]
-    assert list(names.values()) == ["Ready", "Restarts", "Running", "Waiting", "KV cache", "TTFT p95",
-                                    "Error ratio", "GPU utilisation", "GPU memory"]
+    assert list(names.values()) == ["Ready", "Age", "Restarts", "Running", "Waiting", "KV cache", "TTFT p95",
+                                    "Error ratio", "GPU utilisation", "GPU memory", "Last XID"]
     for panel in replicas:
         for target in panel["targets"]:
             assert 'pod=~"$pod"' in target["expr"] and "by (pod" in target["expr"], (panel["title"], target["expr"])

@@ -36,10 +36,12 @@ def model_section(q: ModelQueries, llm) -> Section:
         ]
     else:
         panels.append(p.text("cost.tokens_per_gpu", "Generated tokens per GPU",
-                             f"**Not available for {q.engine.title} {model.engine_version}.** {q.why_not('generation_tokens')}"))
+                             f"**Not available for {q.engine.title} {model.engine_version}.** "
+                             f"{q.why_not('generation_tokens')}"))
     if price is None:
         panels.append(p.text("cost.per_hour", "Cost",
-                             f"**No price for {model.gpu_type}.** Add `cost: {{gpu_hour: {{{model.gpu_type}: <price>}}}}` "
+                             f"**No price for {model.gpu_type}.** Add "
+                             f"`cost: {{gpu_hour: {{{model.gpu_type}: <price>}}}}` "
                              f"to the inventory for cost per hour and per million generated tokens."))
     else:
         panels.append(p.timeseries(

@@ -110,6 +110,7 @@ def _replicas(q: ModelQueries) -> list:
     # (column, unit, query, thresholds) in display order; None where the engine version cannot say.
     columns = [
         ("Ready", p.NONE, pods.ready(), p.steps(p.BAD, (1, p.GOOD))),
+        ("Age", p.SECONDS, pods.age(), None),
         ("Restarts", p.NONE, pods.restarts(LIVE), p.steps(p.GOOD, (1, p.WARN))),
         ("Image", None, pods.image(), None),
         ("Running", p.SHORT, pods.gauge("running"), None),
@@ -120,6 +121,7 @@ def _replicas(q: ModelQueries) -> list:
         ("Error ratio", p.RATIO, pods.error_ratio(LIVE), p.above(budget)),
         ("GPU utilisation", p.RATIO, pods.gpu_utilization(), p.above(m.thresholds["gpu_utilization"])),
         ("GPU memory", p.RATIO, pods.gpu_memory_usage(), p.above(m.thresholds["gpu_memory_usage"])),
+        ("Last XID", p.NONE, pods.gpu_xid(), p.above(1)),
     ]
     columns = [column for column in columns if column[2] is not None]
     targets = [p.target(expr, instant=True, table=True) for _, _, expr, _ in columns]
@@ -139,9 +141,11 @@ def _replicas(q: ModelQueries) -> list:
         overrides.append(_column(name, properties))
     table = p.table(
         "replicas.table", "Replicas",
-        f"One row per pod the Pod variable selects: ready (1) or not, engine container restarts within the rate interval, the image it "
-        f"runs (its tag is the engine version), requests running and waiting, KV-cache use, TTFT p95 and "
-        f"error ratio over the rate interval, and its GPUs' mean utilisation and fullest memory. Cells turn "
+        f"One row per pod the Pod variable selects: ready (1) or not, age, engine container restarts within "
+        f"the rate interval, the image it runs (its tag is the engine version), requests running and "
+        f"waiting, KV-cache use, TTFT p95 and "
+        f"error ratio over the rate interval, its GPUs' mean utilisation and fullest memory, and the last XID "
+        f"error code any of its GPUs reported (0 = none; DCGM holds it until it restarts). Cells turn "
         f"red past the model's thresholds: TTFT past the SLO ({number(m.slo.latency('ttft').threshold_seconds)} "
         f"s), errors past the budget ({_percent(budget)}), KV cache past {_percent(kv_limit)}. Click a pod "
         f"to show only it on this dashboard.",

@@ -35,7 +35,8 @@ LATENCIES = {
     "e2e": lambda load: load.e2e,
     "queue_time": lambda load: load.queue,
     # Prefill is first token minus queueing; decode is every later token.
-    "prefill_time": lambda load: Latency(max(0.0, load.ttft.floor - load.queue.mean()), load.ttft.median, load.ttft.sigma),
+    "prefill_time": lambda load: Latency(max(0.0, load.ttft.floor - load.queue.mean()), load.ttft.median,
+                                         load.ttft.sigma),
     "decode_time": lambda load: Latency(load.itl.floor * max(load.output_tokens - 1, 1),
                                         load.itl.median * max(load.output_tokens - 1, 1), 0.35),
     "prompt_length": lambda load: lognormal(load.prompt_tokens, 0.6),
