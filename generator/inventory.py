@@ -392,6 +392,8 @@ class _Checker:
         """`cost: {gpu_hour: {<gpu.type>: <price>}}`: what one GPU-hour of each type costs (any currency)."""
         if "cost" not in doc:
             return ()
+        # A model with errors is left out of `models`: its GPU type is then unknown here, not unused.
+        every_model_read = not self.errors
         cost = self.mapping(doc, "cost", "cost", {"gpu_hour": True})
         given = cost["gpu_hour"] if isinstance(cost["gpu_hour"], dict) else {}
         prices = self.mapping(cost, "gpu_hour", "cost.gpu_hour", dict.fromkeys(given, False))
@@ -399,7 +401,7 @@ class _Checker:
         result = []
         for gpu_type in prices:
             where = f"cost.gpu_hour.{gpu_type}"
-            if gpu_type not in used:
+            if gpu_type not in used and every_model_read:
                 self.attempt(self.fail, prices, gpu_type, where,
                              f"no model runs GPU type {gpu_type!r} (gpu.type of the models: {', '.join(used)})")
                 continue
