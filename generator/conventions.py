@@ -60,7 +60,15 @@ CONTAINER_WAITING = "llm:engine_container_waiting:max"  # per pod and reason: th
 OOM_KILLS = "llm:engine_oom_kills:increase10m"  # per pod: restarts after an OOM kill
 ENGINE_VERSION = "llm:engine_version:info"  # per pod: the version its image says (`running_version`)
 GPU_XID_NEW = "llm:gpu_xid_error:new10m"  # per GPU: an XID code reported within 10 minutes
+NEW_PODS = "llm:new_pods:created2m"  # per pod created within 2 minutes: its creation time, owner and image
+NEW_POD_SECONDS = 120
 TELEMETRY = "llm:telemetry_series:count"  # per `signal`: series of the metric the signal needs
+# Efficiency and cost: per model, from the GPUs DCGM sees in its pods; cost only with `cost.gpu_hour`.
+GPU_ENERGY = "llm:gpu_energy_joules:rate5m"  # joules per second (W) the model's GPUs draw, from the energy counter
+TOKENS_PER_GPU = "llm:generation_tokens_per_gpu:rate5m"
+ENERGY_PER_TOKEN = "llm:gpu_energy_per_generated_token_joules:ratio_rate5m"
+COST_PER_HOUR = "llm:gpu_cost_per_hour:sum"  # the model's GPUs times the price of a GPU-hour of its type
+COST_PER_MILLION_TOKENS = "llm:cost_per_million_generated_tokens:ratio_rate5m"
 XID_WINDOW = "10m"
 OOM_WINDOW = "10m"
 STALL_WINDOW = "2m"

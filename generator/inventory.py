@@ -201,6 +201,10 @@ class Inventory:
     max_rules_per_group: int = MAX_RULES_PER_GROUP
     owner: str = ""  # who publishes: `owner` from the inventory, or derived from runbook_base_url
     multi_cluster: MultiCluster | None = None  # one entry per model across clusters, kept apart by a label
+    gpu_hour_prices: tuple[tuple[str, Decimal], ...] = ()  # `cost.gpu_hour`: GPU type -> price of one GPU-hour
+
+    def gpu_hour_price(self, gpu_type: str) -> Decimal | None:
+        return dict(self.gpu_hour_prices).get(gpu_type)
 
 
 def load(path: str | Path) -> Inventory:
@@ -365,7 +369,7 @@ class _Checker:
         doc = self.attempt(self.mapping, root, "<root>", "", {
             "version": True, "grafana_url": True, "runbook_base_url": True, "owner": False, "exporters": False,
             "collectors": False, "slo_policy": False, "defaults": True, "teams": True, "models": True,
-            "kubernetes": False, "ruler": False, "multi_cluster": False})
+            "kubernetes": False, "ruler": False, "multi_cluster": False, "cost": False})
         if doc is None:
             return None
         if "version" in doc and doc["version"] != 1:
@@ -392,6 +396,7 @@ class _Checker:
         models = self.attempt(self._models, doc, defaults, teams) or []
         kubernetes = self.attempt(kubernetes_config.read, self, doc)
         max_rules = self.attempt(self._max_rules_per_group, doc) or MAX_RULES_PER_GROUP
+        prices = self.attempt(self._cost, doc, models) or ()
         if self.errors:
             unique = {str(e): e for e in self.errors}  # defaults are checked once alone, then per model
             self.errors = list(unique.values())
@@ -400,7 +405,8 @@ class _Checker:
             collectors = replace(collectors, dcgm_node_label=dcgm_node_label(exporters["dcgm"]))
         return Inventory(self.file, grafana_url.rstrip("/"), runbook_base_url.rstrip("/"), exporters,
                          tuple(team for team, _ in teams.values()), tuple(models), collectors, policy,
-                         kubernetes, max_rules, owner or derived_owner(runbook_base_url), self.multi_cluster)
+                         kubernetes, max_rules, owner or derived_owner(runbook_base_url), self.multi_cluster,
+                         prices)
 
     def _multi_cluster(self, doc) -> MultiCluster | None:
         """`multi_cluster: {label: cluster, where: series | external}`."""
@@ -434,6 +440,28 @@ class _Checker:
         self.attempt(self.fail, labels, mc.label, _join(path, mc.label),
                      f"multi_cluster is on: the rules keep every {mc.label!r} apart (by ({mc.label})), so a static "
                      f"{mc.label}: {labels[mc.label]!r} here would pin one cluster; remove it (or drop multi_cluster)")
+
+    def _cost(self, doc, models) -> tuple[tuple[str, Decimal], ...]:
+        """`cost: {gpu_hour: {<gpu.type>: <price>}}`: what one GPU-hour of each type costs (any currency)."""
+        if "cost" not in doc:
+            return ()
+        # A model with errors is left out of `models`: its GPU type is then unknown here, not unused.
+        every_model_read = not self.errors
+        cost = self.mapping(doc, "cost", "cost", {"gpu_hour": True})
+        given = cost["gpu_hour"] if isinstance(cost["gpu_hour"], dict) else {}
+        prices = self.mapping(cost, "gpu_hour", "cost.gpu_hour", dict.fromkeys(given, False))
+        used = sorted({m.gpu_type for m in models})
+        result = []
+        for gpu_type in prices:
+            where = f"cost.gpu_hour.{gpu_type}"
+            if gpu_type not in used and every_model_read:
+                self.attempt(self.fail, prices, gpu_type, where,
+                             f"no model runs GPU type {gpu_type!r} (gpu.type of the models: {', '.join(used)})")
+                continue
+            price = self.attempt(self.positive, prices, gpu_type, where)
+            if price is not None:
+                result.append((gpu_type, price))
+        return tuple(sorted(result))
 
     def _max_rules_per_group(self, doc) -> int | None:
         """`ruler: {max_rules_per_group: 20}`: rule groups are split to stay within the ruler's limit."""

@@ -11,7 +11,7 @@ from decimal import Decimal
 from generator.capabilities import Capabilities
 from generator.catalog import EXPORTERS
 from generator.catalog.base import (
-    BACKEND, IMAGE_VERSION, MODEL, WORKLOAD, Counters, Custom, Gauge, Metric,
+    BACKEND, IMAGE_VERSION, MODEL, WORKLOAD, Counters, Custom, Gauge, Metric, Part,
 )
 from generator.errors import CatalogError
 from generator.inventory import Collectors, Inventory, Model
@@ -206,6 +206,15 @@ class ModelQueries:
             terms.append(f"({self.rate('generation_tokens', window)})")
         return " + ".join(terms)
 
+    def rate_by(self, name: str, label: str, window: str) -> str:
+        """Per-second rate of a one-counter signal, one series per value of `label`."""
+        spec = self.can.need(name, Counters)
+        if len(spec.parts) != 1:
+            raise CatalogError(f"{name}: a breakdown by {label} needs a signal of one counter")
+        part = spec.parts[0]
+        counter = self.selector(part.metric, part.matchers, part.scope, part.suffix)
+        return self.agg("sum", f"rate({counter}[{window}])", label)
+
     def quantile(self, name: str, q: str, window: str) -> str:
         metric, scale = self.can.histogram(name)
         buckets = self.selector(metric, suffix="_bucket")
@@ -271,6 +280,11 @@ class ModelQueries:
 
     def gpu_count(self) -> str:
         return self.agg("count", self._workload("DCGM_FI_DEV_GPU_UTIL"))
+
+    def gpu_energy(self, window: str) -> str:
+        """Joules per second the model's GPUs draw, from DCGM's energy counter (millijoules since boot)."""
+        energy = self._workload("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION")
+        return f"{self.agg('sum', f'rate({energy}[{window}])')} / 1000"
 
     def collector_up(self, job: str) -> str:
         """1 while Prometheus scrapes at least one target of the collector's job, else empty."""
@@ -355,9 +369,105 @@ class ModelQueries:
                     f"max_over_time({ready_time}[{lookback}]))")
         return self.agg("max", f"{started} or {starting}")
 
-    def new_pods(self, seconds: int) -> str:
-        """Pods created within the last `seconds`: deploys, restarts and scale-ups."""
-        return self.agg("count", f"{self._workload('kube_pod_created')} > time() - {seconds}")
+    def new_pod_details(self, seconds: int) -> str:
+        """Per pod created within the last `seconds`, its creation time, labelled with its owner (the
+        ReplicaSet for a Deployment) and the engine container's image: what a deploy changed."""
+        created = self._workload("kube_pod_created")
+        owner = self._workload("kube_pod_owner", [("owner_is_controller", "=", "true")])
+        info = self._workload("kube_pod_container_info", [("container", "=", self.model.container)])
+        joined = (f"({created} > time() - {seconds}) "
+                  f"* {self.on('namespace', 'pod', 'uid')} group_left (owner_kind, owner_name) {owner} "
+                  f"* {self.on('namespace', 'pod', 'uid')} group_left (image) {info}")
+        return self.agg("max", joined, "namespace", "pod", "owner_kind", "owner_name", "image")
+
+
+
+# -- per replica: the model dashboard's `$pod` drill-down ------------------------
+
+POD_VARIABLE = "$pod"  # the dashboard variable every per-pod query narrows by
+
+
+class PodQueries:
+    """One series per pod of the model (label `pod`), narrowed to the pods the `$pod` variable selects.
+
+    Engine series carry the pod from their scrape target; DCGM series in the label the inventory's
+    `collectors.dcgm` names, renamed to `pod` here so every column joins on it.
+    """
+
+    def __init__(self, q: ModelQueries):
+        self.q = q
+
+    def _pod(self, dcgm: bool = False) -> tuple[str, str, str]:
+        return (self.q.collectors.dcgm_pod_label if dcgm else "pod", "=~", POD_VARIABLE)
+
+    def _sel(self, part: Part) -> str:
+        dcgm = part.scope == WORKLOAD and self.q._dcgm(part.metric)
+        return self.q.selector(part.metric, (*part.matchers, self._pod(dcgm)), part.scope, part.suffix)
+
+    def variable_source(self) -> str:
+        """The series whose `pod` values are the model's pods, ready or not: what `$pod` lists."""
+        return self.q._workload("kube_pod_status_ready", [("condition", "=", "true")])
+
+    def ready(self) -> str:
+        return f"max by (pod) ({self.q._workload('kube_pod_status_ready', [('condition', '=', 'true'), self._pod()])})"
+
+    def age(self) -> str:
+        """Seconds since each pod was created."""
+        return f"max by (pod) (time() - {self.q._workload('kube_pod_created', [self._pod()])})"
+
+    def gpu_xid(self) -> str:
+        """The last XID error code any of the pod's GPUs reported (DCGM holds it until it restarts); 0 = none."""
+        return f"max by (pod) ({self._dcgm('DCGM_FI_DEV_XID_ERRORS')})"
+
+    def restarts(self, window: str) -> str:
+        """Engine container restarts within `window` (the counter resets with the pod)."""
+        restarts = self.q._workload("kube_pod_container_status_restarts_total",
+                                    [("container", "=", self.q.model.container), self._pod()])
+        return f"sum by (pod) (increase({restarts}[{window}]))"
+
+    def image(self) -> str:
+        """1 per pod and engine image: the image tag says the version it runs."""
+        info = self.q._workload("kube_pod_container_info", [("container", "=", self.q.model.container), self._pod()])
+        return f"max by (pod, image) ({info})"
+
+    def gauge(self, name: str) -> str | None:
+        """A gauge signal per pod (summed over a pod's engines, else as the signal aggregates), or None
+        where the engine computes it in a way that does not break down by pod."""
+        spec = self.q.signal(name)
+        if not isinstance(spec, Gauge):
+            return None
+        expr = f"{spec.aggregation} by (pod) ({self._sel(spec.candidates[0])})"
+        return expr if spec.scale == 1 else f"{expr} * {number(spec.scale)}"
+
+    def rate(self, name: str, window: str, zero: str | None = None) -> str:
+        """Per-pod rate of a counter signal; a labelled counter with no series yet reads 0 on every pod
+        `zero` (a per-pod expression) lists, by default the signal's first always-present part."""
+        spec = self.q.can.need(name, Counters)
+        terms = {part: f"sum by (pod) (rate({self._sel(part)}[{window}]))" for part in spec.parts}
+        zero = zero or next((t for p, t in terms.items() if not p.optional), None)
+        if zero is None and any(p.optional for p in spec.parts):
+            raise CatalogError(f"{name}: every part is optional; give the pods to count 0 on")
+        return " + ".join(f"({t} or 0 * {zero})" if p.optional else t for p, t in terms.items())
+
+    def error_ratio(self, window: str) -> str:
+        base = self.rate(self.q.error_base(), window)
+        return f"({self.rate('errors', window, zero=f'({base})')}) / ({base} > 0)"
+
+    def quantile(self, name: str, quantile: str, window: str) -> str:
+        metric, scale = self.q.can.histogram(name)
+        buckets = self._sel(Part(metric, suffix="_bucket"))
+        expr = f"histogram_quantile({quantile}, sum by (pod, le) (rate({buckets}[{window}])))"
+        return expr if scale == 1 else f"{expr} * {number(scale)}"
+
+    def _dcgm(self, name: str) -> str:
+        return self.q._canonical(self._sel(Part(name, scope=WORKLOAD)))
+
+    def gpu_utilization(self) -> str:
+        return f"avg by (pod) ({self._dcgm('DCGM_FI_DEV_GPU_UTIL')}) / 100"
+
+    def gpu_memory_usage(self) -> str:
+        used, free = self._dcgm("DCGM_FI_DEV_FB_USED"), self._dcgm("DCGM_FI_DEV_FB_FREE")
+        return f"max by (pod) ({used} / ({used} + {free}))"
 
 
 def _duration_seconds(text: str) -> int:

@@ -66,13 +66,29 @@ def boards(request):
     return request.getfixturevalue(request.param)
 
 
+def every_panel(board):
+    """Top-level panels, then those inside collapsed rows (where Grafana keeps them until the row opens)."""
+    return board["panels"] + [inner for p in board["panels"] for inner in p.get("panels", [])]
+
+
+def rows(board) -> dict[str, list]:
+    """Row title -> its panels: the panels that follow an open row, or those a collapsed row holds."""
+    result, current = {}, None
+    for panel in board["panels"]:
+        if panel["type"] == "row":
+            current = result.setdefault(panel["title"], list(panel.get("panels", [])))
+        elif current is not None:
+            current.append(panel)
+    return result
+
+
 def data_panels(board):
-    return [p for p in board["panels"] if p["type"] not in ("row", "text")]
+    return [p for p in every_panel(board) if p["type"] not in ("row", "text")]
 
 
 def queries(board):
     """(where, expr) for every target and annotation query."""
-    found = [(f"panel {p['title']!r}", t["expr"]) for p in board["panels"] for t in p.get("targets", [])]
+    found = [(f"panel {p['title']!r}", t["expr"]) for p in every_panel(board) for t in p.get("targets", [])]
     found += [(f"annotation {a['name']!r}", a["expr"]) for a in board["annotations"]["list"]]
     return found
 
@@ -105,7 +121,7 @@ def at(boards, uid):
 
 
 def by_title(board, title):
-    matches = [p for p in board["panels"] if p["title"] == title]
+    matches = [p for p in every_panel(board) if p["title"] == title]
     assert len(matches) == 1, f"{len(matches)} panels titled {title!r}"
     return matches[0]
 
@@ -221,7 +237,7 @@ def test_every_dashboard_has_one_datasource_variable_labelled_data_source(boards
 def test_every_panel_target_annotation_and_query_variable_uses_the_datasource_variable(boards):
     ds = {"type": "prometheus", "uid": "${datasource}"}
     for path, board in boards.items():
-        for panel in board["panels"]:
+        for panel in every_panel(board):
             assert panel["datasource"] == ds, (path, panel["title"])
             for target in panel.get("targets", []):
                 assert target["datasource"] == ds, (path, panel["title"])
@@ -249,21 +265,21 @@ def test_every_chart_has_a_query(boards):
 
 
 def test_only_current_panel_types_are_used(boards):
-    types = {p["type"] for board in boards.values() for p in board["panels"]}
+    types = {p["type"] for board in boards.values() for p in every_panel(board)}
     assert types <= {"row", "timeseries", "stat", "table", "text"}
 
 
 def test_panel_ids_are_unique_within_each_dashboard(boards):
     for path, board in boards.items():
-        ids = [p["id"] for p in board["panels"]]
+        ids = [p["id"] for p in every_panel(board)]
         assert len(ids) == len(set(ids)), path
 
 
 def test_panel_ids_do_not_change_when_another_model_is_added(small):
     bigger = build_dashboards(parse(SMALL + EXTRA_MODEL, "test.yaml"))
     for path, board in small.items():
-        before = [(p["title"], p["id"]) for p in board["panels"]]
-        assert [(p["title"], p["id"]) for p in bigger[path]["panels"]] == before, path
+        before = [(p["title"], p["id"]) for p in every_panel(board)]
+        assert [(p["title"], p["id"]) for p in every_panel(bigger[path])] == before, path
 
 
 def test_panels_fit_the_24_column_grid_without_overlapping(boards):
@@ -275,6 +291,14 @@ def test_panels_fit_the_24_column_grid_without_overlapping(boards):
             mine = {(x, y) for x in range(g["x"], g["x"] + g["w"]) for y in range(g["y"], g["y"] + g["h"])}
             assert not cells & mine, (path, panel["title"], "overlaps another panel")
             cells |= mine
+        for row in (p for p in board["panels"] if p.get("collapsed")):
+            inner = set()
+            for panel in row["panels"]:  # placed below the row as when it opens, overlapping nothing inside it
+                g = panel["gridPos"]
+                assert g["y"] > row["gridPos"]["y"] and g["x"] + g["w"] <= 24, (path, panel["title"], g)
+                mine = {(x, y) for x in range(g["x"], g["x"] + g["w"]) for y in range(g["y"], g["y"] + g["h"])}
+                assert not inner & mine, (path, panel["title"], "overlaps another panel of its row")
+                inner |= mine
 
 
 # -- queries -------------------------------------------------------------
@@ -308,7 +332,7 @@ def test_fleet_and_gpu_dashboards_read_only_the_llm_recording_rules(boards):
 
 def test_model_slo_stats_read_the_llm_recording_rules(example):
     board = at(example, c.model_dashboard_uid("llama-3-1-8b"))
-    stats = [p for p in board["panels"] if p["type"] == "stat"]
+    stats = [p for p in rows(board)["SLOs"] if p["type"] == "stat"]
     assert len(stats) == 10  # share within each of five SLOs (TTFT, ITL, TPOT, E2E, availability), budget of each
     for panel in stats:
         assert all(name.startswith("llm:") for t in panel["targets"] for name in metric_names(t["expr"]))
@@ -335,6 +359,99 @@ def test_model_charts_use_the_metric_names_of_the_engine_version(example):
 # -- thresholds and engine gaps ------------------------------------------
 
 
+def test_model_dashboard_opens_on_the_status_strip_then_the_golden_signals_with_the_rest_collapsed(example):
+    board = at(example, c.model_dashboard_uid("llama-3-1-8b"))
+    titles = list(rows(board))
+    assert titles[:4] == ["Status: is it up, is it failing", "Traffic and errors", "Latency",
+                          "Saturation: batch, queue and KV cache"]
+    status = rows(board)[titles[0]]
+    assert [p["title"] for p in status] == ["Ready replicas", "Engine targets up", "Alerts firing", "Error budget left"]
+    assert all(p["gridPos"]["y"] == 1 for p in status)  # one line at the top of the page
+    exprs = [p["targets"][0]["expr"] for p in status]
+    assert exprs[0].startswith(f'{c.REPLICAS_READY}{{model="llama-3-1-8b"')
+    assert 'ALERTS{alertstate="firing", model="llama-3-1-8b", cluster="prod-eu"}' in exprs[2]
+    assert exprs[3].startswith(f"min({c.BUDGET_REMAINING}{{model=\"llama-3-1-8b\"")
+    ready = status[0]["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    assert ready == [{"color": "red", "value": None}, {"color": "green", "value": 2.0}]  # replicas.min 2
+    collapsed = [p for p in board["panels"] if p["type"] == "row" and p.get("collapsed")]
+    assert {p["title"] for p in collapsed} >= {"GPUs", "Cold start and replicas"}
+    assert all(p["panels"] for p in collapsed)  # a collapsed row carries its panels
+    open_rows = [p for p in board["panels"] if p["type"] == "row" and not p.get("collapsed")]
+    assert max(p["gridPos"]["y"] for p in open_rows) < min(p["gridPos"]["y"] for p in collapsed)
+
+
+def test_model_dashboard_drills_down_by_pod_with_a_pod_variable_every_per_pod_query_honours(example):
+    board = at(example, c.model_dashboard_uid("llama-3-1-8b"))
+    pod = next(v for v in board["templating"]["list"] if v["name"] == "pod")
+    assert (pod["type"], pod["multi"], pod["includeAll"], pod["allValue"]) == ("query", True, True, ".+")
+    assert pod["current"]["value"] == "$__all" or pod["current"] == {"selected": True, "text": "All",
+                                                                       "value": "$__all"}
+    assert pod["query"] == ('label_values(kube_pod_status_ready{namespace="llm-prod", pod=~"llama-3-1-8b-.*", '
+                            'cluster="prod-eu", condition="true"}, pod)')
+    replicas = rows(board)["Replicas: which one"]
+    table = replicas[0]
+    assert table["title"] == "Replicas" and table["type"] == "table"
+    names = next(t for t in table["transformations"] if t["id"] == "organize")["options"]["renameByName"]
+    assert list(names.values()) == ["Ready", "Age", "Restarts", "Running", "Waiting", "KV cache", "TTFT p95",
+                                    "Error ratio", "GPU utilisation", "GPU memory", "Last XID"]
+    for panel in replicas:
+        for target in panel["targets"]:
+            assert 'pod=~"$pod"' in target["expr"] and "by (pod" in target["expr"], (panel["title"], target["expr"])
+    link = next(o for o in table["fieldConfig"]["overrides"] if o["matcher"]["options"] == "pod")
+    assert "var-pod=${__value.raw}" in link["properties"][0]["value"][0]["url"]
+
+
+def test_per_pod_gpu_queries_read_the_dcgm_pod_label_the_inventory_names(small_inventory):
+    from generator.queries import ModelQueries, PodQueries
+    model = small_inventory.models[0]
+    pods = PodQueries(ModelQueries(small_inventory, model))
+    assert 'pod=~"$pod"' in pods.gpu_utilization() and "avg by (pod)" in pods.gpu_utilization()
+
+
+def test_triton_replica_table_leaves_out_what_its_engine_cannot_break_down_by_pod(example):
+    board = at(example, c.model_dashboard_uid("llama-3-1-70b-trt"))
+    table = rows(board)["Replicas: which one"][0]
+    names = next(t for t in table["transformations"] if t["id"] == "organize")["options"]["renameByName"]
+    assert "KV cache" not in names.values() and "Waiting" not in names.values()
+    assert {"Ready", "TTFT p95", "Error ratio", "GPU utilisation"} <= set(names.values())
+
+
+def test_why_rows_chart_what_each_engine_version_exposes_and_say_what_it_cannot(example):
+    vllm = rows(at(example, c.model_dashboard_uid("llama-3-1-8b")))
+    phases = vllm["Why: where a request's time goes"][0]
+    assert [t["legendFormat"] for t in phases["targets"]] == ["queue", "prefill", "decode"]
+    assert "vllm:request_prefill_time_seconds_sum" in phases["targets"][1]["expr"]
+    workload = {p["title"]: p for p in vllm["Why: what clients ask for"]}
+    assert {p["type"] for p in workload.values()} == {"timeseries"}
+    assert "sum by (finished_reason)" in workload["Finished requests by reason"]["targets"][0]["expr"]
+    assert "vllm:prefix_cache_hits_total" in workload["Prefix cache hit rate"]["targets"][0]["expr"]
+    legacy = rows(at(example, c.model_dashboard_uid("mistral-7b-legacy")))["Why: what clients ask for"]
+    cache = next(p for p in legacy if p["title"] == "Prefix cache hit rate")
+    assert cache["type"] == "text" and "from 0.9.2" in cache["options"]["content"]  # vLLM 0.8.5
+    triton = rows(at(example, c.model_dashboard_uid("llama-3-1-70b-trt")))
+    phases = triton["Why: where a request's time goes"][0]
+    assert [t["legendFormat"] for t in phases["targets"]] == ["queue", "compute"]
+    assert "nv_inference_compute_infer_duration_us" in phases["targets"][1]["expr"]
+    assert {p["type"] for p in triton["Why: what clients ask for"]} == {"text"}
+    for board in (vllm, triton):
+        assert all(p["gridPos"]["y"] > 1 for p in board["Why: what clients ask for"])
+
+
+def test_efficiency_and_cost_read_the_recorded_series_and_say_when_a_price_is_missing(example, small):
+    priced = rows(at(example, c.model_dashboard_uid("llama-3-1-8b")))["Efficiency and cost"]
+    assert [p["title"] for p in priced] == ["Generated tokens per GPU", "Energy per generated token",
+                                            "GPU cost per hour", "Cost per million generated tokens"]
+    assert priced[3]["targets"][0]["expr"].startswith(f"{c.COST_PER_MILLION_TOKENS}{{model=")
+    unpriced = rows(at(small, c.model_dashboard_uid("a-model-name-long-enough-to-need-a-hashed-uid")))
+    texts = [p for p in unpriced["Efficiency and cost"] if p["type"] == "text"]
+    assert any("No price for H100" in p["options"]["content"] for p in texts)
+    fleet = rows(at(example, c.FLEET_UID))["Efficiency and cost"]
+    total = next(p for p in fleet if p["title"] == "Fleet cost per million generated tokens")
+    assert "and on (model)" in total["targets"][0]["expr"]  # tokens of priced models only
+    without_prices = rows(at(small, c.FLEET_UID))["Efficiency and cost"]
+    assert not any("cost" in p["title"].lower() for p in without_prices)
+
+
 def test_slo_stat_turns_green_at_the_models_objective(example):
     board = at(example, c.model_dashboard_uid("qwen2-5-72b"))
     steps = by_title(board, "Availability")["fieldConfig"]["defaults"]["thresholds"]["steps"]
@@ -350,9 +467,9 @@ def test_latency_chart_draws_the_models_slo_threshold_as_a_dashed_line(example):
 
 def test_triton_dashboard_says_it_has_no_inter_token_latency(example):
     board = at(example, c.model_dashboard_uid("llama-3-1-70b-trt"))
-    texts = [p["options"]["content"] for p in board["panels"] if p["type"] == "text"]
+    texts = [p["options"]["content"] for p in every_panel(board) if p["type"] == "text"]
     assert any("no inter-token latency" in text for text in texts), texts
-    assert not any(t["expr"].count("inter_token") for p in board["panels"] for t in p.get("targets", []))
+    assert not any(t["expr"].count("inter_token") for p in every_panel(board) for t in p.get("targets", []))
 
 
 def test_vllm_dashboard_charts_every_latency_signal(example):
@@ -366,6 +483,10 @@ def test_model_dashboard_marks_new_pods_with_an_annotation(example):
     [annotation] = board["annotations"]["list"]
     assert annotation["name"] == "New pods (deploy, restart or scale-up)"
     assert "kube_pod_created" in annotation["expr"]
+    assert "group_left (owner_kind, owner_name) kube_pod_owner{" in annotation["expr"]
+    assert "{{owner_name}}" in annotation["textFormat"] and "{{image}}" in annotation["textFormat"]
+    [fleet] = at(example, c.FLEET_UID)["annotations"]["list"]
+    assert fleet["expr"] == f'{c.NEW_PODS}{{model=~"$model"}}' and "{{model}}" in fleet["titleFormat"]
 
 
 # -- links ---------------------------------------------------------------
@@ -413,13 +534,24 @@ def test_fleet_table_joins_its_queries_by_model_and_names_every_value_column(exa
     assert [t["id"] for t in table["transformations"]] == ["merge", "organize"]
     renamed = table["transformations"][1]["options"]["renameByName"]
     value_refs = {f"Value #{t['refId']}" for t in table["targets"][1:]}
-    assert set(renamed) == value_refs
+    assert set(renamed) == value_refs | {"engine_version", "running_version"}
+    assert (renamed["engine_version"], renamed["running_version"]) == ("Inventory version", "Observed version")
     assert all(t["instant"] and t["format"] == "table" for t in table["targets"])
-    assert all(re.match(r"^(min|max|sum) by \(model(, [a-z_]+)*\)", t["expr"]) for t in table["targets"])
+    assert all(re.match(r"^(min|max|sum|count) by \(model(, [a-z_]+)*\)", t["expr"]) for t in table["targets"])
 
 
 def test_fleet_series_are_one_line_per_model(example):
     board = at(example, c.FLEET_UID)
-    charts = [p for p in board["panels"] if p["type"] == "timeseries"]
+    charts = [p for p in every_panel(board) if p["type"] == "timeseries"]
     assert charts and all(t["legendFormat"] == "{{model}}" for p in charts for t in p["targets"])
 
+
+
+def test_fleet_and_gpu_dashboards_narrow_models_by_team_and_namespace(example):
+    for uid in (c.FLEET_UID, c.GPU_UID):
+        variables = {v["name"]: v for v in at(example, uid)["templating"]["list"]}
+        assert list(variables) == ["datasource", "team", "namespace", "model"]
+        assert variables["namespace"]["query"] == f'label_values({c.MODEL_INFO}{{team=~"$team"}}, namespace)'
+        assert variables["model"]["query"] == \
+            f'label_values({c.MODEL_INFO}{{team=~"$team", namespace=~"$namespace"}}, model)'
+        assert all(variables[n]["multi"] and variables[n]["includeAll"] for n in ("team", "namespace", "model"))

@@ -363,3 +363,23 @@ def test_cli_gives_exit_1_and_writes_nothing_for_every_bad_input(tmp_path, capsy
     err = capsys.readouterr().err
     assert "Traceback" not in err and str(path) in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("block,path,words", [
+    ("cost: {gpu_hour: {L4: -2}}", "cost.gpu_hour.L4", ["greater than 0", "-2"]),
+    ("cost: {gpu_hour: {L4: cheap}}", "cost.gpu_hour.L4", ["expected a number"]),
+    ("cost: {gpu_hour: {T4: 0.5}}", "cost.gpu_hour.T4", ["no model runs GPU type 'T4'", "L4"]),
+    ("cost: {gpu_hour: 3}", "cost.gpu_hour", ["expected a mapping"]),
+    ("cost: {per_gpu: {L4: 1}}", "cost.per_gpu", ["unknown key 'per_gpu'"]),
+], ids=["negative", "not a number", "unknown GPU type", "not a mapping", "unknown key"])
+def test_a_bad_gpu_hour_price_is_a_located_error(block, path, words):
+    text = MINIMAL.rstrip("\n") + "\n" + block + "\n"
+    errors = [e for e in errors_of(text) if e.path == path]
+    assert errors, [str(e) for e in errors_of(text)]
+    assert errors[0].line == text.count("\n") and all(w in errors[0].message for w in words), str(errors[0])
+
+
+def test_gpu_hour_prices_are_read_per_gpu_type():
+    parsed = inventory.parse(MINIMAL.rstrip("\n") + "\ncost:\n  gpu_hour: {L4: 0.7}\n", "inv.yaml")
+    assert parsed.gpu_hour_price("L4") == Decimal("0.7") and parsed.gpu_hour_price("H100") is None
+    assert inventory.parse(MINIMAL, "inv.yaml").gpu_hour_prices == ()

@@ -91,7 +91,8 @@ class Bundle:
         return self._boards[uid]
 
     def panel(self, uid: str, title: str) -> dict:
-        return next(p for p in self.board(uid)["panels"] if p.get("title") == title)
+        top = self.board(uid)["panels"]
+        return next(p for p in top + [q for row in top for q in row.get("panels", [])] if p.get("title") == title)
 
     # manifests
     def manifest(self, rel: str) -> dict:

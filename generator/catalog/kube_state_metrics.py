@@ -28,6 +28,9 @@ EXPORTER = Exporter(
         Metric("kube_pod_container_status_last_terminated_reason", GAUGE, "bool",
                "1 for the reason of the container's last termination, by `container` and `reason` (OOMKilled, "
                "Error, ...); no series before the first termination.", POD, since=v("1.0.0")),
+        Metric("kube_pod_owner", GAUGE, "info",
+               "Owner of a pod: labels `owner_kind` (ReplicaSet, StatefulSet, ...), `owner_name`, "
+               "`owner_is_controller`; value 1.", f"{POD} (STABLE)", since=v("1.0.0")),
         Metric("kube_pod_container_status_restarts_total", COUNTER, "restarts",
                "Container restarts, by `container`.", POD, since=v("1.0.0")),
     ),

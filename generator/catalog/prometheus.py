@@ -10,5 +10,8 @@ EXPORTER = Exporter(
     metrics=(
         Metric("up", GAUGE, "bool", "1 if the last scrape of the target succeeded.",
                "prometheus docs/concepts/jobs_instances.md (automatically generated labels and time series)"),
+        Metric("ALERTS", GAUGE, "bool",
+               "1 per pending or firing alert, labelled alertname, alertstate and the alert's labels.",
+               "prometheus docs/configuration/alerting_rules.md (inspecting alerts during runtime)"),
     ),
 )

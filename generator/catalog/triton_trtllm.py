@@ -36,6 +36,8 @@ METRICS = (
            "Cumulative end-to-end request duration (includes cached requests).", CORE, since=v("23.11")),
     Metric("nv_inference_queue_duration_us", COUNTER, "microseconds", "Cumulative time requests spent queued.",
            CORE, since=v("23.11")),
+    Metric("nv_inference_compute_infer_duration_us", COUNTER, "microseconds",
+           "Cumulative time requests spent executing the model (compute infer).", CORE, since=v("23.11")),
     Metric("nv_inference_first_response_histogram_ms", HISTOGRAM, "milliseconds",
            "Time to first response (first streamed chunk for decoupled models). Opt-in: "
            "--metrics-config histogram_latencies=true.", f"{CORE}; added 2024-10-23; Triton 2.52.0 (24.11) release notes",
@@ -90,6 +92,14 @@ def _e2e_mean(ctx, window: str) -> str:
             f" / ({ctx.agg('sum', f'rate({success}[{window}])')} > 0)")
 
 
+def _per_request(counter: str):
+    """Mean seconds per successful request from a cumulative microsecond counter."""
+    def build(ctx, window: str) -> str:
+        total, success = ctx.selector(counter), ctx.selector("nv_inference_request_success")
+        return f"sum(rate({total}[{window}])) / 1000000 / (sum(rate({success}[{window}])) > 0)"
+    return build
+
+
 ENGINE = Engine(
     name="triton-trtllm",
     title="TensorRT-LLM on Triton",
@@ -99,6 +109,10 @@ ENGINE = Engine(
     signals={
         "ttft": Histogram(("nv_inference_first_response_histogram_ms",), scale=Decimal("0.001")),
         "e2e_mean": Custom(("nv_inference_request_duration_us", "nv_inference_request_success"), _e2e_mean),
+        "queue_time_mean": Custom(("nv_inference_queue_duration_us", "nv_inference_request_success"),
+                                  _per_request("nv_inference_queue_duration_us")),
+        "compute_time_mean": Custom(("nv_inference_compute_infer_duration_us", "nv_inference_request_success"),
+                                    _per_request("nv_inference_compute_infer_duration_us")),
         "requests": Counters((Part("nv_inference_request_success"),
                               Part("nv_inference_request_failure", optional=True))),
         "errors": Counters((Part("nv_inference_request_failure", optional=True),)),
@@ -116,6 +130,12 @@ ENGINE = Engine(
         "e2e": "Triton exports end-to-end latency only as a cumulative microsecond counter: the mean is "
                "shown, percentiles and an end-to-end latency SLO cannot be computed.",
         "preemptions": "The TensorRT-LLM backend exports no preemption counter.",
+        "prompt_length": "Triton's token-length histograms (nv_llm_input_token_len and nv_llm_output_token_len, from "
+                         "25.08 at the earliest) feed the token rates; their distribution is not charted yet.",
+        "finish_reasons": "Triton counts successes and failures (by reason: REJECTED, CANCELED, BACKEND, OTHER), not "
+                          "why a generation stopped.",
+        "prefix_cache_hits": "The TensorRT-LLM backend reports reused KV blocks (kv_cache_block_type=\"reused\") only "
+                             "in releases this catalog does not confirm.",
         "waiting": "Queue depth is not measurable on this release: Triton keeps nv_inference_pending_request_count "
                    "at 0 for ensembles and for the decoupled TensorRT-LLM model, which hands every request to its "
                    "own batch manager, and the backend's nv_trt_llm_request_metrics{request_type=\"waiting\"} "

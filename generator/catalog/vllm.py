@@ -24,6 +24,12 @@ REQUEST_LATENCY_BUCKETS = seconds("0.3", "0.5", "0.8", "1.0", "1.5", "2.0", "2.5
                                   "20.0", "30.0", "40.0", "50.0", "60.0", "120.0", "240.0", "480.0",
                                   "960.0", "1920.0", "7680.0")
 
+# vLLM's request_tokens family: the 1-2-5 series, capped at the model's max_model_len (here: up to 10000).
+TOKEN_BUCKETS = seconds("1", "2", "5", "10", "20", "50", "100", "200", "500", "1000", "2000", "5000", "10000")
+# Phase and length histograms: in the 0.33.0 wheel's loggers.py and the 0.8.x-era one (@a6f0308c), whose
+# request-latency bucket family they share (metrics-catalog.md 1.2); the classic dashboard charts them.
+PHASES = f"{LOGGERS}; metrics-catalog.md 1.2, 1.3 and 1.6(a)"
+
 METRICS = (
     Metric("vllm:time_to_first_token_seconds", HISTOGRAM, "seconds",
            "Time to first token, from arrival (includes queueing).", LOGGERS,
@@ -46,6 +52,21 @@ METRICS = (
     Metric("vllm:request_queue_time_seconds", HISTOGRAM, "seconds",
            "Time spent waiting in the scheduler queue.", LOGGERS,
            since=v("0.8.0"), buckets=REQUEST_LATENCY_BUCKETS),
+    Metric("vllm:request_prefill_time_seconds", HISTOGRAM, "seconds",
+           "Time a request spends in the PREFILL phase.", PHASES, since=v("0.8.0"), buckets=REQUEST_LATENCY_BUCKETS),
+    Metric("vllm:request_decode_time_seconds", HISTOGRAM, "seconds",
+           "Time a request spends in the DECODE phase.", PHASES, since=v("0.8.0"), buckets=REQUEST_LATENCY_BUCKETS),
+    Metric("vllm:request_prompt_tokens", HISTOGRAM, "tokens", "Prompt tokens per finished request.", PHASES,
+           since=v("0.8.0"), buckets=TOKEN_BUCKETS),
+    Metric("vllm:request_generation_tokens", HISTOGRAM, "tokens", "Generated tokens per finished request.",
+           PHASES, since=v("0.8.0"), buckets=TOKEN_BUCKETS),
+    Metric("vllm:prefix_cache_queries_total", COUNTER, "tokens",
+           "Prefix cache queries, in queried tokens.",
+           f"{LOGGERS}; metrics-catalog.md 1.5: replaces gpu_prefix_cache_queries from 0.9.2, as kv_cache_usage_perc "
+           f"replaces gpu_cache_usage_perc", since=v("0.9.2")),
+    Metric("vllm:prefix_cache_hits_total", COUNTER, "tokens",
+           "Prefix cache hits, in cached tokens.",
+           f"{LOGGERS}; metrics-catalog.md 1.5: replaces gpu_prefix_cache_hits from 0.9.2", since=v("0.9.2")),
     Metric("vllm:num_requests_running", GAUGE, "requests", "Requests in model execution batches.",
            LOGGERS, since=v("0.8.0")),
     Metric("vllm:num_requests_waiting", GAUGE, "requests", "Requests waiting to be scheduled.",
@@ -85,6 +106,13 @@ ENGINE = Engine(
         "tpot": Histogram(("vllm:request_time_per_output_token_seconds",)),
         "e2e": Histogram(("vllm:e2e_request_latency_seconds",)),
         "queue_time": Histogram(("vllm:request_queue_time_seconds",)),
+        "prefill_time": Histogram(("vllm:request_prefill_time_seconds",)),
+        "decode_time": Histogram(("vllm:request_decode_time_seconds",)),
+        "prompt_length": Histogram(("vllm:request_prompt_tokens",)),
+        "generation_length": Histogram(("vllm:request_generation_tokens",)),
+        "finish_reasons": Counters((Part("vllm:request_success_total"),)),
+        "prefix_cache_queries": Counters((Part("vllm:prefix_cache_queries_total"),)),
+        "prefix_cache_hits": Counters((Part("vllm:prefix_cache_hits_total"),)),
         "requests": Counters((Part("vllm:request_success_total"),)),
         # HTTP status is what clients see, and it counts failures that never reach the engine. A stream
         # that fails after its 200 was sent shows only as finished_reason="error" (from 0.13), which a

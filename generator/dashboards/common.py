@@ -54,14 +54,20 @@ def cluster_variables(inventory: Inventory) -> list[Template]:
 
 
 def info_variables(inventory: Inventory) -> list[Template]:
-    """`cluster` in multi-cluster mode, `team`, then `model` narrowed by team, from the model info series."""
+    """`cluster` in multi-cluster mode, `team`, `namespace` narrowed by team, then `model` narrowed by both,
+    from the model info series (and in multi-cluster mode each narrowed by `$cluster`)."""
     label = cluster_label(inventory)
-    where = f'{{{label}=~"$cluster"}}' if label else ""
-    narrowed = f'{{{label}=~"$cluster", team=~"$team"}}' if label else '{team=~"$team"}'
+
+    def within(*matchers: str) -> str:
+        scoped = [f'{label}=~"$cluster"'] * bool(label) + list(matchers)
+        return "{" + ", ".join(scoped) + "}" if scoped else ""
+
+    team, namespace = 'team=~"$team"', 'namespace=~"$namespace"'
     return [
         *cluster_variables(inventory),
-        variable("team", "Team", f"label_values({c.MODEL_INFO}{where}, team)"),
-        variable("model", "Model", f"label_values({c.MODEL_INFO}{narrowed}, {c.MODEL_LABEL})"),
+        variable("team", "Team", f"label_values({c.MODEL_INFO}{within()}, team)"),
+        variable("namespace", "Namespace", f"label_values({c.MODEL_INFO}{within(team)}, namespace)"),
+        variable("model", "Model", f"label_values({c.MODEL_INFO}{within(team, namespace)}, {c.MODEL_LABEL})"),
     ]
 
 
@@ -116,7 +122,7 @@ def _scoped(node, label: str):
 
 def _check_unique_ids(uid: str, panels) -> None:
     seen: dict[int, str] = {}
-    for panel in panels:
+    for panel in [q for p in panels for q in (p, *getattr(p, "panels", ()))]:  # collapsed rows hold theirs
         if panel.id in seen:
             raise ValueError(f"dashboard {uid}: panels {seen[panel.id]!r} and {panel.title!r} share id {panel.id}; "
                              f"give one of them another key")

@@ -7,7 +7,7 @@ Engine metrics never appear here: a new engine needs no change to this page.
 from __future__ import annotations
 
 from generator import conventions as c
-from generator.dashboards import panels as p
+from generator.dashboards import efficiency, panels as p
 from generator.dashboards.common import (
     by_model, cluster_label, dashboard, fleet_series, info_variables, link, model_dashboards_link,
 )
@@ -27,7 +27,10 @@ COLUMNS = (
     ("KV cache peak", p.RATIO, by_model("max", f"max_over_time({fleet_series(c.KV_CACHE)}[$__range])")),
     ("GPU utilisation", p.RATIO, by_model("max", fleet_series(c.GPU_UTILIZATION))),
     ("Budget left", p.RATIO, by_model("min", fleet_series(c.BUDGET_REMAINING))),
+    # Pods per engine version their images name: a model mid-rollout or drifted gets one row per version.
+    ("Pods", p.SHORT, f"count by ({c.MODEL_LABEL}, running_version) ({fleet_series(c.ENGINE_VERSION)})"),
 )
+LABEL_COLUMNS = {"engine_version": "Inventory version", "running_version": "Observed version"}
 
 
 def fleet_dashboard(inventory: Inventory) -> dict:
@@ -49,12 +52,28 @@ def fleet_dashboard(inventory: Inventory) -> dict:
             _by_model("fleet.gpu_utilization", "GPU utilisation by model", "Mean utilisation of each model's GPUs.",
                       p.RATIO, by_model("max", fleet_series(c.GPU_UTILIZATION))),
         ]),
+        efficiency.fleet_section(inventory),
     ]
     return dashboard(
         c.FLEET_UID, "LLM fleet overview",
         "Every model in the inventory, from the llm: recording rules.", ["llm-fleet"], sections,
-        [link(c.GPU_UID, "GPU fleet"), model_dashboards_link()], info_variables(inventory),
+        [link(c.GPU_UID, "GPU fleet"), model_dashboards_link()], info_variables(inventory), [_deploy_annotation()],
         cluster=cluster_label(inventory))
+
+
+def _deploy_annotation() -> dict:
+    """New pods of the selected models, from the recorded series: model, ReplicaSet and image."""
+    return {
+        "name": "New pods (deploy, restart or scale-up)",
+        "datasource": p.DATASOURCE,
+        "enable": True,
+        "expr": fleet_series(c.NEW_PODS),
+        "iconColor": "blue",
+        "step": "1m",
+        "titleFormat": "{{model}}: new pod {{pod}}",
+        "textFormat": "{{owner_kind}} {{owner_name}}, image {{image}}",
+        "tagKeys": "model,owner_name,image",
+    }
 
 
 def _by_model(key: str, title: str, description: str, unit: str, expr: str) -> p.TimeSeries:
@@ -64,7 +83,7 @@ def _by_model(key: str, title: str, description: str, unit: str, expr: str) -> p
 
 def _info() -> str:
     """Model, team and engine, plus each model's dashboard uid (which may be shortened) for the cell link."""
-    return f"max by ({c.MODEL_LABEL}, team, engine, dashboard_uid) ({fleet_series(c.MODEL_INFO)})"
+    return f"max by ({c.MODEL_LABEL}, team, engine, engine_version, dashboard_uid) ({fleet_series(c.MODEL_INFO)})"
 
 
 def _burn_rate() -> str:
@@ -77,12 +96,12 @@ def _table(inventory: Inventory) -> p.Table:
     targets = [p.target(_info(), instant=True, table=True)]
     targets += [p.target(expr or _burn_rate(), instant=True, table=True) for _, _, expr in COLUMNS]
     values = {f"Value #{chr(ord('B') + i)}": name for i, (name, _, _) in enumerate(COLUMNS)}
-    order = ["model", "team", "engine", *values.values(), "dashboard_uid"]
+    order = ["model", "team", "engine", *LABEL_COLUMNS.values(), *values.values(), "dashboard_uid"]
     transformations = [
         {"id": "merge", "options": {}},
         {"id": "organize", "options": {
             "excludeByName": {"Time": True, "Value #A": True},
-            "renameByName": values,
+            "renameByName": {**LABEL_COLUMNS, **values},
             "indexByName": {name: i for i, name in enumerate(order)},
         }},
     ]
@@ -104,7 +123,9 @@ def _table(inventory: Inventory) -> p.Table:
         f"the last {SLO_WINDOW}, recorded as (1 - good share) / (1 - objective): 1x spends it "
         f"exactly over the SLO period, 6x pages when it lasts. Budget left: the least error "
         f"budget left of the model's SLOs over the SLO period (below 0: spent). Rates are 5-minute; KV cache "
-        f"peak is over the dashboard range. Click a model to open its dashboard.",
+        f"peak is over the dashboard range. Inventory version is the engine version the inventory declares; "
+        f"Observed version the one the engine containers' images name, with how many pods run it (one row "
+        f"per version while a rollout or drift mixes them). Click a model to open its dashboard.",
         targets, transformations=transformations, overrides=overrides, height=min(24, 5 + len(inventory.models)))
 
 

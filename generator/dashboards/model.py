@@ -1,38 +1,45 @@
-"""One dashboard per inventory model: SLOs, then the engine's live signals, GPUs and pods.
+"""One dashboard per inventory model, in the order an on-call engineer asks after a page.
 
-SLO stats read the `llm:` recording rules (the numbers alerts use); the charts
+Is it up and is it failing (the status strip), the golden signals (traffic and
+errors, latency, saturation), the SLOs, then the rows that say why, collapsed
+below the fold so the page opens fast. Status and SLO stats read the `llm:`
+recording rules (the numbers alerts use); the charts
 query the engine's own metrics through `ModelQueries`, in the names its version
 exposes, with `$__rate_interval` windows. A signal the engine cannot show gets
 a text panel saying why, never an empty chart.
 """
 from __future__ import annotations
 
+from grafanalib.core import REFRESH_ON_TIME_RANGE_CHANGE, Template
+
 from generator import conventions as c
-from generator.dashboards import panels as p
+from generator.dashboards import efficiency, panels as p
 from generator.dashboards.common import (
     MODEL_TAG, cluster_label, cluster_variables, dashboard, link, model_dashboards_link,
 )
 from generator.dashboards.layout import Section, spread
+from generator.dashboards.why import why_sections
 from generator.inventory import Inventory, Model
 from generator.promql import number, selector
-from generator.queries import ModelQueries
+from generator.queries import ModelQueries, PodQueries
 from generator.rules.recording import base_labels
 
 LIVE = "$__rate_interval"
-NEW_POD_SECONDS = 120
 
 
 def model_dashboard(inventory: Inventory, model: Model) -> dict:
     q = ModelQueries(inventory, model)
     sections = [
-        Section("slo", "SLOs", spread(_slos(q))),
+        Section("status", "Status: is it up, is it failing", _status(q)),
+        Section("traffic", "Traffic and errors", spread(_throughput(q) + _errors(q))),
         Section("latency", "Latency", spread(_latency(q))),
-        Section("throughput", "Throughput", spread(_throughput(q))),
-        Section("queue", "Queue and batching", spread(_queue(q))),
-        Section("kv", "KV cache", spread(_kv_cache(q))),
-        Section("errors", "Errors", spread(_errors(q))),
-        Section("gpu", "GPUs", spread(_gpus(q))),
-        Section("pods", "Cold start and replicas", spread(_pods(q))),
+        Section("saturation", "Saturation: batch, queue and KV cache", spread(_queue(q) + _kv_cache(q))),
+        Section("slo", "SLOs", spread(_slos(q))),
+        Section("replicas", "Replicas: which one", _replicas(q)),
+        *why_sections(q, _why_not),
+        Section("gpu", "GPUs", spread(_gpus(q)), collapsed=True),
+        Section("pods", "Cold start and replicas", spread(_pods(q)), collapsed=True),
+        efficiency.model_section(q, _llm),
     ]
     engine = f"{q.engine.title} {model.engine_version}"
     return dashboard(
@@ -40,7 +47,8 @@ def model_dashboard(inventory: Inventory, model: Model) -> dict:
         f"{model.served_name} on {engine}, team {model.team.name}, {model.gpus_per_replica} x {model.gpu_type} "
         f"per replica.", [MODEL_TAG], sections,
         [link(c.FLEET_UID, "Fleet overview"), link(c.GPU_UID, "GPU fleet"), model_dashboards_link()],
-        cluster_variables(inventory), [_deploy_annotation(q)], cluster=cluster_label(inventory),
+        [*cluster_variables(inventory), _pod_variable(q)], [_deploy_annotation(q)],
+        cluster=cluster_label(inventory),
     )
 
 
@@ -56,6 +64,116 @@ def _why_not(q: ModelQueries, key: str, title: str, signal: str, height: int = p
 
 def _percent(value) -> str:
     return f"{number(value * 100)}%"
+
+
+# -- status --------------------------------------------------------------
+
+
+def _status(q: ModelQueries) -> list:
+    """Four numbers that answer "is it up, is it failing" before anything else."""
+    model = q.model
+    enough = p.steps(p.BAD, (model.replicas_min, p.GOOD))
+    alerts = selector("ALERTS", [("alertstate", "=", "firing"),
+                                 *((k, "=", v) for k, v in base_labels(model).items())])
+    return [
+        p.stat("status.ready", "Ready replicas",
+               f"Pods passing readiness now. Red below the minimum, {model.replicas_min} (maximum "
+               f"{model.replicas_max}).", p.SHORT, [p.target(_llm(model, c.REPLICAS_READY), instant=True)],
+               thresholds=enough),
+        p.stat("status.targets", "Engine targets up",
+               f"Engine /metrics endpoints Prometheus scrapes successfully now; below the replica count the "
+               f"dashboard misses part of the fleet. Red below the minimum, {model.replicas_min}.", p.SHORT,
+               [p.target(_llm(model, c.TARGETS_UP), instant=True)], thresholds=enough),
+        p.stat("status.alerts", "Alerts firing",
+               "Alerts firing now for this model (Prometheus's ALERTS series); 0 is green. The alert list in "
+               "Grafana or Alertmanager names them.", p.SHORT,
+               [p.target(f"count({alerts}) or vector(0)", instant=True)], thresholds=p.above(1)),
+        p.stat("status.budget", "Error budget left",
+               "The least error budget left among the model's SLOs over the SLO period: 1 - (1 - good share) / "
+               "(1 - objective). Below 0 the budget is spent; red below 25%.", p.RATIO,
+               [p.target(f"min({_llm(model, c.BUDGET_REMAINING)})", instant=True)],
+               thresholds=p.at_least(0.25), decimals=1),
+    ]
+
+
+# -- per replica ---------------------------------------------------------
+
+
+def _pod_variable(q: ModelQueries) -> Template:
+    """`$pod`: the model's pods (ready or not), several at once, all by default."""
+    return Template(name="pod", label="Pod", query=f"label_values({PodQueries(q).variable_source()}, pod)",
+                    dataSource=p.DATASOURCE, includeAll=True, multi=True, allValue=".+", default="$__all",
+                    refresh=REFRESH_ON_TIME_RANGE_CHANGE)
+
+
+def _replicas(q: ModelQueries) -> list:
+    """A row per pod with what tells a bad replica from its peers, then the lines that move apart."""
+    m, pods = q.model, PodQueries(q)
+    kv_limit, budget = m.thresholds["kv_cache_usage"], 1 - m.slo.availability
+    # (column, unit, query, thresholds) in display order; None where the engine version cannot say.
+    columns = [
+        ("Ready", p.NONE, pods.ready(), p.steps(p.BAD, (1, p.GOOD))),
+        ("Age", p.SECONDS, pods.age(), None),
+        ("Restarts", p.NONE, pods.restarts(LIVE), p.steps(p.GOOD, (1, p.WARN))),
+        ("Image", None, pods.image(), None),
+        ("Running", p.SHORT, pods.gauge("running"), None),
+        ("Waiting", p.SHORT, pods.gauge("waiting"), p.above(m.thresholds["queue_depth"])),
+        ("KV cache", p.RATIO, pods.gauge("kv_cache"), p.above(kv_limit)),
+        ("TTFT p95", p.SECONDS, pods.quantile("ttft", "0.95", LIVE) if q.has("ttft") else None,
+         p.above(m.slo.latency("ttft").threshold_seconds)),
+        ("Error ratio", p.RATIO, pods.error_ratio(LIVE), p.above(budget)),
+        ("GPU utilisation", p.RATIO, pods.gpu_utilization(), p.above(m.thresholds["gpu_utilization"])),
+        ("GPU memory", p.RATIO, pods.gpu_memory_usage(), p.above(m.thresholds["gpu_memory_usage"])),
+        ("Last XID", p.NONE, pods.gpu_xid(), p.above(1)),
+    ]
+    columns = [column for column in columns if column[2] is not None]
+    targets = [p.target(expr, instant=True, table=True) for _, _, expr, _ in columns]
+    values = {f"Value #{chr(ord('A') + i)}": name for i, (name, unit, _, _) in enumerate(columns) if unit}
+    hidden = {f"Value #{chr(ord('A') + i)}": True for i, (_, unit, _, _) in enumerate(columns) if unit is None}
+    order = ["pod", *(name if unit else "image" for name, unit, _, _ in columns)]
+    overrides = [_column("pod", [{"id": "links", "value": [{
+        "title": "Only this pod", "url": f"/d/{c.model_dashboard_uid(m.name)}?var-pod=${{__value.raw}}"
+                                         f"&var-datasource=${{datasource}}&${{__url_time_range}}"}]}])]
+    for name, unit, _, thresholds in columns:
+        if unit is None:
+            continue
+        properties = [{"id": "unit", "value": unit}]
+        if thresholds is not None:
+            properties += [{"id": "thresholds", "value": {"mode": "absolute", "steps": thresholds}},
+                           {"id": "custom.cellOptions", "value": {"type": "color-background"}}]
+        overrides.append(_column(name, properties))
+    table = p.table(
+        "replicas.table", "Replicas",
+        f"One row per pod the Pod variable selects: ready (1) or not, age, engine container restarts within "
+        f"the rate interval, the image it runs (its tag is the engine version), requests running and "
+        f"waiting, KV-cache use, TTFT p95 and "
+        f"error ratio over the rate interval, its GPUs' mean utilisation and fullest memory, and the last XID "
+        f"error code any of its GPUs reported (0 = none; DCGM holds it until it restarts). Cells turn "
+        f"red past the model's thresholds: TTFT past the SLO ({number(m.slo.latency('ttft').threshold_seconds)} "
+        f"s), errors past the budget ({_percent(budget)}), KV cache past {_percent(kv_limit)}. Click a pod "
+        f"to show only it on this dashboard.",
+        targets, transformations=[
+            {"id": "merge", "options": {}},
+            {"id": "organize", "options": {"excludeByName": {"Time": True, **hidden}, "renameByName": values,
+                                           "indexByName": {name: i for i, name in enumerate(order)}}},
+        ], overrides=overrides, height=min(24, 6 + m.replicas_max))
+    charts = [p.timeseries("replicas.error_ratio", "Error ratio by pod", "Share of each pod's requests that failed.",
+                           p.RATIO, [p.target(pods.error_ratio(LIVE), "{{pod}}")], thresholds=p.above(budget),
+                           minimum=0)]
+    if q.has("ttft"):
+        charts.insert(0, p.timeseries(
+            "replicas.ttft_p95", "TTFT p95 by pod", "95th percentile of time to first token on each pod.",
+            p.SECONDS, [p.target(pods.quantile("ttft", "0.95", LIVE), "{{pod}}")],
+            thresholds=p.above(m.slo.latency("ttft").threshold_seconds)))
+    if pods.gauge("kv_cache") is not None:
+        charts.append(p.timeseries("replicas.kv_cache", "KV cache by pod", "Each pod's KV-cache usage, 1 = full.",
+                                   p.RATIO, [p.target(pods.gauge("kv_cache"), "{{pod}}")],
+                                   thresholds=p.above(kv_limit), minimum=0, maximum=1))
+    return [table, *spread(charts)]
+
+
+def _column(name: str, properties: list[dict]) -> dict:
+    return {"matcher": {"id": "byName", "options": name}, "properties": properties}
 
 
 # -- SLOs ----------------------------------------------------------------
@@ -241,12 +359,15 @@ def _pods(q: ModelQueries) -> list:
 
 
 def _deploy_annotation(q: ModelQueries) -> dict:
+    """One marker per new pod, saying what it runs and which ReplicaSet (so which rollout) made it."""
     return {
         "name": "New pods (deploy, restart or scale-up)",
         "datasource": p.DATASOURCE,
         "enable": True,
-        "expr": q.new_pods(NEW_POD_SECONDS),
+        "expr": q.new_pod_details(c.NEW_POD_SECONDS),
         "iconColor": "blue",
         "step": "1m",
-        "titleFormat": "New pods",
+        "titleFormat": "New pod {{pod}}",
+        "textFormat": "{{owner_kind}} {{owner_name}}, image {{image}}",
+        "tagKeys": "owner_name,image",
     }

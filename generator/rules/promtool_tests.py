@@ -13,6 +13,7 @@ import math
 from decimal import Decimal
 
 from generator import conventions as c
+from generator.catalog.base import WORKLOAD
 from generator.inventory import Inventory, Model
 from generator.prometheus_syntax import duration_seconds
 from generator.promql import number, quote
@@ -22,7 +23,7 @@ from generator.rules.collectors import collector_jobs, collector_rules, sites
 from generator.rules.fault_cases import fault_cases
 from generator.rules.recording import base_labels
 from generator.rules.rendering import render
-from generator.rules.test_inputs import LATENCY, Inputs
+from generator.rules.test_inputs import LATENCY, Inputs, Series
 from generator.yaml_out import comment, dump
 
 RATE = Decimal(100)  # requests per second in every test with traffic: the 3d guard holds within 5 minutes
@@ -83,6 +84,8 @@ def test_file(inventory: Inventory, model: Model) -> str:
     inputs = Inputs(inventory, model)
     rules = alerts(inventory, model)
     tests = [_baseline(inventory, model, inputs)]
+    if ModelQueries(inventory, model).has("generation_tokens"):
+        tests.append(_efficiency(inventory, model, inputs))
     for alert in rules:
         if alert.condition is not None:
             tests += _alert_tests(alert, [a for a in rules if a.rule["alert"] == alert.rule["alert"]], model, inputs)
@@ -207,6 +210,33 @@ def _minutes(duration: str) -> int:
 
 
 # -- recording rules -------------------------------------------------------
+
+def _efficiency(inventory: Inventory, model: Model, inputs: Inputs) -> dict:
+    """Tokens per GPU, joules per token and cost per million tokens against hand arithmetic: two GPUs
+    drawing 300 W each, 400 generated tokens/s, and the inventory's GPU-hour price."""
+    gpus, watts, tokens = 2, Decimal(300), Decimal(400)
+    series = [inputs._gauge("DCGM_FI_DEV_GPU_UTIL", WORKLOAD, Decimal(50), dcgm=True, gpu=str(i)) for i in range(gpus)]
+    series += [Series("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", inputs.labels(WORKLOAD, dcgm=True, gpu=str(i)),
+                      watts * 1000 * 60, Decimal(0), counter=True) for i in range(gpus)]  # millijoules per minute
+    series += inputs.counter_signal("generation_tokens", tokens)
+    expected = [(c.TOKENS_PER_GPU, tokens / gpus), (c.GPU_ENERGY, gpus * watts),
+                (c.ENERGY_PER_TOKEN, gpus * watts / tokens)]  # 2 x 300 W / 400 tok/s = 1.5 J per token
+    price = inventory.gpu_hour_price(model.gpu_type)
+    if price is not None:
+        # 2 GPUs x price per GPU-hour / 3600 s = cost per second; / 400 tok/s x 1e6 = cost per million tokens.
+        expected += [(c.COST_PER_HOUR, gpus * price),
+                     (c.COST_PER_MILLION_TOKENS, gpus * price / 3600 / tokens * 1_000_000)]
+    inner = ", ".join(f"{k}={quote(v)}" for k, v in base_labels(model).items())
+    return {
+        "name": "efficiency and cost: hand-computed values",
+        "interval": "1m",
+        "input_series": [{"series": s.text(), "values": s.values(12)} for s in series],
+        "promql_expr_test": [{"expr": f"round({name}{{{inner}}}, 0.000001)", "eval_time": "10m",
+                              "exp_samples": [{"labels": f"{{{inner}}}",
+                                               "value": float(round(value, 6))}]}
+                             for name, value in expected],
+    }
+
 
 def _baseline(inventory: Inventory, model: Model, inputs: Inputs) -> dict:
     """Recorded values against numbers computed by hand from the inputs."""

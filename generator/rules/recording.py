@@ -95,9 +95,31 @@ def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
     record(c.CONTAINER_WAITING, q.container_waiting())
     record(c.OOM_KILLS, q.oom_kills(c.OOM_WINDOW))
     record(c.ENGINE_VERSION, q.running_versions())
+    record(c.NEW_PODS, q.new_pod_details(c.NEW_POD_SECONDS))
+    rules += _efficiency(inventory, q, labels)
     for item in telemetry(q):
         record(c.TELEMETRY, item.expr, signal=item.signal)
     return rules
+
+
+def _efficiency(inventory: Inventory, q: ModelQueries, labels: dict[str, str]) -> list[dict]:
+    """Generated tokens per GPU, energy per token and, with a price for the model's GPU type, its cost per
+    hour and per million generated tokens. From raw series, not from other rules of the group: rules in a
+    group read the previous evaluation's results, which would put them one interval apart."""
+    model = q.model
+    gpus, energy = q.gpu_count(), q.gpu_energy("5m")
+    result = [(c.GPU_ENERGY, energy)]
+    price = inventory.gpu_hour_price(model.gpu_type) if inventory is not None else None
+    if price is not None:
+        result.append((c.COST_PER_HOUR, f"{gpus} * {number(price)}"))
+    if q.has("generation_tokens"):
+        tokens = f"({q.rate('generation_tokens', '5m')})"
+        result += [(c.TOKENS_PER_GPU, f"{tokens} / ({gpus} > 0)"),
+                   (c.ENERGY_PER_TOKEN, f"({energy}) / ({tokens} > 0)")]
+        if price is not None:
+            result.append((c.COST_PER_MILLION_TOKENS,
+                           f"{gpus} * {number(price)} / 3600 / ({tokens} > 0) * 1000000"))
+    return [{"record": name, "expr": expr, "labels": dict(labels)} for name, expr in result]
 
 
 def budget_rules(inventory: Inventory, model: Model) -> list[dict]:

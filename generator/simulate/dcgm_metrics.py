@@ -65,7 +65,7 @@ def _state(fleet: Fleet, gpu: Gpu, timelines: dict[str, ModelTimeline], t: float
     if replica is None:
         return idle
     timeline = timelines[replica.model.name]
-    load = timeline.at(t).load
+    load = timeline.load(replica.index, t)
     first = replica.index == 0 and gpu == replica.gpus[0]
     if load.scaled_to_zero:  # no pod holds the GPU; it keeps its last XID
         return {**idle, "xid": timeline.xid(t) if first else 0}

@@ -47,6 +47,7 @@ def roles() -> dict[str, str]:
         ("created", kind(GAUGE, "timestamp", "creation")),
         ("ready_time", kind(GAUGE, "timestamp", "ready")),
         ("container_info", kind(GAUGE, "info", "container", "image")),
+        ("owner", kind(GAUGE, "info", "owner")),
         ("waiting_reason", kind(GAUGE, "bool", "waits", "reason")),
         ("last_terminated_reason", kind(GAUGE, "bool", "last termination", "reason")),
         ("ready", kind(GAUGE, "bool", "ready")),
@@ -82,6 +83,11 @@ def rows(fleet: Fleet, site: str, timelines: dict[str, ModelTimeline], t: float,
     return result
 
 
+def owner(pod: str) -> list[tuple[str, str]]:
+    """A Deployment's pod belongs to its ReplicaSet: the pod name without its last `-<suffix>`."""
+    return [("owner_is_controller", "true"), ("owner_kind", "ReplicaSet"), ("owner_name", pod.rsplit("-", 1)[0])]
+
+
 def render(fleet: Fleet, site: str, timelines: dict[str, ModelTimeline], t: float, start: float) -> str:
     version = fleet.inventory.exporters[EXPORTER.name]
     pods = rows(fleet, site, timelines, t, start)
@@ -108,6 +114,8 @@ def render(fleet: Fleet, site: str, timelines: dict[str, ModelTimeline], t: floa
                 out.sample(metric.name, container + [
                     ("image", row.image), ("image_id", f"{row.image.rsplit(':', 1)[0]}@sha256:{digest}"),
                     ("container_id", f"containerd://{cid}")], 1)
+            elif role == "owner":
+                out.sample(metric.name, labels + owner(row.pod), 1)
             elif role == "waiting_reason" and row.status.waiting:
                 out.sample(metric.name, container + [("reason", row.status.waiting)], 1)
             elif role == "last_terminated_reason" and row.status.last_terminated:

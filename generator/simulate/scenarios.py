@@ -4,7 +4,8 @@ Every scenario names the alert it exists to fire, and the alerts the same real
 failure also raises (`also`): a backlog of requests also delays the first
 token; an inter-token latency spike also makes requests take longer end to end;
 a crash-looping engine container also leaves its pod not Ready. Two scenarios
-exist to fire nothing: `busy-but-healthy` and `scale-to-zero`. A scenario can
+exist to fire nothing: `busy-but-healthy` and `scale-to-zero`; `bad-replica` exists for the
+per-replica drill-down (one replica out of several is slow, failing and full). A scenario can
 refuse a model it cannot apply to (`unfit`): preemptions on an engine that
 exports none, a lost replica on a model that runs only one.
 
@@ -185,6 +186,10 @@ def _slow_cold_start(load: Load, model: Model) -> Load:
                    loading=10.0)
 
 
+def _bad_replica(load: Load, model: Model) -> Load:
+    return replace(load, bad_replica=replicas(model) - 1)
+
+
 def _replica_down(load: Load, model: Model) -> Load:
     return replace(load, crashed=load.crashed | {replicas(model) - 1})
 
@@ -296,6 +301,11 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              "The first replica's pod was replaced: the new pod, created almost 1.5x the cold-start budget ago, "
              "is still loading and becomes ready 10 s later.", _slow_cold_start,
              also=("LLMModelDown", "LLMReplicasBelowMin", "LLMPodNotReady")),
+    Scenario("bad-replica", None,
+             "The last replica alone goes bad: first tokens at twice the TTFT SLO threshold, 30% of its requests "
+             "failing, its KV cache near full with requests waiting, its GPUs at 99%; the others stay healthy. "
+             "Model-wide numbers move by a share of that; the per-replica table shows the one red row.",
+             _bad_replica, unfit=_needs_replicas(2)),
     Scenario("replica-down", "LLMReplicasBelowMin",
              "The last replica's engine crashes and restarts in a loop: not ready, not scraped.", _replica_down,
              also=("LLMEngineCrashLooping", "LLMPodNotReady"), unfit=_needs_replicas(2)),

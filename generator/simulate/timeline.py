@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from generator.inventory import Model
 from generator.simulate.fleet import stable_uuid
 from generator.simulate.scenarios import load_for
-from generator.simulate.workload import Load, healthy, replicas, threshold
+from generator.simulate.workload import Load, for_replica, healthy, replicas, threshold
 from generator.versions import Version, v
 
 TRAFFIC_SWING = 0.1  # traffic rises and falls by 10% ...
@@ -205,6 +205,10 @@ class ModelTimeline:
             return None
         return PodState(stable_uuid(self.model.name, "surge", since), since, None, False)
 
+    def load(self, replica: int, t: float) -> Load:
+        """What the replica sees at t: the model's load, unless it is the bad replica."""
+        return for_replica(self.at(t).load, replica, self.model)
+
     def served(self, replica: int, t: float) -> list[tuple[Load, float]]:
         """(load, requests this replica served under it) per segment since its process started."""
         begin = self.process_start(replica, t)
@@ -215,7 +219,7 @@ class ModelTimeline:
             if b <= a or replica not in segment.serving or segment.load.stalled:
                 continue  # a stalled engine completes nothing: its counters stand still
             share = segment.load.request_rate / len(segment.serving)
-            result.append((segment.load, share * traffic(a, b, self.shift)))
+            result.append((for_replica(segment.load, replica, self.model), share * traffic(a, b, self.shift)))
         return result
 
     def elapsed(self, replica: int, t: float) -> list[tuple[Load, float, int]]:
@@ -226,5 +230,5 @@ class ModelTimeline:
             end = self.segments[i + 1].start if i + 1 < len(self.segments) else t
             a, b = max(segment.start, begin), min(end, t)
             if b > a and replica in segment.serving:
-                result.append((segment.load, b - a, len(segment.serving)))
+                result.append((for_replica(segment.load, replica, self.model), b - a, len(segment.serving)))
         return result

@@ -45,11 +45,12 @@ PIPELINE_SECONDS = 0.002  # pre- plus postprocessing time of one request
 
 @cache
 def roles() -> dict[str, str]:
-    """Catalog metric -> what it carries; the queue-time counter is the one no signal uses."""
+    """Catalog metric -> what it carries; the queue- and compute-time counters feed only custom signals."""
     return engine_roles(
         ENGINE, ("ttft", "errors", "requests", "e2e_mean", "prompt_tokens", "generation_tokens", "running",
                  "waiting", "kv_cache", "model_load"),
-        extra=[("queue_duration", kind(COUNTER, "microseconds", "queue"))])
+        extra=[("queue_duration", kind(COUNTER, "microseconds", "queue")),
+               ("compute_duration", kind(COUNTER, "microseconds", "executing"))])
 
 
 def _labels(model: str, **extra: str) -> list[tuple[str, str]]:
@@ -63,7 +64,7 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
     r = replica.index
     served = timeline.served(r, t)
     segment = timeline.at(t)
-    load = segment.load
+    load = timeline.load(r, t)
     serving = max(len(segment.serving), 1)
     ensemble, backend = model.served_name, model.backend_model or model.served_name
     repository = [ensemble] if ensemble == backend else [ensemble, PREPROCESSING, backend, POSTPROCESSING]
@@ -104,6 +105,11 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
             for name in repository:
                 per_request = 150e-6 if name == ensemble else 50e-6
                 out.sample(metric.name, _labels(name), counter(served, lambda load, p=per_request: p * 1e6))
+        elif role == "compute_duration":  # all of a request's time but the queue's and the I/O copies'
+            for name in repository:
+                seconds = _duration(name, ensemble, backend)
+                out.sample(metric.name, _labels(name),
+                           counter(served, lambda load, n=name, s=seconds: successes(n)(load) * s(load) * 0.97e6))
         elif role == "waiting":
             for name in repository:
                 out.sample(metric.name, _labels(name), 0)

@@ -19,9 +19,10 @@ from generator.catalog import ENGINES
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
 from generator.simulate.exposition import PYTHON, Exposition, bound
 from generator.simulate.fleet import Replica
-from generator.simulate.histograms import counter, histogram
+from generator.simulate.histograms import counter, histogram, lognormal
 from generator.simulate.roles import engine_roles
 from generator.simulate.timeline import ModelTimeline, wave
+from generator.simulate.workload import Latency
 from generator.versions import v
 
 ENGINE = ENGINES["vllm"]
@@ -34,7 +35,15 @@ LATENCIES = {
     "tpot": lambda load: load.tpot,  # one observation per request (outputs here are longer than one token)
     "e2e": lambda load: load.e2e,
     "queue_time": lambda load: load.queue,
+    # Prefill is first token minus queueing; decode is every later token.
+    "prefill_time": lambda load: Latency(max(0.0, load.ttft.floor - load.queue.mean()), load.ttft.median,
+                                         load.ttft.sigma),
+    "decode_time": lambda load: Latency(load.itl.floor * max(load.output_tokens - 1, 1),
+                                        load.itl.median * max(load.output_tokens - 1, 1), 0.35),
+    "prompt_length": lambda load: lognormal(load.prompt_tokens, 0.6),
+    "generation_length": lambda load: lognormal(load.output_tokens, 0.6),
 }
+PREFIX_CACHE_HIT_SHARE = 0.35  # of prompt tokens found in the prefix cache
 OBSERVATIONS = {"itl": lambda load: max(load.output_tokens - 1, 0)}  # one per streamed token after the first
 
 
@@ -44,7 +53,8 @@ def roles() -> dict[str, str]:
     not know breaks only the simulator)."""
     return engine_roles(ENGINE, ("ttft", "itl", "tpot", "e2e", "queue_time", "requests", "errors", "error_base",
                                  "prompt_tokens", "generation_tokens", "preemptions", "running", "waiting",
-                                 "kv_cache"))
+                                 "kv_cache", "prefill_time", "decode_time", "prompt_length", "generation_length",
+                                 "prefix_cache_queries", "prefix_cache_hits"))
 
 
 def bounds(replica: Replica, signal: str, metric) -> tuple[Decimal, ...]:
@@ -61,7 +71,7 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
     r = replica.index
     served = timeline.served(r, t)
     segment = timeline.at(t)
-    load = segment.load
+    load = timeline.load(r, t)
     serving = max(len(segment.serving), 1)
     started = timeline.process_start(r, t)
     base = [(ENGINE.model_label, model.served_name), ("engine", "0")]
@@ -127,6 +137,10 @@ def _counter_series(role, served, timeline, r, t, version, base):
         return [(base, float(counter(served, lambda load: load.prompt_tokens)))]
     if role == "generation_tokens":
         return [(base, float(counter(served, lambda load: load.output_tokens)))]
+    if role == "prefix_cache_queries":
+        return [(base, float(counter(served, lambda load: load.prompt_tokens)))]
+    if role == "prefix_cache_hits":
+        return [(base, float(counter(served, lambda load: PREFIX_CACHE_HIT_SHARE * load.prompt_tokens)))]
     if role == "preemptions":
         total = sum(load.preemption_rate / serving * dt for load, dt, serving in timeline.elapsed(r, t))
         return [(base, float(int(total)))]

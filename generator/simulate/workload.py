@@ -75,6 +75,7 @@ class Load:
     scaled_to_zero: bool = False  # no pod runs
     collectors_down: frozenset[str] = field(default_factory=frozenset)  # the site's collectors not answering
     gpu_pod_labels: bool = True  # False: dcgm-exporter reports this model's GPUs without pod labels (no -k)
+    bad_replica: int | None = None  # this replica is slow, failing and full while its peers stay healthy
 
     @property
     def tpot(self) -> Latency:
@@ -87,6 +88,22 @@ class Load:
         if replicas_serving == 0:
             return 0.0
         return min(MAX_NUM_SEQS, self.request_rate / replicas_serving * self.e2e.mean())
+
+
+def for_replica(load: Load, replica: int, model: Model) -> Load:
+    """The load one replica sees: the model's, except on a bad replica (`bad_replica`), whose first tokens
+    take twice the TTFT SLO threshold, whose requests fail 30% of the time, whose KV cache sits near full
+    with requests waiting, and whose GPUs run flat out, while its peers serve the same traffic healthily."""
+    if load.bad_replica != replica:
+        return load
+    slo = slo_seconds(model, "ttft")
+    ttft = Latency(2 * slo, 0.5 * slo, 0.4)
+    limit = threshold(model, "kv_cache_usage")
+    # The engines' KV gauges step each replica 0.02 under the model's level: the bad one sits above the limit.
+    kv_cache = min(1.0, limit + (1 - limit) * 0.5 + 0.02 * replica)
+    return replace(load, ttft=ttft, e2e=load.e2e.shifted(ttft.mean() - load.ttft.mean()), error_ratio=0.3,
+                   kv_cache=kv_cache, waiting=load.waiting + 4 * replicas(model),
+                   gpu_utilization=99.0, bad_replica=None)
 
 
 def threshold(model: Model, name: str) -> float:

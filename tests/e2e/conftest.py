@@ -50,7 +50,7 @@ SLOWER_FOR = {"LLMModelDown": "10s", "LLMReplicasBelowMin": "10s", "LLMCollector
 # How the e2e inventory copy says dcgm-exporter is scraped (Prometheus stores the workload labels as exported_*).
 COLLECTORS = {"dcgm": {"namespace_label": "exported_namespace", "pod_label": "exported_pod"}}
 # Recorded series that exist only while their fault does (a container waiting, an OOM kill, a new XID).
-EVENT_SERIES = {c.CONTAINER_WAITING, c.OOM_KILLS, c.GPU_XID_NEW}
+EVENT_SERIES = {c.CONTAINER_WAITING, c.OOM_KILLS, c.GPU_XID_NEW, c.NEW_PODS}
 RATE_INTERVAL, RANGE = "15s", "1m"  # what Grafana's $__rate_interval and $__range become
 QUIET_SECONDS = 8  # how long the healthy fleet is watched for alerts
 ROUND_TIMEOUT = 210  # seconds a round may take to fire everything it should
@@ -230,7 +230,7 @@ def healthy(stack) -> Healthy:
 def substitute(expr: str, model_regex: str) -> str:
     """Grafana's variables as a dashboard's default view would fill them."""
     for name, value in (("__rate_interval", RATE_INTERVAL), ("__range", RANGE), ("model", model_regex),
-                        ("team", ".*")):
+                        ("team", ".*"), ("pod", ".+")):
         expr = expr.replace(f"${{{name}}}", value)
         expr = re.sub(rf"\${name}\b", value, expr)
     return expr
@@ -274,7 +274,8 @@ def check_dashboards(stack) -> list[dict]:
             continue
         board = json.loads(text)
         own_model = by_uid.get(board["uid"])
-        for panel in board["panels"]:
+        # Panels of collapsed rows too: Grafana runs their queries when the row opens.
+        for panel in board["panels"] + [inner for row in board["panels"] for inner in row.get("panels", [])]:
             for index, target in enumerate(panel.get("targets", [])):
                 expr = target["expr"]
                 if own_model is not None or "$model" not in expr and "${model}" not in expr:

@@ -72,6 +72,10 @@ def test_dashboard_variables_list_every_team_and_model(stack, healthy):
     assert found == teams
     found = set(stack.prometheus.api(f"label/{c.MODEL_LABEL}/values", **{"match[]": c.MODEL_INFO}))
     assert found == set(MODELS)
+    assert variables["namespace"]["query"] == f'label_values({c.MODEL_INFO}{{team=~"$team"}}, namespace)'
+    assert '$namespace' in variables["model"]["query"]  # the model list narrows by namespace
+    found = set(stack.prometheus.api("label/namespace/values", **{"match[]": f'{c.MODEL_INFO}{{team="search"}}'}))
+    assert found == {m.namespace for m in stack.inventory.models if m.team.name == "search"}
 
 
 def test_a_healthy_fleet_raises_no_alert(healthy):

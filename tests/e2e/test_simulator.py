@@ -429,3 +429,24 @@ def test_the_webhook_is_added_to_every_generated_receiver_and_the_timings_shorte
     assert (config["route"]["group_wait"], config["route"]["group_interval"]) == ("1s", "2s")
     assert all("group_wait" not in r and "group_interval" not in r for r in config["route"]["routes"])
     assert config["inhibit_rules"] == generated["inhibit_rules"] and "webhook_configs" not in generated["receivers"][0]
+
+
+def test_a_bad_replica_alone_is_slow_failing_and_full(sim):
+    sim.tick(60)
+    sim.apply(["bad-replica:llama-3-1-8b"])
+    sim.tick(60)
+
+    def observed(replica: int) -> tuple[float, float, float]:
+        series = parse(render(sim, "llama-3-1-8b", replica, t=sim.now()))
+        kv = series["vllm:kv_cache_usage_perc"][0][1]
+        fast = sum(v for labels, v in series["vllm:time_to_first_token_seconds_bucket"] if labels["le"] == "0.5")
+        count = series["vllm:time_to_first_token_seconds_count"][0][1]
+        errors = sum(v for labels, v in series["http_requests_total"] if labels["status"] == "5xx")
+        return kv, fast / count, errors
+
+    good, bad = observed(0), observed(1)  # llama-3-1-8b runs two replicas: the last one goes bad
+    assert bad[0] > 0.9 > good[0]  # KV cache above the model's threshold on the bad replica only
+    assert bad[1] < good[1]  # fewer first tokens within 0.5 s
+    assert bad[2] > 10 * good[2]
+    with pytest.raises(ScenarioError, match="replicas.min"):
+        assignments(["bad-replica:mistral-7b-legacy"], {m.name: m for m in EXAMPLE.models})

@@ -1,0 +1,70 @@
+"""The model dashboard's "why" rows: where a request's time goes and what clients ask for.
+
+Per engine and version from the catalog: vLLM's request phases (queue, prefill,
+decode), prompt and generation lengths, finish reasons and prefix-cache hits;
+Triton's queue and compute time from its cumulative duration counters. What an
+engine version cannot show gets a text panel saying why, never an empty chart.
+"""
+from __future__ import annotations
+
+from generator.dashboards import panels as p
+from generator.dashboards.layout import Section, spread
+from generator.queries import ModelQueries
+
+LIVE = "$__rate_interval"
+# Request phases, in the order a request passes them; each engine exposes some of them.
+PHASES = {"queue_time": "queue", "prefill_time": "prefill", "decode_time": "decode", "compute_time": "compute"}
+LENGTH_QUANTILES = ("0.5", "0.95")
+
+
+def why_sections(q: ModelQueries, why_not) -> list[Section]:
+    """Collapsed rows, below the fold: opened when the golden signals say something is wrong."""
+    return [
+        Section("why.time", "Why: where a request's time goes", spread([_phases(q, why_not)]), collapsed=True),
+        Section("why.workload", "Why: what clients ask for", spread(_workload(q, why_not)), collapsed=True),
+    ]
+
+
+def _phases(q: ModelQueries, why_not):
+    targets = [p.target(q.mean(signal, LIVE), name) for signal, name in PHASES.items() if q.has_mean(signal)]
+    if not targets:
+        return why_not(q, "why.phases", "Time per request phase", "queue_time")
+    return p.timeseries(
+        "why.phases", "Time per request phase",
+        "Mean seconds a request spends in each phase the engine measures (vLLM: waiting in the scheduler queue, "
+        "prefill, decode; Triton: queued, computing). A growing queue says capacity; a growing prefill says "
+        "longer prompts or a cold prefix cache; a growing decode says longer outputs or bigger batches.",
+        p.SECONDS, targets)
+
+
+def _workload(q: ModelQueries, why_not) -> list:
+    result = []
+    if q.has("prompt_length") and q.has("generation_length"):
+        targets = [p.target(q.quantile(signal, quantile, LIVE), f"{what} p{int(float(quantile) * 100)}")
+                   for signal, what in (("prompt_length", "prompt"), ("generation_length", "generation"))
+                   for quantile in LENGTH_QUANTILES]
+        result.append(p.timeseries(
+            "why.lengths", "Prompt and generation length",
+            "Median and 95th percentile of prompt and generated tokens per finished request, from the engine's "
+            "histograms (1-2-5 buckets, so percentiles are interpolated within a bucket).", "suffix: tok", targets))
+    else:
+        result.append(why_not(q, "why.lengths", "Prompt and generation length", "prompt_length"))
+    if q.has("finish_reasons"):
+        result.append(p.timeseries(
+            "why.finish_reasons", "Finished requests by reason",
+            "Finished requests per second by why they ended: stop (end of sequence or stop string), length (hit "
+            "max_tokens), abort (client went away), error (from vLLM 0.13). A rise in length means clients ask for "
+            "more than they get; in abort, that they give up waiting.",
+            p.REQPS, [p.target(q.rate_by("finish_reasons", "finished_reason", LIVE), "{{finished_reason}}")]))
+    else:
+        result.append(why_not(q, "why.finish_reasons", "Finished requests by reason", "finish_reasons"))
+    if q.has("prefix_cache_hits") and q.has("prefix_cache_queries"):
+        result.append(p.timeseries(
+            "why.prefix_cache", "Prefix cache hit rate",
+            "Share of queried prompt tokens found in the prefix cache (token-weighted: hits over queries). A drop "
+            "means more prefill work per request, so later first tokens.",
+            p.RATIO, [p.target(q.ratio("prefix_cache_hits", "prefix_cache_queries", LIVE), "hit rate")],
+            minimum=0, maximum=1))
+    else:
+        result.append(why_not(q, "why.prefix_cache", "Prefix cache hit rate", "prefix_cache_hits"))
+    return result
