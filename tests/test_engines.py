@@ -33,11 +33,6 @@ ENGINE = Engine(
     metrics=(
         Metric("toy_first_token_seconds", HISTOGRAM, "seconds", "Time to first token.", "this test",
                since=v("1.0"), buckets=seconds("0.1", "0.5", "1.0", "5.0")),
-        Metric("toy_token_gap_seconds", HISTOGRAM, "seconds", "Gaps between streamed tokens.", "this test",
-               since=v("1.0"), buckets=seconds("0.01", "0.05", "0.1", "0.5")),
-        Metric("toy_request_seconds", HISTOGRAM, "seconds", "Request duration.", "this test",
-               since=v("1.0"), buckets=seconds("1.0", "10.0", "30.0", "60.0")),
-        Metric("toy_generated_tokens_total", COUNTER, "tokens", "Tokens generated.", "this test", since=v("1.0")),
         Metric("toy_successes_total", COUNTER, "requests", "Requests that succeeded.", "this test", since=v("1.0")),
         Metric("toy_failures_total", COUNTER, "requests", "Failed requests.", "this test", since=v("1.0")),
         Metric("toy_running", GAUGE, "requests", "Requests running.", "this test", since=v("1.0")),
@@ -45,9 +40,6 @@ ENGINE = Engine(
     ),
     signals={
         "ttft": Histogram(("toy_first_token_seconds",)),
-        "itl": Histogram(("toy_token_gap_seconds",)),
-        "e2e": Histogram(("toy_request_seconds",)),
-        "generation_tokens": Counters((Part("toy_generated_tokens_total"),)),
         "requests": Counters((Part("toy_successes_total"), Part("toy_failures_total", optional=True))),
         "errors": Counters((Part("toy_failures_total", optional=True),)),
         "running": Gauge((Part("toy_running"),), "sum"),
@@ -70,10 +62,7 @@ def render(replica, timeline, t):
     load = timeline.at(t).load
     base = [("served", replica.model.served_name)]
     out = Exposition(PYTHON)
-    for name, latency, per_request in (
-            ("toy_first_token_seconds", lambda load: load.ttft, lambda load: 1.0),
-            ("toy_token_gap_seconds", lambda load: load.itl, lambda load: max(load.output_tokens - 1, 0)),
-            ("toy_request_seconds", lambda load: load.e2e, lambda load: 1.0)):
+    for name, latency, per_request in (("toy_first_token_seconds", lambda load: load.ttft, lambda load: 1.0),):
         metric = ENGINE.metric(name)
         value = histogram(served, metric.buckets, 1.0, latency, per_request)
         out.family(name, "histogram", metric.help)
@@ -83,8 +72,7 @@ def render(replica, timeline, t):
         out.sample(name + "_count", base, value.count)
         out.sample(name + "_sum", base, value.total)
     for name, share in (("toy_successes_total", lambda load: 1 - load.error_ratio),
-                        ("toy_failures_total", lambda load: load.error_ratio),
-                        ("toy_generated_tokens_total", lambda load: load.output_tokens)):
+                        ("toy_failures_total", lambda load: load.error_ratio)):
         out.family(name, "counter", ENGINE.metric(name).help)
         out.sample(name, base, float(counter(served, share)))
     out.family("toy_running", "gauge", "Requests running.")
@@ -111,6 +99,18 @@ def toy(tmp_path, monkeypatch):
     yield ENGINES["toy"]
     for module in ("generator.catalog.toy_engine", "generator.simulate.toy_metrics"):
         sys.modules.pop(module, None)
+
+
+@pytest.mark.parametrize("engine, version", [(e.name, str(b)) for e in ENGINES.values() for b in e.boundaries()])
+def test_a_fleet_of_one_engine_version_validates_clean(engine, version, tmp_path):
+    """Every page, the fleet overview too, queries only what some model of the inventory records."""
+    header = HEADER if engine == "vllm" else HEADER.replace("ttft: {threshold_seconds: 1.0",
+                                                            "ttft: {threshold_seconds: 0.5")
+    text = header + "models:\n" + model_yaml("only", engine=engine, engine_version=version)
+    (tmp_path / "inventory.yaml").write_text(text)
+    write(build(inventory.parse(text, "inventory.yaml")), tmp_path, OUTPUT_DIRS)
+    errors = [f for f in validate(tmp_path / "inventory.yaml", tmp_path) if f.severity >= ERROR]
+    assert errors == [], "\n".join(f"{f.location.file} {f.message}" for f in errors)
 
 
 def test_every_catalog_engine_has_a_simulator_renderer():

@@ -16,6 +16,7 @@ from grafanalib.core import (
 
 from generator import grafana_facts
 from generator import conventions as c
+from generator.capabilities import Capabilities
 from generator.dashboards.clean import clean
 from generator.dashboards.layout import Section, layout
 from generator.dashboards.panels import DATASOURCE
@@ -33,6 +34,12 @@ def datasource_variable() -> Template:
 def cluster_label(inventory: Inventory) -> str | None:
     """The cluster label in multi-cluster mode: dashboards get a `$cluster` variable every query honours."""
     return inventory.multi_cluster.label if inventory.multi_cluster is not None else None
+
+
+def any_model_shows(inventory: Inventory, signal: str) -> bool:
+    """Some model's engine version exposes `signal`: a fleet panel on it would otherwise query a series no
+    rule records (a fleet of Triton releases without token counts, say)."""
+    return any(Capabilities(m).has(signal) for m in inventory.models)
 
 
 def join_keys(inventory: Inventory) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from generator import conventions as c
 from generator.dashboards import panels as p
-from generator.dashboards.common import by_model, fleet_series, join_keys
+from generator.capabilities import Capabilities
+from generator.dashboards.common import any_model_shows, by_model, fleet_series, join_keys
 from generator.dashboards.layout import Section, spread
 from generator.inventory import Inventory
 from generator.promql import number
@@ -57,36 +58,44 @@ def model_section(q: ModelQueries, llm) -> Section:
     return Section("cost", "Efficiency and cost", spread(panels), collapsed=True)
 
 
-def fleet_section(inventory: Inventory) -> Section:
-    panels = [
-        _by_model("fleet.tokens_per_gpu", "Generated tokens per GPU by model",
-                  "Tokens generated per second for each of the model's GPUs.", p.TOKENS_PER_SECOND,
-                  by_model("max", fleet_series(c.TOKENS_PER_GPU))),
-        _by_model("fleet.energy_per_token", "Energy per generated token by model",
-                  "Joules the model's GPUs draw per generated token.", JOULE,
-                  by_model("max", fleet_series(c.ENERGY_PER_TOKEN))),
-    ]
-    if inventory.gpu_hour_prices:
-        cost = fleet_series(c.COST_PER_HOUR)
-        tokens = f"{fleet_series(c.GENERATION_TOKENS)} and on ({join_keys(inventory)}) {cost}"
+def fleet_section(inventory: Inventory) -> Section | None:
+    """Per model: tokens per GPU and energy per token where some engine version counts tokens; GPU cost
+    where the inventory prices a GPU type, and cost per million tokens where a priced model counts them.
+    None when there is nothing to show."""
+    tokens_counted = any_model_shows(inventory, "generation_tokens")
+    priced = [m for m in inventory.models if inventory.gpu_hour_price(m.gpu_type) is not None]
+    priced_tokens = any(Capabilities(m).has("generation_tokens") for m in priced)
+    panels = []
+    if tokens_counted:
         panels += [
-            _by_model("fleet.cost_per_hour", "GPU cost per hour by model",
-                      "Each model's GPUs times the inventory's price per GPU-hour of their type.", PER_HOUR,
-                      by_model("sum", cost)),
-            _by_model("fleet.cost_per_million_tokens", "Cost per million generated tokens by model",
-                      "GPU cost over generated tokens, per million tokens, at each model's current load.",
-                      PER_MILLION, by_model("max", fleet_series(c.COST_PER_MILLION_TOKENS))),
-            p.stat("fleet.cost_total", "Fleet GPU cost per hour",
-                   "The selected models' GPUs times their price per GPU-hour (models without a price are left "
-                   "out).", PER_HOUR, [p.target(f"sum({cost})", instant=True)], thresholds=p.steps(p.GOOD),
-                   width=12),
-            p.stat("fleet.cost_per_million_total", "Fleet cost per million generated tokens",
-                   "Total GPU cost per second over the tokens the priced models generate per second, times a "
-                   "million: the fleet's price of a million output tokens.", PER_MILLION,
-                   [p.target(f"sum({cost}) / 3600 / (sum({tokens}) > 0) * 1000000", instant=True)],
-                   thresholds=p.steps(p.GOOD), decimals=2, width=12),
+            _by_model("fleet.tokens_per_gpu", "Generated tokens per GPU by model",
+                      "Tokens generated per second for each of the model's GPUs.", p.TOKENS_PER_SECOND,
+                      by_model("max", fleet_series(c.TOKENS_PER_GPU))),
+            _by_model("fleet.energy_per_token", "Energy per generated token by model",
+                      "Joules the model's GPUs draw per generated token.", JOULE,
+                      by_model("max", fleet_series(c.ENERGY_PER_TOKEN))),
         ]
-    return Section("cost", "Efficiency and cost", panels, collapsed=True)
+    cost = fleet_series(c.COST_PER_HOUR)
+    tokens = f"{fleet_series(c.GENERATION_TOKENS)} and on ({join_keys(inventory)}) {cost}"
+    by_model_cost = [
+        _by_model("fleet.cost_per_hour", "GPU cost per hour by model",
+                  "Each model's GPUs times the inventory's price per GPU-hour of their type.", PER_HOUR,
+                  by_model("sum", cost)) if priced else None,
+        _by_model("fleet.cost_per_million_tokens", "Cost per million generated tokens by model",
+                  "GPU cost over generated tokens, per million tokens, at each model's current load.",
+                  PER_MILLION, by_model("max", fleet_series(c.COST_PER_MILLION_TOKENS))) if priced_tokens else None,
+        p.stat("fleet.cost_total", "Fleet GPU cost per hour",
+               "The selected models' GPUs times their price per GPU-hour (models without a price are left "
+               "out).", PER_HOUR, [p.target(f"sum({cost})", instant=True)], thresholds=p.steps(p.GOOD),
+               width=12) if priced else None,
+        p.stat("fleet.cost_per_million_total", "Fleet cost per million generated tokens",
+               "Total GPU cost per second over the tokens the priced models generate per second, times a "
+               "million: the fleet's price of a million output tokens.", PER_MILLION,
+               [p.target(f"sum({cost}) / 3600 / (sum({tokens}) > 0) * 1000000", instant=True)],
+               thresholds=p.steps(p.GOOD), decimals=2, width=12) if priced_tokens else None,
+    ]
+    panels += [panel for panel in by_model_cost if panel is not None]
+    return Section("cost", "Efficiency and cost", panels, collapsed=True) if panels else None
 
 
 def _by_model(key: str, title: str, description: str, unit: str, expr: str) -> p.TimeSeries:

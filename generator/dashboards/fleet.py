@@ -9,7 +9,7 @@ from __future__ import annotations
 from generator import conventions as c
 from generator.dashboards import efficiency, panels as p
 from generator.dashboards.common import (
-    by_model, cluster_label, dashboard, fleet_series, info_variables, link, model_dashboards_link,
+    any_model_shows, by_model, cluster_label, dashboard, fleet_series, info_variables, link, model_dashboards_link,
 )
 from generator.dashboards.layout import Section
 from generator.inventory import Inventory
@@ -31,12 +31,15 @@ COLUMNS = (
     ("Pods", p.SHORT, f"count by ({c.MODEL_LABEL}, running_version) ({fleet_series(c.ENGINE_VERSION)})"),
 )
 LABEL_COLUMNS = {"engine_version": "Inventory version", "running_version": "Observed version"}
+# Columns and panels (by key) on a signal not every engine version exposes: shown when some model's does.
+COLUMN_NEEDS = {"Generated tok/s": "generation_tokens", "TTFT p95": "ttft"}
+PANEL_NEEDS = {p.panel_id("fleet.tokens"): "generation_tokens", p.panel_id("fleet.ttft_p95"): "ttft"}
 
 
 def fleet_dashboard(inventory: Inventory) -> dict:
     sections = [
         Section("models", "Status", [_table(inventory)]),
-        Section("traffic", "Traffic and latency", [
+        Section("traffic", "Traffic and latency", shown(inventory, [
             _by_model("fleet.requests", "Requests by model", "Finished requests per second.", p.REQPS,
                       by_model("sum", fleet_series(c.REQUESTS.format(window="5m")))),
             _by_model("fleet.tokens", "Generated tokens by model", "Tokens generated per second.",
@@ -45,15 +48,15 @@ def fleet_dashboard(inventory: Inventory) -> dict:
                       by_model("max", fleet_series(c.LATENCY_QUANTILE.format(signal="ttft"), P95))),
             _by_model("fleet.errors", "Error ratio by model", "Share of requests that failed.", p.RATIO,
                       by_model("max", fleet_series(c.ERROR_RATIO.format(window="5m")))),
-        ]),
+        ])),
         Section("capacity", "Capacity", [
             _by_model("fleet.kv_cache", "KV-cache usage by model", "Fullest replica's KV cache, 1 = full.",
                       p.RATIO, by_model("max", fleet_series(c.KV_CACHE))),
             _by_model("fleet.gpu_utilization", "GPU utilisation by model", "Mean utilisation of each model's GPUs.",
                       p.RATIO, by_model("max", fleet_series(c.GPU_UTILIZATION))),
         ]),
-        efficiency.fleet_section(inventory),
     ]
+    sections += filter(None, [efficiency.fleet_section(inventory)])
     return dashboard(
         c.FLEET_UID, "LLM fleet overview",
         "Every model in the inventory, from the llm: recording rules.", ["llm-fleet"], sections,
@@ -76,6 +79,19 @@ def _deploy_annotation() -> dict:
     }
 
 
+def shown(inventory: Inventory, panels: list) -> list:
+    """The panels whose signal some model's engine version exposes (PANEL_NEEDS)."""
+    return [panel for panel in panels if _shows(inventory, PANEL_NEEDS.get(panel.id))]
+
+
+def _columns(inventory: Inventory) -> list[tuple]:
+    return [column for column in COLUMNS if _shows(inventory, COLUMN_NEEDS.get(column[0]))]
+
+
+def _shows(inventory: Inventory, signal: str | None) -> bool:
+    return signal is None or any_model_shows(inventory, signal)
+
+
 def _by_model(key: str, title: str, description: str, unit: str, expr: str) -> p.TimeSeries:
     return p.timeseries(key, title, f"{description} One line per model.", unit, [p.target(expr, "{{model}}")],
                         width=12)
@@ -93,9 +109,10 @@ def _burn_rate() -> str:
 
 
 def _table(inventory: Inventory) -> p.Table:
+    columns = _columns(inventory)
     targets = [p.target(_info(), instant=True, table=True)]
-    targets += [p.target(expr or _burn_rate(), instant=True, table=True) for _, _, expr in COLUMNS]
-    values = {f"Value #{chr(ord('B') + i)}": name for i, (name, _, _) in enumerate(COLUMNS)}
+    targets += [p.target(expr or _burn_rate(), instant=True, table=True) for _, _, expr in columns]
+    values = {f"Value #{chr(ord('B') + i)}": name for i, (name, _, _) in enumerate(columns)}
     order = ["model", "team", "engine", *LABEL_COLUMNS.values(), *values.values(), "dashboard_uid"]
     transformations = [
         {"id": "merge", "options": {}},
@@ -105,7 +122,7 @@ def _table(inventory: Inventory) -> p.Table:
             "indexByName": {name: i for i, name in enumerate(order)},
         }},
     ]
-    overrides = [_column(name, [{"id": "unit", "value": unit}]) for name, unit, _ in COLUMNS]
+    overrides = [_column(name, [{"id": "unit", "value": unit}]) for name, unit, _ in columns]
     overrides[0]["properties"] += [
         {"id": "thresholds", "value": {"mode": "absolute", "steps": p.steps(p.GOOD, (1, p.WARN), (6, p.BAD))}},
         {"id": "custom.cellOptions", "value": {"type": "color-background"}},
