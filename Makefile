@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INVENTORY ?= inventory.yaml
 
-.PHONY: setup generate check validate test test-fast golden publish demo clean
+.PHONY: setup generate check validate lint test test-fast golden publish demo clean
 
 setup: $(VENV)/.installed
 
@@ -26,7 +26,11 @@ check: setup
 validate: setup
 	$(PY) -m generator validate --inventory $(INVENTORY)
 
-test: setup validate
+# ruff: pyflakes, pycodestyle, bugbear, import order and py311 syntax (pyproject.toml [tool.ruff]).
+lint: setup
+	$(PY) -m ruff check .
+
+test: setup lint validate
 	@command -v promtool >/dev/null || { echo "promtool not found: install Debian's prometheus package (apt-get install prometheus)"; exit 1; }
 	@command -v prometheus-alertmanager >/dev/null || { echo "prometheus-alertmanager not found: apt-get install prometheus-alertmanager"; exit 1; }
 	promtool check rules alerts/*.rules.yaml

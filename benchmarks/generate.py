@@ -18,8 +18,8 @@ sys.path.insert(0, str(ROOT))
 
 from generator import inventory, output  # noqa: E402
 from generator.build import OUTPUT_DIRS, build  # noqa: E402
-from generator.validate import validate  # noqa: E402
 from generator.kubernetes.names import ANNOTATION_LIMIT  # noqa: E402
+from generator.validate import validate  # noqa: E402
 
 
 def fleet(size: int) -> str:

@@ -24,6 +24,7 @@ from generator.dashboards import build_dashboards  # noqa: E402
 from generator.publish import config, desired  # noqa: E402
 from generator.publish.grafana import Grafana  # noqa: E402
 from generator.publish.publisher import publish  # noqa: E402
+
 from grafana_double import EDITOR, GrafanaDouble  # noqa: E402
 
 TOKEN = "glsa_benchmark_token"

@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from generate import fleet  # noqa: E402
+
 from generator import inventory, output  # noqa: E402
 from generator.build import OUTPUT_DIRS, build  # noqa: E402
 from generator.prometheus_syntax import duration_seconds  # noqa: E402

@@ -45,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--alertmanager-port", type=int, default=9093)
     parser.add_argument("--simulator-port", type=int, default=9300)
     parser.add_argument("--prometheus", default=shutil.which("prometheus"), help="Prometheus binary")
-    parser.add_argument("--alertmanager", default=shutil.which("prometheus-alertmanager") or shutil.which("alertmanager"),
+    parser.add_argument("--alertmanager",
+                        default=shutil.which("prometheus-alertmanager") or shutil.which("alertmanager"),
                         help="Alertmanager binary")
     args = parser.parse_args(argv)
     for name, binary in (("prometheus", args.prometheus), ("alertmanager", args.alertmanager)):

@@ -6,6 +6,7 @@ Exit codes (generator.command_line): 0 success, 1 a user error (bad inventory, s
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import sys
@@ -87,7 +88,7 @@ def _stale_paths(difference: str) -> list[str]:
     """The files a unified diff from `output.diff` touches: changed, missing or no longer generated."""
     lines = difference.splitlines()
     paths = set()
-    for old, new in zip(lines, lines[1:]):
+    for old, new in itertools.pairwise(lines):
         if old.startswith(("--- a/", "--- /dev/null")) and new.startswith(("+++ b/", "+++ /dev/null")):
             paths.add(new[6:] if new.startswith("+++ b/") else old[6:])
     return sorted(paths)

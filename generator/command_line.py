@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 from generator.errors import GeneratorError
 

@@ -824,7 +824,8 @@ class _Checker:
                                           "for": True})
         severity = t["severity"]
         if severity not in SEVERITIES:
-            self.fail(t, "severity", f"{path}.severity", f"expected one of {', '.join(SEVERITIES)}, got {_kind(severity)}")
+            self.fail(t, "severity", f"{path}.severity",
+                      f"expected one of {', '.join(SEVERITIES)}, got {_kind(severity)}")
         windows = [self.string(t, k, f"{path}.{k}", WINDOW, "a window such as 5m, 1h or 3d") for k in ("long", "short")]
         if prom.duration_seconds(windows[1]) >= prom.duration_seconds(windows[0]):
             self.fail(t, "short", f"{path}.short", f"the short window must be shorter than the long one ({windows[0]})")

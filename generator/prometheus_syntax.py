@@ -30,7 +30,7 @@ def duration_ms(text) -> int | None:
     match = _DURATION.match(text)
     if not match or not text:
         return None
-    total = sum(int(n) * unit for n, unit in zip(match.groups(), _UNIT_MS) if n is not None)
+    total = sum(int(n) * unit for n, unit in zip(match.groups(), _UNIT_MS, strict=True) if n is not None)
     return total if total <= MAX_DURATION_MS else None
 
 

@@ -11,7 +11,15 @@ from decimal import Decimal
 from generator.capabilities import Capabilities
 from generator.catalog import EXPORTERS
 from generator.catalog.base import (
-    BACKEND, IMAGE_VERSION, MODEL, WORKLOAD, Counters, Custom, Gauge, Metric, Part,
+    BACKEND,
+    IMAGE_VERSION,
+    MODEL,
+    WORKLOAD,
+    Counters,
+    Custom,
+    Gauge,
+    Metric,
+    Part,
 )
 from generator.errors import CatalogError
 from generator.inventory import Collectors, Inventory, Model
@@ -314,7 +322,8 @@ class ModelQueries:
 
     def oom_kills(self, window: str) -> str:
         """Per pod, engine container restarts within `window` whose last termination was an OOM kill."""
-        restarts = self._workload("kube_pod_container_status_restarts_total", [("container", "=", self.model.container)])
+        restarts = self._workload("kube_pod_container_status_restarts_total",
+                                  [("container", "=", self.model.container)])
         reason = self._workload("kube_pod_container_status_last_terminated_reason",
                                 [("container", "=", self.model.container), ("reason", "=", "OOMKilled")])
         return (f"{self.agg('sum', f'increase({restarts}[{window}])', 'namespace', 'pod')} > 0 "

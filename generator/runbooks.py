@@ -42,7 +42,7 @@ def fence(text: str) -> str:
 
 def link_target(url: str) -> str:
     """A URL as a Markdown link target: characters that end or break a link percent-encoded."""
-    return re.sub(r"[\s()<>\[\]`]", lambda m: "%{:02X}".format(ord(m.group())), str(url))
+    return re.sub(r"[\s()<>\[\]`]", lambda m: f"%{ord(m.group()):02X}", str(url))
 
 
 _ENV.filters.update(code_span=code_span, fence=fence, link_target=link_target)

@@ -20,7 +20,7 @@ class Version:
     text: str
 
     @classmethod
-    def parse(cls, text: str) -> "Version":
+    def parse(cls, text: str) -> Version:
         match = _VERSION.match(text.strip())
         if not match:
             raise ValueError(f"{text!r} is not a version like 0.11.2, 24.12 or 3.3.5-3.4.0")
@@ -30,7 +30,7 @@ class Version:
         # 0.11 == 0.11.0: pad so trailing zeros do not matter.
         return self.parts + (0,) * (8 - len(self.parts))
 
-    def __lt__(self, other: "Version") -> bool:
+    def __lt__(self, other: Version) -> bool:
         return self._key() < other._key()
 
     def __eq__(self, other: object) -> bool:

@@ -8,8 +8,9 @@ from importlib import metadata
 
 import pytest
 
-from conftest import ROOT
 from generator.cli import main
+
+from conftest import ROOT
 
 GOLDEN_INVENTORY = str(ROOT / "tests" / "golden" / "inventory.yaml")
 

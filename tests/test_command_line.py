@@ -6,9 +6,10 @@ import signal
 import subprocess
 import sys
 
-from conftest import ROOT
 from generator import command_line
 from generator.errors import GeneratorError
+
+from conftest import ROOT
 
 
 def ends(exc: BaseException):

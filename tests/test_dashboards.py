@@ -10,13 +10,14 @@ import pytest
 from grafanalib._gen import DashboardEncoder
 from grafanalib.core import Dashboard, GridPos, RowPanel, Stat, Target, Template, Templating
 
-from conftest import ROOT, model_yaml
 from generator import conventions as c
 from generator.dashboards import build_dashboards
 from generator.dashboards.clean import clean, violations
 from generator.dashboards.folders import dashboard_folders
-from generator.publish import desired
 from generator.inventory import load, parse
+from generator.publish import desired
+
+from conftest import ROOT, model_yaml
 
 SMALL = """
 version: 1

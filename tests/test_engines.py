@@ -13,7 +13,6 @@ import pytest
 
 import generator.catalog
 import generator.simulate
-from conftest import HEADER, model_yaml, run_promtool
 from generator import inventory
 from generator.build import OUTPUT_DIRS, build
 from generator.catalog import ENGINES, discover
@@ -23,6 +22,8 @@ from generator.simulate import renderers
 from generator.simulate.renderers import RENDERERS
 from generator.simulate.simulation import Simulation
 from generator.validate import ERROR, validate
+
+from conftest import HEADER, model_yaml, run_promtool
 
 TOY_CATALOG = '''
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM, Counters, Engine, Gauge, Histogram, Metric, Part, seconds

@@ -6,12 +6,13 @@ from decimal import Decimal
 import pytest
 import yaml
 
-from conftest import MINIMAL, ROOT, run_promtool
 from generator import conventions as c
 from generator import inventory
 from generator.build import OUTPUT_DIRS, build
 from generator.output import write
 from generator.rules.alertmanager import DEFAULT_RECEIVER, team_receiver
+
+from conftest import MINIMAL, ROOT, run_promtool
 
 EXPORTED = MINIMAL.replace("teams:\n", "collectors:\n  dcgm: {namespace_label: exported_namespace, "
                                        "pod_label: exported_pod, node_label: Hostname}\nteams:\n")

@@ -19,11 +19,12 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT, run_promtool
 from generator import inventory as inventory_mod
 from generator.build import build
 from generator.cli import main
 from generator.validate import ERROR, validate
+
+from conftest import ROOT, run_promtool
 
 GOLDEN = ROOT / "tests" / "golden"
 BASE = yaml.safe_load((GOLDEN / "inventory.yaml").read_text())

@@ -11,8 +11,7 @@ import time
 import niquests
 import pytest
 from grafana_client import GrafanaApi
-from grafana_client.client import (GrafanaBadInputError, GrafanaClientError, GrafanaServerError,
-                                   GrafanaUnauthorizedError)
+from grafana_client.client import GrafanaBadInputError, GrafanaClientError, GrafanaServerError, GrafanaUnauthorizedError
 
 from grafana_double import EDITOR, VIEWER, GrafanaDouble
 

@@ -3,11 +3,12 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import MINIMAL
 from generator import inventory, located_yaml
 from generator.capabilities import Capabilities
 from generator.cli import main
 from generator.errors import InventoryError, InventoryErrors
+
+from conftest import MINIMAL
 
 
 def edit(old: str, new: str) -> str:
@@ -329,7 +330,7 @@ def write(tmp_path, data: bytes):
 
 
 ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdef", "bcdefg"))
+    f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdef", "bcdefg", strict=True))
 FILES = [
     pytest.param(MINIMAL.replace("org/small", "caf\xe9").encode("latin-1"), 16, "not UTF-8", id="Latin-1"),
     pytest.param(MINIMAL.encode("utf-16"), 1, "the file is UTF-16", id="UTF-16"),

@@ -6,7 +6,6 @@ import json
 import pytest
 import yaml
 
-from conftest import MINIMAL, ROOT
 from generator import conventions as c
 from generator import inventory
 from generator.build import build
@@ -14,6 +13,8 @@ from generator.cli import main
 from generator.errors import GeneratorError, InventoryError, InventoryErrors
 from generator.kubernetes import names, structure
 from generator.kubernetes.manifests import manifests
+
+from conftest import MINIMAL, ROOT
 
 BLOCK = """\
 kubernetes:

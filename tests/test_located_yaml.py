@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from conftest import ROOT
 from generator import located_yaml
 from generator.errors import InventoryError
 
+from conftest import ROOT
 
 
 def test_libyaml_is_there_to_be_used():

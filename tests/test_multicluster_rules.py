@@ -5,12 +5,13 @@ import promql_parser as pp
 import pytest
 import yaml
 
-from conftest import HEADER, MINIMAL
 from generator import conventions as c
 from generator import inventory
 from generator.build import build
 from generator.errors import InventoryError, InventoryErrors
 from generator.validate import expr as promql
+
+from conftest import HEADER, MINIMAL
 
 TRITON = """\
   - name: trt

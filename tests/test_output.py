@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
 from generator import inventory, output
 from generator.build import OUTPUT_DIRS, build
 from generator.cli import main
 from generator.conventions import GENERATED_HEADER
+
+from conftest import ROOT
 
 GOLDEN = ROOT / "tests" / "golden"
 

@@ -4,13 +4,14 @@ import math
 import pytest
 import yaml
 
-from conftest import ROOT, run_promtool
 from generator import inventory
-from generator.rules.alerts import alerts
 from generator.rules import promtool_tests as pt
-from generator.rules.rendering import humanize, humanize_duration, humanize_percentage, render
+from generator.rules.alerts import alerts
 from generator.rules.recording import base_labels
+from generator.rules.rendering import humanize, humanize_duration, humanize_percentage, render
 from generator.versions import v
+
+from conftest import ROOT, run_promtool
 
 
 def test_every_generated_promtool_test_of_the_golden_tree_passes(promtool):

@@ -19,18 +19,20 @@ from dataclasses import dataclass
 import niquests
 import pytest
 
-from conftest import HEADER as BASE_HEADER, ROOT, model_yaml
 from generator import conventions as c
 from generator import grafana_facts
 from generator import inventory as inventory_mod
-from generator.dashboards import build_dashboards
 from generator.cli import main
+from generator.dashboards import build_dashboards
 from generator.publish import compat, config, desired, marking
 from generator.publish.apply import apply
 from generator.publish.errors import ConfigError
 from generator.publish.grafana import Grafana
 from generator.publish.plan import make_plan
 from generator.publish.retry import RetryPolicy, parse_retry_after
+
+from conftest import HEADER as BASE_HEADER
+from conftest import ROOT, model_yaml
 from grafana_double import EDITOR, VIEWER, GrafanaDouble
 
 TOKEN = "glsa_publisherSECRET0123456789_abcdef01"  # the service-account token under test

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from fault_proxy import KINDS, SHAPES, FaultProxy
 from generator.cli import main
 from generator.publish import config
+
+from fault_proxy import KINDS, SHAPES, FaultProxy
 from test_publish import INVENTORY, TOKEN, assert_converged, grafana  # noqa: F401 - grafana is a fixture
 
 ENDPOINTS = {

@@ -5,17 +5,18 @@ import promql_parser
 import pytest
 import yaml
 
-from conftest import HEADER, MINIMAL, model_yaml, run_promtool
 from generator import conventions as c
 from generator import inventory
+from generator.build import build
 from generator.catalog import ENGINES, EXPORTERS, SIGNALS
 from generator.catalog.base import Counters, Custom, Gauge, Histogram
+from generator.errors import InventoryErrors
 from generator.queries import ModelQueries
 from generator.rules.alerts import alert_rules
-from generator.build import build
-from generator.errors import InventoryErrors
 from generator.rules.files import rule_file, rule_files, split_group
 from generator.rules.recording import budget_rules, recording_rules
+
+from conftest import HEADER, MINIMAL, model_yaml, run_promtool
 
 
 def model_text(engine: str, version: str, served_name: str = "org/small-1.0", extra: str = "") -> str:

@@ -1,9 +1,10 @@
 """Runbooks escape what they interpolate for Markdown, as rule files escape it for PromQL and Go templates."""
 from markdown_it import MarkdownIt
 
-from conftest import MINIMAL
 from generator import inventory
 from generator.runbooks import code_span, fence, link_target, runbooks
+
+from conftest import MINIMAL
 
 HOSTILE = "x` [click](https://evil.test) <b>y</b> ``` `z"
 

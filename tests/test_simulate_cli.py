@@ -3,8 +3,9 @@ import socket
 
 import pytest
 
-from conftest import ROOT
 from generator.cli import main
+
+from conftest import ROOT
 
 
 @pytest.mark.parametrize("port", ["-1", "65536", "99999999999999999999"])

@@ -11,19 +11,20 @@ import copy
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pytest
 import yaml
 
-from conftest import HEADER, ROOT, model_yaml, run_promtool
 from generator import conventions as c
 from generator import inventory
 from generator.build import build
 from generator.validate import CHECKS, ERROR, WARNING, command, gotemplate, load, report, validate
 from generator.validate import expr as x
+
+from conftest import HEADER, ROOT, model_yaml, run_promtool
 
 SMALL = HEADER.replace("ttft: {threshold_seconds: 1.0", "ttft: {threshold_seconds: 0.5") + """\
 kubernetes:
@@ -476,7 +477,7 @@ GARBAGE = {
         {"uid": "llm-model-chat", "title": "t", "schemaVersion": 39, "panels": [
             {"type": "timeseries", "id": 1, "targets": [{"expr": "+".join(["up"] * 10000)}]}]})),
     "an alias-bomb rule file": (CHAT_RULES, "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdef", "bcdefg"))),
+        f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdef", "bcdefg", strict=True))),
     "a rule file nested 20,000 levels deep": (CHAT_RULES, "groups: " + "[" * 20000 + "]" * 20000 + "\n"),
     "an inventory that is not YAML": ("inventory.yaml", "models: [\n"),
     "an empty inventory": ("inventory.yaml", ""),

@@ -13,7 +13,8 @@ from generator.catalog.base import Engine, Exporter
 # Every normalised signal an engine may map; anything else in an engine's map is a typo.
 SIGNALS = (
     "ttft", "itl", "tpot", "e2e", "e2e_mean", "queue_time", "requests", "errors", "error_base",
-    "prompt_tokens", "generation_tokens", "preemptions", "running", "waiting", "kv_cache", "model_load", "batch_occupancy",
+    "prompt_tokens", "generation_tokens", "preemptions", "running", "waiting", "kv_cache", "model_load",
+    "batch_occupancy",
     # The "why" signals: request phases, length distributions, finish reasons, prefix cache.
     "prefill_time", "decode_time", "queue_time_mean", "compute_time_mean", "prompt_length", "generation_length",
     "finish_reasons", "prefix_cache_queries", "prefix_cache_hits",

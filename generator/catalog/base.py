@@ -8,9 +8,9 @@ first and the engine version picks the one it exposes.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Callable
 
 from generator.versions import Version
 

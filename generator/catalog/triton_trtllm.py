@@ -11,7 +11,17 @@ and `nv_llm_*` metrics are reported by the TensorRT-LLM backend model
 from decimal import Decimal
 
 from generator.catalog.base import (
-    BACKEND, COUNTER, GAUGE, HISTOGRAM, Counters, Custom, Engine, Gauge, Histogram, Metric, Part,
+    BACKEND,
+    COUNTER,
+    GAUGE,
+    HISTOGRAM,
+    Counters,
+    Custom,
+    Engine,
+    Gauge,
+    Histogram,
+    Metric,
+    Part,
 )
 from generator.versions import v
 
@@ -40,7 +50,8 @@ METRICS = (
            "Cumulative time requests spent executing the model (compute infer).", CORE, since=v("23.11")),
     Metric("nv_inference_first_response_histogram_ms", HISTOGRAM, "milliseconds",
            "Time to first response (first streamed chunk for decoupled models). Opt-in: "
-           "--metrics-config histogram_latencies=true.", f"{CORE}; added 2024-10-23; Triton 2.52.0 (24.11) release notes",
+           "--metrics-config histogram_latencies=true.",
+           f"{CORE}; added 2024-10-23; Triton 2.52.0 (24.11) release notes",
            since=v("24.11"), buckets=(Decimal(100), Decimal(500), Decimal(2000), Decimal(5000)),
            requires=_TTFT_OPT_IN),
     Metric("nv_model_load_duration_secs", GAUGE, "seconds", "Model load time in seconds.",

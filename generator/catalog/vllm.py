@@ -10,7 +10,17 @@ then on (`--show-hidden-metrics-for-version` would be needed).
 """
 
 from generator.catalog.base import (
-    COUNTER, GAUGE, HISTOGRAM, WORKLOAD, Counters, Engine, Gauge, Histogram, Metric, Part, seconds,
+    COUNTER,
+    GAUGE,
+    HISTOGRAM,
+    WORKLOAD,
+    Counters,
+    Engine,
+    Gauge,
+    Histogram,
+    Metric,
+    Part,
+    seconds,
 )
 from generator.versions import v
 

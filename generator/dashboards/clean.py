@@ -15,8 +15,8 @@ unsaved dashboard and the base threshold step (`"value": null` is minus infinity
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 JsonPath = tuple  # keys and list indexes from the dashboard root
 

@@ -11,11 +11,17 @@ import json
 
 from grafanalib._gen import DashboardEncoder
 from grafanalib.core import (
-    REFRESH_ON_TIME_RANGE_CHANGE, Annotations, Dashboard, DashboardLink, Template, Templating, Time,
+    REFRESH_ON_TIME_RANGE_CHANGE,
+    Annotations,
+    Dashboard,
+    DashboardLink,
+    Template,
+    Templating,
+    Time,
 )
 
-from generator import grafana_facts
 from generator import conventions as c
+from generator import grafana_facts
 from generator.capabilities import Capabilities
 from generator.dashboards.clean import clean
 from generator.dashboards.layout import Section, layout

@@ -8,8 +8,8 @@ says so in a text panel, and the fleet overview leaves the cost panels out.
 from __future__ import annotations
 
 from generator import conventions as c
-from generator.dashboards import panels as p
 from generator.capabilities import Capabilities
+from generator.dashboards import panels as p
 from generator.dashboards.common import any_model_shows, by_model, fleet_series, join_keys
 from generator.dashboards.layout import Section, spread
 from generator.inventory import Inventory

@@ -7,9 +7,17 @@ Engine metrics never appear here: a new engine needs no change to this page.
 from __future__ import annotations
 
 from generator import conventions as c
-from generator.dashboards import efficiency, panels as p
+from generator.dashboards import efficiency
+from generator.dashboards import panels as p
 from generator.dashboards.common import (
-    any_model_shows, by_model, cluster_label, dashboard, fleet_series, info_variables, link, model_dashboards_link,
+    any_model_shows,
+    by_model,
+    cluster_label,
+    dashboard,
+    fleet_series,
+    info_variables,
+    link,
+    model_dashboards_link,
 )
 from generator.dashboards.layout import Section
 from generator.inventory import Inventory

@@ -4,7 +4,14 @@ from __future__ import annotations
 from generator import conventions as c
 from generator.dashboards import panels as p
 from generator.dashboards.common import (
-    by_model, cluster_label, dashboard, fleet_series, info_variables, join_keys, link, model_dashboards_link,
+    by_model,
+    cluster_label,
+    dashboard,
+    fleet_series,
+    info_variables,
+    join_keys,
+    link,
+    model_dashboards_link,
 )
 from generator.dashboards.layout import Section
 from generator.inventory import Inventory

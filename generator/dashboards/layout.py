@@ -48,7 +48,8 @@ def _pack(panels: list[Panel], y: int) -> tuple[list[Panel], int]:
     for panel in panels:
         width, height = panel.gridPos.w, panel.gridPos.h
         if not 1 <= width <= grafana_facts.GRID_COLUMNS:
-            raise ValueError(f"panel {panel.title!r} is {width} columns wide; the grid has {grafana_facts.GRID_COLUMNS}")
+            raise ValueError(f"panel {panel.title!r} is {width} columns wide; "
+                             f"the grid has {grafana_facts.GRID_COLUMNS}")
         if x + width > grafana_facts.GRID_COLUMNS:
             y, x, line_height = y + line_height, 0, 0
         placed.append(attr.evolve(panel, gridPos=GridPos(h=height, w=width, x=x, y=y)))

@@ -13,9 +13,15 @@ from __future__ import annotations
 from grafanalib.core import REFRESH_ON_TIME_RANGE_CHANGE, Template
 
 from generator import conventions as c
-from generator.dashboards import efficiency, panels as p
+from generator.dashboards import efficiency
+from generator.dashboards import panels as p
 from generator.dashboards.common import (
-    MODEL_TAG, cluster_label, cluster_variables, dashboard, link, model_dashboards_link,
+    MODEL_TAG,
+    cluster_label,
+    cluster_variables,
+    dashboard,
+    link,
+    model_dashboards_link,
 )
 from generator.dashboards.layout import Section, spread
 from generator.dashboards.why import why_sections

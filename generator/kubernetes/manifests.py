@@ -17,7 +17,7 @@ Built from the generated files themselves, so a manifest never differs from the 
 from __future__ import annotations
 
 import json
-from typing import Callable
+from collections.abc import Callable
 
 import yaml
 

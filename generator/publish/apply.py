@@ -14,14 +14,34 @@ and the steps not reached are marked `skipped`.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from generator.publish import marking
-from generator.publish.errors import (Forbidden, GrafanaError, PublishError, Rejected, TlsFailure, Unauthorized,
-                                     Unavailable)
+from generator.publish.errors import (
+    Forbidden,
+    GrafanaError,
+    PublishError,
+    Rejected,
+    TlsFailure,
+    Unauthorized,
+    Unavailable,
+)
 from generator.publish.grafana import Grafana
-from generator.publish.plan import (BLOCKED, CONFLICT, CREATE, DELETE, ORPHAN, SHARED, UNCHANGED, UPDATE, Plan,
-                                   Step, blocked_reason, changed_reason, classify)
+from generator.publish.plan import (
+    BLOCKED,
+    CONFLICT,
+    CREATE,
+    DELETE,
+    ORPHAN,
+    SHARED,
+    UNCHANGED,
+    UPDATE,
+    Plan,
+    Step,
+    blocked_reason,
+    changed_reason,
+    classify,
+)
 
 log = logging.getLogger(__name__)
 

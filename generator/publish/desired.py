@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from generator import conventions as c
 from generator.build import dashboard_json

@@ -12,8 +12,13 @@ import warnings
 
 import niquests.exceptions as nx
 from grafana_client import GrafanaApi
-from grafana_client.client import (GrafanaClientError, GrafanaException, GrafanaServerError, GrafanaTimeoutError,
-                                   GrafanaUnauthorizedError)
+from grafana_client.client import (
+    GrafanaClientError,
+    GrafanaException,
+    GrafanaServerError,
+    GrafanaTimeoutError,
+    GrafanaUnauthorizedError,
+)
 
 from generator.publish.config import Settings
 from generator.publish.errors import Forbidden, GrafanaError, Rejected, TlsFailure, Unauthorized, Unavailable

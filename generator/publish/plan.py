@@ -9,8 +9,8 @@ last publish.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from generator.publish import marking
 from generator.publish.desired import Bundle, Dashboard, Folder

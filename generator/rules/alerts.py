@@ -226,7 +226,8 @@ DOCS = {d.name: d for d in (
              (("New XID codes per GPU", f'{c.GPU_XID_NEW}{{model="MODEL"}}'),
               ("Last XID code per GPU", 'DCGM_FI_DEV_XID_ERRORS{namespace="NAMESPACE"} > 0')),
              ("Look the XID code up in NVIDIA's XID catalog.", "Cordon and drain the node named by the alert if "
-              "the XID means a hardware fault (`kubectl cordon NODE`, `kubectl drain NODE`); move the pods elsewhere.")),
+              "the XID means a hardware fault (`kubectl cordon NODE`, `kubectl drain NODE`); move the pods "
+              "elsewhere.")),
     AlertDoc("LLMEngineStalled", "Engine stalled", "An LLM engine has work in flight but makes no progress.",
              "Requests are running or waiting, yet none completes and no token is generated: the engine is hung "
              "(a stuck CUDA stream, a hung NCCL collective, a deadlocked scheduler) while its pods stay Ready and "

@@ -15,8 +15,8 @@ from decimal import Decimal
 
 from generator import conventions as c
 from generator.inventory import Inventory, Model
-from generator.prometheus_syntax import duration_seconds
 from generator.podnames import pod_name
+from generator.prometheus_syntax import duration_seconds
 from generator.promql import number, quote, regex_escape
 from generator.rules.alerts import Alert
 from generator.rules.recording import base_labels
@@ -326,9 +326,9 @@ class _World:
         total = sum(length for length, _ in phases)
         for length, state in phases:
             present = {}
-            for s in self.series(state, Decimal(minute * 60)):
-                present.setdefault((s.name, s.labels), s)
-            for key, s in present.items():
+            for series in self.series(state, Decimal(minute * 60)):
+                present.setdefault((series.name, series.labels), series)
+            for key in present:
                 if key not in values:
                     order.append(key)
                     values[key] = ["_"] * minute

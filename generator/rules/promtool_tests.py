@@ -41,7 +41,8 @@ def test_files(inventory: Inventory) -> dict[str, str]:
 def collector_test_file(inventory: Inventory) -> str:
     """Each site's collectors: silent while scraped; firing when a target is down or none is scraped."""
     rules = collector_rules(inventory)
-    pairs = [(site, collector, job) for site in sites(inventory) for collector, job in collector_jobs(inventory).items()]
+    jobs = collector_jobs(inventory).items()
+    pairs = [(site, collector, job) for site in sites(inventory) for collector, job in jobs]
 
     def up(site, job: str, instance: str) -> str:
         labels = {"job": job, **dict(site.labels), "instance": instance}
@@ -56,7 +57,7 @@ def collector_test_file(inventory: Inventory) -> str:
         length = hold + 5
         others = [{"series": up(s, j, "a"), "values": f"1x{length}"} for s, _, j in pairs if (s, j) != (site, job)]
 
-        def expect(value: int) -> list[dict]:
+        def expect(value: int, rule=rule, job=job, site=site) -> list[dict]:
             annotations = dict(rule["annotations"])
             annotations["description"] = render(annotations["description"], float(value))
             return [{"exp_labels": {"job": job, **dict(site.labels), **rule["labels"]},

@@ -52,7 +52,8 @@ def telemetry(q: ModelQueries) -> list[Telemetry]:
                       scope=kv.candidates[0].scope)
     elif isinstance(kv, Custom):
         engine_signal("kv_cache", kv.metrics[0], scope="backend",
-                      cause=f"the backend model {model.backend_model!r} may be named otherwise (models[].backend_model), "
+                      cause=f"the backend model {model.backend_model!r} may be named otherwise "
+                            f"(models[].backend_model), "
                             f"or {drift}")
     c = q.collectors
     result.append(Telemetry(

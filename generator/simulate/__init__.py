@@ -40,7 +40,8 @@ def register(subparsers) -> argparse.ArgumentParser:
 def add_arguments(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--inventory", default="inventory.yaml", help="model inventory (default: %(default)s)")
     cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    cmd.add_argument("--port", type=int, default=9300, help="port to listen on; 0 picks a free one (default: %(default)s)")
+    cmd.add_argument("--port", type=int, default=9300,
+                     help="port to listen on; 0 picks a free one (default: %(default)s)")
     cmd.add_argument("--scenario", action="append", default=[], metavar="NAME[:MODEL]",
                      help=f"scenario to play, on one model or (without :MODEL) every model it fits; repeatable. "
                           f"One of: {', '.join(SCENARIOS)}")

@@ -16,6 +16,7 @@ from generator.simulate.exposition import DCGM, Exposition
 from generator.simulate.fleet import Fleet, Gpu, Node
 from generator.simulate.roles import exporter_roles, kind
 from generator.simulate.timeline import ModelTimeline, wave
+
 EXPORTER = EXPORTERS["dcgm"]
 INTEGER_ROLES = ("utilization", "memory_used", "memory_free", "temperature", "xid", "energy")
 RESERVED_MIB = 512  # framebuffer the driver reserves: neither used nor free

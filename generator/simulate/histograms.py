@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable
 
 from generator.simulate.workload import Latency, Load
 
@@ -34,7 +34,7 @@ def histogram(served: list[tuple[Load, float]], bounds: tuple[Decimal, ...], sca
             buckets[i] += math.floor(observations * latency.cdf(float(bound) * scale))
         count += observations
         total += observations * latency.mean() / scale
-    return HistogramValue(list(zip(bounds, buckets)), count, total)
+    return HistogramValue(list(zip(bounds, buckets, strict=True)), count, total)
 
 
 def lognormal(median: float, sigma: float) -> Latency:

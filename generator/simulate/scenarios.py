@@ -17,8 +17,8 @@ alert, `LLMCollectorDown`, carries the site's labels rather than a model's
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 from generator.capabilities import Capabilities
 from generator.catalog import ENGINES
@@ -285,7 +285,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              "The KV cache sits above its threshold and requests wait for capacity (vLLM: waiting on every "
              "replica, and preemptions; TensorRT-LLM: the batch manager at its maximum).", _kv_cache_saturation),
     Scenario("preemption-storm", "LLMPreemptionsHigh",
-             "The scheduler preempts requests at eight times the threshold rate (KV cache just under its threshold).", _preemption_storm,
+             "The scheduler preempts requests at eight times the threshold rate (KV cache just under its threshold).",
+             _preemption_storm,
              unfit=_needs_signal("preemptions", "preemption counter")),
     Scenario("queue-backlog", "LLMQueueBackingUp",
              "1.6x the queue-depth threshold waits for a batch slot on each replica; first tokens come later.",

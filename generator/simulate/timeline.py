@@ -9,6 +9,7 @@ one does. The same history always gives the same numbers.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -83,7 +84,7 @@ class ModelTimeline:
         self.shift = phase(model.name, "traffic")
         self.segments: list[Segment] = [self._segment(start, frozenset())]
 
-    def copy(self) -> "ModelTimeline":
+    def copy(self) -> ModelTimeline:
         """The same history, unaffected by later switches (segments are immutable; the list is copied)."""
         clone = object.__new__(ModelTimeline)
         clone.__dict__.update(self.__dict__)
@@ -122,7 +123,7 @@ class ModelTimeline:
     def _events(self, replica: int, t: float):
         """(time, kind) of restarts up to t: 'recovered' after a crash, 'replaced' by a new pod (also when
         scaling up from zero), 'oom' when the engine container was OOM-killed and restarted."""
-        for before, segment in zip(self.segments, self.segments[1:]):
+        for before, segment in itertools.pairwise(self.segments):
             if segment.start > t:
                 break
             if replica in segment.serving and replica not in before.serving:

@@ -19,10 +19,9 @@ call (the inventory's `served_name`), `preprocessing`, the TensorRT-LLM model
 """
 from __future__ import annotations
 
-from functools import cache
-
 import math
 from decimal import Decimal
+from functools import cache
 
 from generator.catalog import ENGINES
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
@@ -127,7 +126,8 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
             prompt = role == "prompt_tokens"
             kind_label = "total_input_tokens" if prompt else "total_output_tokens"
             value = histogram(served, TOKEN_BUCKETS, 1.0,
-                              lambda load: lognormal(load.prompt_tokens if prompt else load.output_tokens, 0.6))
+                              lambda load, prompt=prompt: lognormal(
+                                  load.prompt_tokens if prompt else load.output_tokens, 0.6))
             labels = _labels(backend, response_metric_type=kind_label)
             for le, count in value.buckets:
                 out.sample(f"{metric.name}_bucket", labels + [("le", bound(le, CPP))], count)

@@ -11,9 +11,8 @@
 """
 from __future__ import annotations
 
-from functools import cache
-
 from decimal import Decimal
+from functools import cache
 
 from generator.catalog import ENGINES
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
@@ -123,7 +122,8 @@ def _counter_series(role, served, timeline, r, t, version, base):
     if role in ("errors", "error_base"):
         series = []
         for handler, share in HANDLERS:
-            for status, part in (("2xx", lambda load: 1 - load.error_ratio), ("4xx", lambda load: load.client_error_ratio),
+            for status, part in (("2xx", lambda load: 1 - load.error_ratio),
+                                 ("4xx", lambda load: load.client_error_ratio),
                                  ("5xx", lambda load: load.error_ratio)):
                 value = counter(served, lambda load, s=share, p=part: s * p(load))
                 if value > 0:

@@ -38,7 +38,7 @@ class Latency:
     def mean(self) -> float:
         return self.floor + self.median * math.exp(self.sigma ** 2 / 2)
 
-    def shifted(self, seconds: float) -> "Latency":
+    def shifted(self, seconds: float) -> Latency:
         return replace(self, floor=self.floor + seconds)
 
 

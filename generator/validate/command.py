@@ -13,7 +13,6 @@ from generator.validate import report, validate
 from generator.validate.findings import ERROR
 
 
-
 def register(subparsers) -> argparse.ArgumentParser:
     text = "check dashboards and rules against the inventory and the metric catalog, offline"
     cmd = subparsers.add_parser("validate", help=text, description=text)

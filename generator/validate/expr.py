@@ -195,7 +195,7 @@ class Labels:
     def may_have(self, label: str) -> bool:
         return label in self.names or (not self.closed and label not in self.dropped)
 
-    def without(self, labels) -> "Labels":
+    def without(self, labels) -> Labels:
         labels = frozenset(labels)
         return Labels(self.names - labels, self.closed, False, self.dropped | labels)
 

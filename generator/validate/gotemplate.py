@@ -38,7 +38,8 @@ class Parsed:
 
 @dataclass(frozen=True)
 class _Token:
-    kind: str  # string, number, char, bool, nil, var, field, ident, keyword, pipe, lparen, rparen, decl, assign, comma, dot
+    # string, number, char, bool, nil, var, field, ident, keyword, pipe, lparen, rparen, decl, assign, comma, dot
+    kind: str
     text: str
     value: str = ""  # unquoted string constants
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from generator import conventions as c
 from generator.validate import expr as x
 from generator.validate.findings import ERROR, Location
-from generator.validate.shipped import Dashboard, Query, type_of, listed
+from generator.validate.shipped import Dashboard, Query, listed, type_of
 
 if TYPE_CHECKING:
     from generator.validate.context import Context

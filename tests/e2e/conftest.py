@@ -26,8 +26,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from . import plan
-from .prometheus import Prometheus
 from generator import conventions as c
 from generator import inventory as inventory_mod
 from generator.build import OUTPUT_DIRS, build
@@ -36,6 +34,9 @@ from generator.prometheus_syntax import duration_seconds
 from generator.promql import regex_escape
 from generator.queries import ModelQueries
 from generator.simulate.stack import Processes, Webhook, http, shortened_inventory, wait_for
+
+from . import plan
+from .prometheus import Prometheus
 
 ROOT = Path(__file__).resolve().parents[2]
 INTERVAL = "1s"

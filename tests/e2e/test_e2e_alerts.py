@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from . import plan
-from .conftest import key
 from generator.rules.alertmanager import DEFAULT_RECEIVER, team_receiver
 from generator.simulate.scenarios import SCENARIOS
+
+from . import plan
+from .conftest import key
 
 pytestmark = pytest.mark.e2e
 

@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import EVENT_SERIES
 from generator import conventions as c
 from generator import inventory as inventory_mod
 from generator.dashboards.folders import dashboard_folders
 from generator.simulate.workload import request_rate
+
+from .conftest import EVENT_SERIES
 
 pytestmark = pytest.mark.e2e
 

@@ -14,8 +14,6 @@ import shutil
 
 import pytest
 
-from .conftest import INTERVAL, substitute
-from .prometheus import Prometheus
 from generator import conventions as c
 from generator.build import OUTPUT_DIRS, build
 from generator.inventory import load
@@ -23,6 +21,9 @@ from generator.output import write
 from generator.queries import ModelQueries
 from generator.simulate.fleet import Fleet, container_image
 from generator.simulate.stack import Processes, Webhook, wait_for
+
+from .conftest import INTERVAL, substitute
+from .prometheus import Prometheus
 
 pytestmark = pytest.mark.e2e
 

@@ -22,14 +22,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import EVENT_SERIES, FOR, INTERVAL, RANGE, RATE_INTERVAL, SLOWER_FOR, _binary
-from .prometheus import Prometheus
 from generator import conventions as c
 from generator import inventory as inventory_mod
 from generator.build import OUTPUT_DIRS, build
 from generator.output import write
 from generator.simulate.stack import Processes, http, shortened_inventory, wait_for
 from generator.yaml_out import dump
+
+from .conftest import EVENT_SERIES, FOR, INTERVAL, RANGE, RATE_INTERVAL, SLOWER_FOR, _binary
+from .prometheus import Prometheus
 
 pytestmark = pytest.mark.e2e
 

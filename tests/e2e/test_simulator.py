@@ -12,11 +12,11 @@ from generator import inventory as inventory_mod
 from generator.catalog import ENGINES, EXPORTERS
 from generator.catalog.base import HISTOGRAM
 from generator.errors import GeneratorError
+from generator.podnames import pod_name
 from generator.simulate import dcgm_metrics, pod_metrics, register, triton_metrics, vllm_metrics
 from generator.simulate.exposition import CPP, GO, PYTHON, number
-from generator.podnames import pod_name
-from generator.simulate.scenarios import SCENARIOS, ScenarioError, assignments, drift_version
 from generator.simulate.renderers import RENDERERS
+from generator.simulate.scenarios import SCENARIOS, ScenarioError, assignments, drift_version
 from generator.simulate.simulation import Simulation
 from generator.simulate.targets import scrape_configs
 from generator.versions import v
@@ -417,9 +417,10 @@ def test_collectors_down_answer_503_and_the_rest_keeps_serving():
 
 
 def test_the_webhook_is_added_to_every_generated_receiver_and_the_timings_shortened():
+    import yaml
+
     from generator.build import build
     from generator.simulate.stack import with_webhook
-    import yaml
 
     generated = yaml.safe_load(build(EXAMPLE)[c.ALERTMANAGER_FILE])
     config = with_webhook(generated, "http://127.0.0.1:1/alerts", "1s", "2s")

@@ -1,6 +1,14 @@
 """Every check, in report order: reading, PromQL, catalog, SLO buckets, ruler limits, alerts, dashboards, manifests."""
 from generator.validate.checks import (
-    alerts, catalog, dashboards, grafana_schema, kubernetes, loading, promql, ruler, slo,
+    alerts,
+    catalog,
+    dashboards,
+    grafana_schema,
+    kubernetes,
+    loading,
+    promql,
+    ruler,
+    slo,
 )
 from generator.validate.checks.base import Check
 

@@ -31,7 +31,8 @@ class Labels(Check):
                 found.append(self.finding(rule.location, "no `severity` label: Alertmanager cannot route it "
                                                          f"(one of {', '.join(SEVERITIES)})"))
             elif severity not in SEVERITIES:
-                found.append(self.finding(rule.location, f"severity {severity!r} is not one of {', '.join(SEVERITIES)}"))
+                found.append(self.finding(rule.location,
+                                          f"severity {severity!r} is not one of {', '.join(SEVERITIES)}"))
         return found
 
 
@@ -176,7 +177,8 @@ class Link(Check):
                                                              f"no dashboard in dashboards/ has"))
                 elif inventory is not None and not dashboard.startswith(inventory.grafana_url + "/"):
                     found.append(self.finding(rule.location, f"dashboard_url {dashboard!r} is not under the "
-                                                             f"inventory's grafana_url {inventory.grafana_url}", WARNING))
+                                                             f"inventory's grafana_url {inventory.grafana_url}",
+                                              WARNING))
             runbook = annotations.get("runbook_url", "")
             if inventory is None or not runbook or "{{" in runbook:
                 continue

@@ -9,7 +9,6 @@ from generator.validate.checks.promql import parsed
 from generator.validate.context import Context, Query
 from generator.validate.findings import Finding
 
-
 # Series any query may read, model or not: Prometheus' own per-target `up` (collector health).
 SHARED = {m.name for m in EXPORTERS["prometheus"].metrics}
 

@@ -171,9 +171,10 @@ class Grid(Check):
                     continue
                 gx, gy, w, h = pos
                 if w < 1 or h < 1 or gx < 0 or gy < 0 or gx + w > grafana_facts.GRID_COLUMNS:
-                    found.append(self.finding(board.location(panel), f"gridPos x={gx} y={gy} w={w} h={h} is outside "
-                                                                     f"the {grafana_facts.GRID_COLUMNS}-column grid (x >= 0, w >= 1, h >= 1,"
-                                                                     f" x + w <= {grafana_facts.GRID_COLUMNS})"))
+                    columns = grafana_facts.GRID_COLUMNS
+                    found.append(self.finding(board.location(panel),
+                                              f"gridPos x={gx} y={gy} w={w} h={h} is outside the {columns}-column "
+                                              f"grid (x >= 0, w >= 1, h >= 1, x + w <= {columns})"))
                     continue
                 if panel.row is not None:
                     continue  # inside a collapsed row: placed when it opens
@@ -198,8 +199,9 @@ class Uid(Check):
             if uid is None:
                 continue  # dashboard/schema reports it
             if not grafana_facts.UID.match(uid):
-                found.append(self.finding(board.location(), f"uid {uid!r} ({len(uid)} characters) is not 1-{grafana_facts.UID_MAX} "
-                                                            f"characters of [a-zA-Z0-9_-]: Grafana refuses it"))
+                found.append(self.finding(board.location(), f"uid {uid!r} ({len(uid)} characters) is not "
+                                                            f"1-{grafana_facts.UID_MAX} characters of [a-zA-Z0-9_-]: "
+                                                            f"Grafana refuses it"))
             if uid in seen:
                 found.append(self.finding(board.location(), f"uid {uid!r} is also the uid of {seen[uid]}: one "
                                                             f"dashboard overwrites the other"))

@@ -1,13 +1,12 @@
 """Checks on reading itself: the files parse, have the expected shape, and match the inventory."""
 from __future__ import annotations
 
-from generator import grafana_facts
 from generator import conventions as c
+from generator import grafana_facts
 from generator.dashboards.folders import dashboard_folders
 from generator.validate.checks.base import Check
 from generator.validate.context import Context
 from generator.validate.findings import WARNING, Finding, Location
-
 
 
 class YamlParse(Check):
@@ -41,13 +40,13 @@ class DashboardSchema(Check):
             for key in ("uid", "title"):
                 if not isinstance(data.get(key), str) or not data.get(key):
                     found.append(self.finding(board.location(key=key), f"missing `{key}` (a non-empty string)"))
-            version = data.get("schemaVersion")
+            version, least = data.get("schemaVersion"), grafana_facts.SCHEMA_VERSION
             if not isinstance(version, int) or isinstance(version, bool):
                 found.append(self.finding(board.location(key="schemaVersion"),
-                                          f"missing `schemaVersion` (an integer, at least {grafana_facts.SCHEMA_VERSION})"))
-            elif version < grafana_facts.SCHEMA_VERSION:
+                                          f"missing `schemaVersion` (an integer, at least {least})"))
+            elif version < least:
                 found.append(self.finding(board.location(key="schemaVersion"),
-                                          f"schemaVersion {version} is below {grafana_facts.SCHEMA_VERSION}: Grafana migrates "
+                                          f"schemaVersion {version} is below {least}: Grafana migrates "
                                           f"the dashboard on load and the JSON no longer matches what ships"))
             panels = data.get("panels")
             if not isinstance(panels, list):
