@@ -2,7 +2,7 @@
 
 Every `*_metrics` module of this package that defines `ENGINE` (the catalog's `Engine`) and
 `render(replica, timeline, t) -> str` is the renderer of that engine: a new engine's simulator is
-one module here, with no edit anywhere else. `tests/e2e/test_simulator.py` checks that every
+one module here, with no edit anywhere else. `tests/test_engines.py` checks that every
 engine of the catalog has one.
 """
 from __future__ import annotations

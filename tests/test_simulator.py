@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import re
-from pathlib import Path
 
 import pytest
 
@@ -21,7 +20,8 @@ from generator.simulate.simulation import Simulation
 from generator.simulate.targets import scrape_configs
 from generator.versions import v
 
-ROOT = Path(__file__).resolve().parents[2]
+from conftest import ROOT
+
 EXAMPLE = inventory_mod.load(ROOT / "inventory.yaml")
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
