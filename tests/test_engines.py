@@ -20,6 +20,7 @@ from generator.catalog.base import Engine
 from generator.output import write
 from generator.simulate import renderers
 from generator.simulate.renderers import RENDERERS
+from generator.simulate.scenarios import ScenarioError, drift_version
 from generator.simulate.simulation import Simulation
 from generator.validate import ERROR, validate
 
@@ -140,3 +141,8 @@ def test_a_new_engine_needs_no_edit_outside_its_two_modules(toy, tmp_path, promt
     served = RENDERERS["toy"](replica, simulation.snapshot()["toy-model"], simulation.start + 120)
     assert 'toy_successes_total{served="toy/model-1"}' in served and "toy_first_token_seconds_bucket" in served
     assert simulation.fleet.replicas["toy-model"][0].container == "toy"
+    # Its version boundaries drive the drift scenario: 1.2 drifts to 1.0, and 1.0 has nowhere to go.
+    assert drift_version(inv.models[0]) == "1.0"
+    only = inventory.parse(text.replace('engine_version: "1.2"', 'engine_version: "1.0"'), "inventory.yaml")
+    with pytest.raises(ScenarioError, match="no toy version but 1.0"):
+        Simulation(only).apply(["version-drift:toy-model"])

@@ -122,8 +122,14 @@ def drift_version(model: Model) -> str:
     """The version a drifted deployment runs: the newest at which the catalog changes, or the one before when
     the inventory already says that one. An inventory on vLLM 0.8.5 then loses the KV-cache gauge, which 0.11
     renamed (gpu_cache_usage_perc -> kv_cache_usage_perc)."""
-    boundaries = ENGINES[model.engine].boundaries()
-    return str(next(b for b in reversed(boundaries) if b != model.engine_version))
+    others = [b for b in ENGINES[model.engine].boundaries() if b != model.engine_version]
+    return str(others[-1])
+
+
+def _another_version_known(model: Model) -> str | None:
+    if any(b != model.engine_version for b in ENGINES[model.engine].boundaries()):
+        return None
+    return f"the catalog knows no {model.engine} version but {model.engine_version} to drift to"
 
 
 def _version_drift(load: Load, model: Model) -> Load:
@@ -263,7 +269,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("version-drift", "LLMEngineVersionDrift",
              "The pods run another engine version than the inventory's (the newest the catalog knows), with that "
              "version's metric names.", _version_drift,
-             also=("LLMTelemetryMissing",)),  # when the other version renamed a metric the model relies on
+             also=("LLMTelemetryMissing",),  # when the other version renamed a metric the model relies on
+             unfit=_another_version_known),
     Scenario("stuck-rollout", "LLMPodNotReady",
              "A rollout's surge pod never becomes Ready (no engine target) while the old pods keep serving.",
              _stuck_rollout,
