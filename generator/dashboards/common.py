@@ -23,6 +23,7 @@ from grafanalib.core import (
 from generator import conventions as c
 from generator import grafana_facts
 from generator.capabilities import Capabilities
+from generator.dashboards import panels as p
 from generator.dashboards.clean import clean
 from generator.dashboards.layout import Section, layout
 from generator.dashboards.panels import DATASOURCE
@@ -94,6 +95,12 @@ def by_model(aggregation: str, expr: str) -> str:
     return f"{aggregation} by ({c.MODEL_LABEL}) ({expr})"
 
 
+def lines_by_model(key: str, title: str, description: str, unit: str, expr: str) -> p.TimeSeries:
+    """A half-width chart of `expr` with one line per model, for the fleet pages."""
+    return p.timeseries(key, title, f"{description} One line per model.", unit, [p.target(expr, "{{model}}")],
+                        width=12)
+
+
 def link(uid: str, title: str) -> DashboardLink:
     return DashboardLink(type="link", title=title, uri=f"/d/{uid}", icon="dashboard", keepTime=True,
                          includeVars=False)
@@ -135,7 +142,8 @@ def _scoped(node, label: str):
 
 def _check_unique_ids(uid: str, panels) -> None:
     seen: dict[int, str] = {}
-    for panel in [q for p in panels for q in (p, *getattr(p, "panels", ()))]:  # collapsed rows hold theirs
+    # Collapsed rows hold their panels.
+    for panel in [inner for outer in panels for inner in (outer, *getattr(outer, "panels", ()))]:
         if panel.id in seen:
             raise ValueError(f"dashboard {uid}: panels {seen[panel.id]!r} and {panel.title!r} share id {panel.id}; "
                              f"give one of them another key")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from generator import conventions as c
 from generator.capabilities import Capabilities
 from generator.dashboards import panels as p
-from generator.dashboards.common import any_model_shows, by_model, fleet_series, join_keys
+from generator.dashboards.common import any_model_shows, by_model, fleet_series, join_keys, lines_by_model
 from generator.dashboards.layout import Section, spread
 from generator.inventory import Inventory
 from generator.promql import number
@@ -68,22 +68,23 @@ def fleet_section(inventory: Inventory) -> Section | None:
     panels = []
     if tokens_counted:
         panels += [
-            _by_model("fleet.tokens_per_gpu", "Generated tokens per GPU by model",
-                      "Tokens generated per second for each of the model's GPUs.", p.TOKENS_PER_SECOND,
-                      by_model("max", fleet_series(c.TOKENS_PER_GPU))),
-            _by_model("fleet.energy_per_token", "Energy per generated token by model",
-                      "Joules the model's GPUs draw per generated token.", JOULE,
-                      by_model("max", fleet_series(c.ENERGY_PER_TOKEN))),
+            lines_by_model("fleet.tokens_per_gpu", "Generated tokens per GPU by model",
+                           "Tokens generated per second for each of the model's GPUs.", p.TOKENS_PER_SECOND,
+                           by_model("max", fleet_series(c.TOKENS_PER_GPU))),
+            lines_by_model("fleet.energy_per_token", "Energy per generated token by model",
+                           "Joules the model's GPUs draw per generated token.", JOULE,
+                           by_model("max", fleet_series(c.ENERGY_PER_TOKEN))),
         ]
     cost = fleet_series(c.COST_PER_HOUR)
     tokens = f"{fleet_series(c.GENERATION_TOKENS)} and on ({join_keys(inventory)}) {cost}"
     by_model_cost = [
-        _by_model("fleet.cost_per_hour", "GPU cost per hour by model",
-                  "Each model's GPUs times the inventory's price per GPU-hour of their type.", PER_HOUR,
-                  by_model("sum", cost)) if priced else None,
-        _by_model("fleet.cost_per_million_tokens", "Cost per million generated tokens by model",
-                  "GPU cost over generated tokens, per million tokens, at each model's current load.",
-                  PER_MILLION, by_model("max", fleet_series(c.COST_PER_MILLION_TOKENS))) if priced_tokens else None,
+        lines_by_model("fleet.cost_per_hour", "GPU cost per hour by model",
+                       "Each model's GPUs times the inventory's price per GPU-hour of their type.", PER_HOUR,
+                       by_model("sum", cost)) if priced else None,
+        lines_by_model("fleet.cost_per_million_tokens", "Cost per million generated tokens by model",
+                       "GPU cost over generated tokens, per million tokens, at each model's current load.",
+                       PER_MILLION, by_model("max", fleet_series(c.COST_PER_MILLION_TOKENS)))
+        if priced_tokens else None,
         p.stat("fleet.cost_total", "Fleet GPU cost per hour",
                "The selected models' GPUs times their price per GPU-hour (models without a price are left "
                "out).", PER_HOUR, [p.target(f"sum({cost})", instant=True)], thresholds=p.steps(p.GOOD),
@@ -96,8 +97,3 @@ def fleet_section(inventory: Inventory) -> Section | None:
     ]
     panels += [panel for panel in by_model_cost if panel is not None]
     return Section("cost", "Efficiency and cost", panels, collapsed=True) if panels else None
-
-
-def _by_model(key: str, title: str, description: str, unit: str, expr: str) -> p.TimeSeries:
-    return p.timeseries(key, title, f"{description} One line per model.", unit, [p.target(expr, "{{model}}")],
-                        width=12)

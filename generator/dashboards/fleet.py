@@ -16,6 +16,7 @@ from generator.dashboards.common import (
     dashboard,
     fleet_series,
     info_variables,
+    lines_by_model,
     link,
     model_dashboards_link,
 )
@@ -48,20 +49,21 @@ def fleet_dashboard(inventory: Inventory) -> dict:
     sections = [
         Section("models", "Status", [_table(inventory)]),
         Section("traffic", "Traffic and latency", shown(inventory, [
-            _by_model("fleet.requests", "Requests by model", "Finished requests per second.", p.REQPS,
-                      by_model("sum", fleet_series(c.REQUESTS.format(window="5m")))),
-            _by_model("fleet.tokens", "Generated tokens by model", "Tokens generated per second.",
-                      p.TOKENS_PER_SECOND, by_model("sum", fleet_series(c.GENERATION_TOKENS))),
-            _by_model("fleet.ttft_p95", "TTFT p95 by model", "95th percentile of time to first token.", p.SECONDS,
-                      by_model("max", fleet_series(c.LATENCY_QUANTILE.format(signal="ttft"), P95))),
-            _by_model("fleet.errors", "Error ratio by model", "Share of requests that failed.", p.RATIO,
-                      by_model("max", fleet_series(c.ERROR_RATIO.format(window="5m")))),
+            lines_by_model("fleet.requests", "Requests by model", "Finished requests per second.", p.REQPS,
+                           by_model("sum", fleet_series(c.REQUESTS.format(window="5m")))),
+            lines_by_model("fleet.tokens", "Generated tokens by model", "Tokens generated per second.",
+                           p.TOKENS_PER_SECOND, by_model("sum", fleet_series(c.GENERATION_TOKENS))),
+            lines_by_model("fleet.ttft_p95", "TTFT p95 by model", "95th percentile of time to first token.",
+                           p.SECONDS, by_model("max", fleet_series(c.LATENCY_QUANTILE.format(signal="ttft"), P95))),
+            lines_by_model("fleet.errors", "Error ratio by model", "Share of requests that failed.", p.RATIO,
+                           by_model("max", fleet_series(c.ERROR_RATIO.format(window="5m")))),
         ])),
         Section("capacity", "Capacity", [
-            _by_model("fleet.kv_cache", "KV-cache usage by model", "Fullest replica's KV cache, 1 = full.",
-                      p.RATIO, by_model("max", fleet_series(c.KV_CACHE))),
-            _by_model("fleet.gpu_utilization", "GPU utilisation by model", "Mean utilisation of each model's GPUs.",
-                      p.RATIO, by_model("max", fleet_series(c.GPU_UTILIZATION))),
+            lines_by_model("fleet.kv_cache", "KV-cache usage by model", "Fullest replica's KV cache, 1 = full.",
+                           p.RATIO, by_model("max", fleet_series(c.KV_CACHE))),
+            lines_by_model("fleet.gpu_utilization", "GPU utilisation by model",
+                           "Mean utilisation of each model's GPUs.", p.RATIO,
+                           by_model("max", fleet_series(c.GPU_UTILIZATION))),
         ]),
     ]
     sections += filter(None, [efficiency.fleet_section(inventory)])
@@ -98,11 +100,6 @@ def _columns(inventory: Inventory) -> list[tuple]:
 
 def _shows(inventory: Inventory, signal: str | None) -> bool:
     return signal is None or any_model_shows(inventory, signal)
-
-
-def _by_model(key: str, title: str, description: str, unit: str, expr: str) -> p.TimeSeries:
-    return p.timeseries(key, title, f"{description} One line per model.", unit, [p.target(expr, "{{model}}")],
-                        width=12)
 
 
 def _info() -> str:

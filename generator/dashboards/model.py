@@ -10,7 +10,7 @@ a text panel saying why, never an empty chart.
 """
 from __future__ import annotations
 
-from grafanalib.core import REFRESH_ON_TIME_RANGE_CHANGE, Template
+from grafanalib.core import Template
 
 from generator import conventions as c
 from generator.dashboards import efficiency
@@ -22,6 +22,7 @@ from generator.dashboards.common import (
     dashboard,
     link,
     model_dashboards_link,
+    variable,
 )
 from generator.dashboards.layout import Section, spread
 from generator.dashboards.why import why_sections
@@ -107,9 +108,7 @@ def _status(q: ModelQueries) -> list:
 
 def _pod_variable(q: ModelQueries) -> Template:
     """`$pod`: the model's pods (ready or not), several at once, all by default."""
-    return Template(name="pod", label="Pod", query=f"label_values({PodQueries(q).variable_source()}, pod)",
-                    dataSource=p.DATASOURCE, includeAll=True, multi=True, allValue=".+", default="$__all",
-                    refresh=REFRESH_ON_TIME_RANGE_CHANGE)
+    return variable("pod", "Pod", f"label_values({PodQueries(q).variable_source()}, pod)")
 
 
 def _replicas(q: ModelQueries) -> list:
