@@ -1,10 +1,9 @@
 """Inventory in, every generated file out: a pure function, no I/O."""
 from __future__ import annotations
 
-import json
-
 from generator import conventions as c
 from generator.dashboards import build_dashboards
+from generator.grafana_facts import dashboard_json
 from generator.inventory import Inventory
 from generator.kubernetes.manifests import manifests
 from generator.rules.alertmanager import alertmanager_file
@@ -14,10 +13,6 @@ from generator.runbooks import runbooks
 
 # The folders generation owns; stale generated files in them are removed.
 OUTPUT_DIRS = ("dashboards", "alerts", "kubernetes")
-
-
-def dashboard_json(dashboard: dict) -> str:
-    return json.dumps(dashboard, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def build(inventory: Inventory) -> dict[str, str]:

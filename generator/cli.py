@@ -52,8 +52,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def generate(args) -> int:
     started = time.perf_counter()
-    files = build(inventory_mod.load(args.inventory))
-    changes = output.write(files, Path(args.output), OUTPUT_DIRS)
+    inventory = inventory_mod.load(args.inventory)
+    files = build(inventory)
+    changes = output.write(files, Path(args.output), OUTPUT_DIRS, inventory=inventory.digest())
     elapsed = time.perf_counter() - started
     if args.format == "json":
         _print_json({"ok": True, "files": len(files), "written": changes.written, "unchanged": len(changes.unchanged),
@@ -70,8 +71,9 @@ def generate(args) -> int:
 
 
 def check(args) -> int:
-    files = build(inventory_mod.load(args.inventory))
-    difference = output.diff(files, Path(args.output), OUTPUT_DIRS)
+    inventory = inventory_mod.load(args.inventory)
+    files = build(inventory)
+    difference = output.diff(files, Path(args.output), OUTPUT_DIRS, inventory=inventory.digest())
     if args.format == "json":
         _print_json({"ok": not difference, "files": len(files), "stale": _stale_paths(difference),
                      "diff": difference})

@@ -206,6 +206,14 @@ class Inventory:
     def gpu_hour_price(self, gpu_type: str) -> Decimal | None:
         return dict(self.gpu_hour_prices).get(gpu_type)
 
+    def digest(self) -> str:
+        """SHA-256 of everything the inventory says, resolved; not its comments, layout or file name.
+
+        `generate` records it in the output manifest, so `publish` can tell output generated from this
+        inventory from output of an earlier version of it.
+        """
+        return hashlib.sha256(repr(replace(self, file="")).encode()).hexdigest()
+
 
 def load(path: str | Path) -> Inventory:
     return parse(located_yaml.read(path, "inventory"), str(path))

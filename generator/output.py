@@ -68,13 +68,32 @@ def encode(files: dict[str, str]) -> dict[str, bytes]:
     return encoded
 
 
-def manifest_bytes(data: dict[str, bytes]) -> bytes:
-    doc = {"note": MANIFEST_NOTE,
-           "files": {rel: hashlib.sha256(content).hexdigest() for rel, content in sorted(data.items())}}
+def manifest_bytes(data: dict[str, bytes], inventory: str = "") -> bytes:
+    """`inventory` is the digest of the inventory the files were generated from, when known."""
+    doc: dict = {"note": MANIFEST_NOTE,
+                 "files": {rel: hashlib.sha256(content).hexdigest() for rel, content in sorted(data.items())}}
+    if inventory:
+        doc["inventory"] = inventory
     return (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
 
 
-def write(files: dict[str, str], root: Path, owned: tuple[str, ...]) -> Changes:
+def read_manifest(root: Path) -> dict:
+    """The manifest generate last wrote under `root`: {"files": {path: sha256}, "inventory": digest}."""
+    path = root / MANIFEST
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise OutputError(f"{path}: no generated output under {root}: run `generate` first") from None
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"{path}: cannot read the manifest generate writes ({exc}): run `generate` again") \
+            from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("files"), dict):
+        raise OutputError(f"{path}: not a manifest written by generate: run `generate` again")
+    return doc
+
+
+def write(files: dict[str, str], root: Path, owned: tuple[str, ...], *, inventory: str = "") -> Changes:
+    """`inventory`: the digest of the inventory `files` were generated from, recorded in the manifest."""
     data = encode(files)
     _check_paths(data, owned)
     try:
@@ -103,7 +122,7 @@ def write(files: dict[str, str], root: Path, owned: tuple[str, ...]) -> Changes:
                 removals[rel] = current
             else:
                 changes.kept.append(rel)
-        manifest = manifest_bytes(data)
+        manifest = manifest_bytes(data, inventory)
         if _current(root / MANIFEST) != manifest:
             writes[MANIFEST] = manifest
         _commit(root, writes, removals)
@@ -113,7 +132,7 @@ def write(files: dict[str, str], root: Path, owned: tuple[str, ...]) -> Changes:
         return changes
 
 
-def diff(files: dict[str, str], root: Path, owned: tuple[str, ...]) -> str:
+def diff(files: dict[str, str], root: Path, owned: tuple[str, ...], *, inventory: str = "") -> str:
     """A unified diff from what is on disk to what generation would write; empty when current."""
     data = encode(files)
     _check_paths(data, owned)
@@ -128,7 +147,7 @@ def diff(files: dict[str, str], root: Path, owned: tuple[str, ...]) -> str:
             _refuse_links_out(root, data, owned)
             previous = _previous(root)
             on_disk = {rel: _current(root / rel) for rel in (*data, *previous, MANIFEST)}
-    expected = {**data, MANIFEST: manifest_bytes(data)}
+    expected = {**data, MANIFEST: manifest_bytes(data, inventory)}
     stale = {rel for rel, digest in previous.items() if rel not in data and on_disk.get(rel) is not None
              and hashlib.sha256(on_disk[rel]).hexdigest() == digest}
     out = []

@@ -181,7 +181,7 @@ def test_output_holds_only_plain_json_types(boards):
 @pytest.mark.parametrize("check", [
     ("schemaVersion", lambda b: b["schemaVersion"] == 39),
     ("not editable", lambda b: b["editable"] is False),
-    ("id is null", lambda b: b["id"] is None),
+    ("no id or version: Grafana sets them on save", lambda b: "id" not in b and "version" not in b),
     ("tags llm and generated", lambda b: {"llm", "generated"} <= set(b["tags"])),
     ("generated header in the description", lambda b: c.GENERATED_HEADER in b["description"]),
     ("last 6 hours by default", lambda b: b["time"] == {"from": "now-6h", "to": "now"}),
@@ -198,7 +198,7 @@ def test_no_dashboard_carries_a_legacy_key_or_null_outside_grafanas_schema(board
         {path: [] for path in boards}
 
 
-def test_cleaning_removes_grafanalibs_legacy_output_and_keeps_the_nulls_grafana_writes():
+def test_cleaning_removes_grafanalibs_legacy_output_and_what_grafana_sets_and_keeps_the_nulls_grafana_writes():
     raw = json.loads(json.dumps(Dashboard(
         title="t", uid="u", id=None, schemaVersion=39,
         panels=[RowPanel(title="r", gridPos=GridPos(h=1, w=24, x=0, y=0)),
@@ -210,10 +210,14 @@ def test_cleaning_removes_grafanalibs_legacy_output_and_keeps_the_nulls_grafana_
     found = {v.where for v in violations(raw)}
     assert {"hideControls", "sharedCrosshair", "style", "gnetId", "rows", "timepicker.time_options",
             "panels[0].targets", "panels[0].editable", "panels[1].editable", "panels[1].error",
-            "templating.list[0].useTags", "templating.list[0].tagsQuery", "templating.list[0].regex"} <= found
+            "templating.list[0].useTags", "templating.list[0].tagsQuery", "templating.list[0].regex", "id",
+            "version"} <= found
+    raw["panels"][1]["fieldConfig"]["defaults"]["max"] = 1.0
     cleaned = clean(raw)
     assert violations(cleaned) == []
-    assert cleaned["id"] is None
+    assert "id" not in cleaned and "version" not in cleaned
+    assert cleaned["panels"][1]["fieldConfig"]["defaults"]["max"] == 1 and \
+        isinstance(cleaned["panels"][1]["fieldConfig"]["defaults"]["max"], int)  # as Grafana returns it
     assert cleaned["panels"][1]["fieldConfig"]["defaults"]["thresholds"]["steps"] == [{"color": "red", "value": None}]
     assert set(cleaned["panels"][0]) <= {"type", "id", "title", "collapsed", "gridPos", "panels", "repeat",
                                          "datasource"}

@@ -27,12 +27,20 @@ def tree(root: Path) -> dict[str, bytes]:
 
 
 def test_the_golden_tree_is_what_the_small_inventory_generates():
-    files = build(inventory.load(GOLDEN / "inventory.yaml"))
+    small = inventory.load(GOLDEN / "inventory.yaml")
+    files = build(small)
     golden = tree(GOLDEN)
     assert sorted(golden) == sorted(files), "run `make golden` and review the diff"
     for rel, content in files.items():
         assert golden[rel] == content.encode(), f"{rel} differs: run `make golden` and review the diff"
-    assert (GOLDEN / output.MANIFEST).read_bytes() == output.manifest_bytes(output.encode(files))
+    assert (GOLDEN / output.MANIFEST).read_bytes() == output.manifest_bytes(output.encode(files), small.digest())
+
+
+def test_the_inventory_digest_ignores_comments_layout_and_path_but_not_a_value():
+    text = (GOLDEN / "inventory.yaml").read_text()
+    digest = inventory.parse(text, "a.yaml").digest()
+    assert inventory.parse("# a comment\n" + text.replace(": ", ":   "), "elsewhere/b.yaml").digest() == digest
+    assert inventory.parse(text.replace("objective: 0.95", "objective: 0.96", 1), "a.yaml").digest() != digest
 
 
 def test_the_committed_output_is_what_the_example_inventory_generates():

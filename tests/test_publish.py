@@ -20,8 +20,9 @@ import niquests
 import pytest
 
 from generator import conventions as c
-from generator import grafana_facts
+from generator import grafana_facts, output
 from generator import inventory as inventory_mod
+from generator.build import OUTPUT_DIRS
 from generator.cli import main
 from generator.dashboards import build_dashboards
 from generator.publish import compat, config, desired, marking
@@ -85,12 +86,26 @@ def inventory(tmp_path):
     return path
 
 
+def write_dashboards(inventory_file, out) -> None:
+    """What `generate` writes that publish reads: dashboards/ and the manifest naming the inventory.
+
+    The rules, tests and runbooks generate writes beside them are left out: publish never reads them, and
+    building them would make each publish here cost seconds (`test_make_publish_...` runs the real pair).
+    """
+    inventory = inventory_mod.load(inventory_file)
+    files = {path: grafana_facts.dashboard_json(board) for path, board in build_dashboards(inventory).items()}
+    output.write(files, out, OUTPUT_DIRS, inventory=inventory.digest())
+
+
 @pytest.fixture
-def publish(capsys, inventory):
+def publish(capsys, inventory, tmp_path):
+    """Generate the dashboards of the inventory as it is now, then publish them: `make publish`."""
     def run(*args: str, inventory_file=None) -> Run:
-        code = main(["publish", "--inventory", str(inventory_file or inventory), *args])
-        out, err = capsys.readouterr()
-        return Run(code, out, err)
+        out = tmp_path / "out"
+        write_dashboards(inventory_file or inventory, out)
+        code = main(["publish", "--inventory", str(inventory_file or inventory), "--output", str(out), *args])
+        out_text, err = capsys.readouterr()
+        return Run(code, out_text, err)
     return run
 
 
@@ -191,14 +206,65 @@ def test_each_save_carries_a_version_message_naming_the_git_commit(env, grafana,
     assert message.startswith(desired.MESSAGE_PREFIX + " from commit ") and len(head.strip()) >= 7
 
 
-def test_publish_takes_the_dashboards_exactly_as_build_writes_them(example):
-    from generator.build import build
-    committed = {json.loads(text)["uid"]: json.loads(text) for path, text in build(example).items()
-                 if path.startswith("dashboards/")}
-    published = {d.uid: d.body for d in desired.from_inventory(example).dashboards}
-    assert committed.keys() == published.keys()
-    for uid, board in committed.items():
-        assert {**published[uid], "id": None, "tags": board["tags"]} == board
+def test_publish_takes_the_committed_dashboards_and_their_fingerprints_from_the_files_bytes(example):
+    committed = {json.loads(p.read_text())["uid"]: json.loads(p.read_text())
+                 for p in (ROOT / "dashboards").rglob("*.json")}
+    bundle = desired.from_output(example, ROOT)
+    assert sorted(committed) == [d.uid for d in bundle.dashboards]
+    for d in bundle.dashboards:
+        assert d.title == committed[d.uid]["title"]
+        assert {**d.body, "tags": committed[d.uid]["tags"]} == {**committed[d.uid], "id": None}
+        # What the file's SHA-256 gives is what hashing the dashboard read back from Grafana gives.
+        assert marking.fingerprint(d.body, d.folder.uid) == d.fingerprint == marking.recorded(d.body["tags"])
+
+
+def test_the_real_generate_then_publish_pair_converges(env, grafana, inventory, tmp_path, capsys):
+    out = tmp_path / "generated"
+    assert main(["generate", "--inventory", str(inventory), "--output", str(out)]) == 0
+    assert main(["publish", "--inventory", str(inventory), "--output", str(out)]) == 0
+    assert_converged(grafana)
+    capsys.readouterr()
+
+
+def test_publish_refuses_output_generated_from_another_version_of_the_inventory(env, grafana, inventory, tmp_path,
+                                                                                 capsys):
+    out = tmp_path / "generated"
+    write_dashboards(inventory, out)
+    inventory.write_text(INVENTORY.replace("kv_cache_usage: 0.9", "kv_cache_usage: 0.8"))
+    assert main(["publish", "--inventory", str(inventory), "--output", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "not generated from" in err and "generate --inventory" in err and "Traceback" not in err
+    assert grafana.writes() == []
+
+
+def test_publish_refuses_a_dashboard_file_edited_after_generate(env, grafana, inventory, tmp_path, capsys):
+    out = tmp_path / "generated"
+    write_dashboards(inventory, out)
+    edited = next((out / "dashboards").rglob("*.json"))
+    edited.write_text(edited.read_text().replace('"editable": false', '"editable": true'))
+    assert main(["publish", "--inventory", str(inventory), "--output", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert str(edited) in err and "changed since `generate` wrote it" in err
+    assert grafana.writes() == []
+
+
+def test_publish_without_generated_output_says_to_generate_first(env, grafana, inventory, tmp_path, capsys):
+    assert main(["publish", "--inventory", str(inventory), "--output", str(tmp_path / "nothing")]) == 1
+    assert "run `generate` first" in capsys.readouterr().err
+
+
+def test_a_dashboard_published_with_the_fingerprint_of_earlier_releases_is_updated_not_a_conflict(
+        env, grafana, publish):
+    assert publish().code == 0
+    stored = grafana.dashboards[MEDIUM].data
+    legacy = marking._fingerprint_before_seal(stored, grafana.dashboards[MEDIUM].folder_uid)
+    tags = [t for t in stored["tags"] if not t.startswith(marking.FINGERPRINT_PREFIX)]
+    edit_in_grafana(grafana, MEDIUM, tags=[*tags, marking.FINGERPRINT_PREFIX + legacy])
+    grafana.clear_log()
+    result = publish()
+    assert result.code == 0, result.err + result.out
+    assert grafana.writes() and "conflict" not in result.out.lower()
+    assert_converged(grafana)
 
 
 def test_without_git_the_version_message_names_no_commit(tmp_path):

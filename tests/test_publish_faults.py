@@ -8,7 +8,7 @@ from generator.cli import main
 from generator.publish import config
 
 from fault_proxy import KINDS, SHAPES, FaultProxy
-from test_publish import INVENTORY, TOKEN, assert_converged, grafana  # noqa: F401 - grafana is a fixture
+from test_publish import INVENTORY, TOKEN, assert_converged, grafana, write_dashboards  # noqa: F401 - grafana is a fixture
 
 ENDPOINTS = {
     "version": ("GET", r"^/api/frontend/settings"),
@@ -39,8 +39,9 @@ def run(monkeypatch, proxy, tmp_path, capsys):
 
     def publish(*args: str, text: str = INVENTORY) -> tuple[int, str]:
         path.write_text(text)
+        write_dashboards(path, tmp_path / "out")
         capsys.readouterr()
-        code = main(["publish", "--inventory", str(path), *args])
+        code = main(["publish", "--inventory", str(path), "--output", str(tmp_path / "out"), *args])
         out, err = capsys.readouterr()
         shown = out + err
         assert TOKEN not in shown

@@ -9,14 +9,20 @@ Grafana tolerates them, its published schema does not have them.
 `violations()` names each one with its JSON path; `clean()` removes exactly those.
 `validate` reports the same violations on the shipped files (check
 `dashboard/grafana-schema`), so what is removed here and what is flagged there
-cannot drift apart. Nulls Grafana itself writes are kept: the dashboard `id` of an
-unsaved dashboard and the base threshold step (`"value": null` is minus infinity).
+cannot drift apart. The null Grafana itself writes is kept: the base threshold step
+(`"value": null` is minus infinity).
+
+The keys Grafana sets on every save (`id`, `version`) are left out, tags are sorted, and
+numbers are written as Grafana returns them (`1`, not `1.0`): a generated file is then exactly its
+content, so `publish` fingerprints it from its bytes and compares that with what it
+reads back from Grafana.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from generator.grafana_facts import SAVED_KEYS, canonical
 
 JsonPath = tuple  # keys and list indexes from the dashboard root
 
@@ -41,6 +47,7 @@ LEGACY_VARIABLE_KEYS = {
 INTERVAL_ONLY_VARIABLE_KEYS = ("auto", "auto_count", "auto_min")
 ROW_KEYS = frozenset({"type", "id", "title", "collapsed", "gridPos", "panels", "repeat", "datasource"})
 EMPTY_LEGACY = {"__inputs": "export-only section; empty here"}
+SAVED = {key: "set by Grafana on every save; a generated dashboard leaves it out" for key in SAVED_KEYS}
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,9 @@ class Violation:
 
 def clean(dashboard: dict) -> dict:
     """A copy of the dashboard without any of the violations."""
-    result = json.loads(json.dumps(dashboard))  # a deep copy; JSON's C codec does it several times faster
+    result = canonical(dashboard)  # a deep copy; JSON's C codec does it several times faster
+    if isinstance(result.get("tags"), list):
+        result["tags"] = sorted({str(t) for t in result["tags"]})  # as publish compares them: a set
     for violation in sorted(violations(result), key=lambda v: len(v.path), reverse=True):
         *parents, key = violation.path
         container = result
@@ -81,6 +90,9 @@ def violations(dashboard: dict) -> list[Violation]:
 
 def _dashboard(board: dict) -> Iterator[Violation]:
     yield from _keys(board, (), LEGACY_DASHBOARD_KEYS)
+    for key, why in SAVED.items():
+        if key in board:
+            yield Violation((key,), f"`{key}`: {why}")
     if "gnetId" in board and board["gnetId"] is None:
         yield Violation(("gnetId",), "`gnetId: null`: set only on dashboards imported from grafana.com")
     for key, why in EMPTY_LEGACY.items():
@@ -148,6 +160,4 @@ def _nulls(node, path: JsonPath) -> Iterator[Violation]:
 
 
 def _null_allowed(node: dict, path: JsonPath) -> bool:
-    if path == ("id",):
-        return True  # an unsaved dashboard; Grafana assigns the id
     return path[-1] == "value" and "color" in node and "steps" in path  # the base threshold step: -Infinity

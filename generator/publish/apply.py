@@ -157,7 +157,7 @@ def _resolve_mismatch(grafana: Grafana, step: Step, *, force: bool, message: str
         step.action, step.result, step.reason = BLOCKED, REFUSED, blocked
         return
     step.version = int(meta.get("version") or 0)
-    if not again and marking.fingerprint(stored, meta.get("folderUid", "")) == marking.recorded(stored.get("tags")):
+    if not again and marking.untouched(stored, meta.get("folderUid", "")):
         step.action = UPDATE  # as another publish left it (a concurrent run, or a late try): update it once more
         return _save(grafana, step, force=force, message=message, again=True)
     step.action, step.reason = CONFLICT, changed_reason(meta)

@@ -41,7 +41,7 @@ def run(args) -> int:
     try:
         settings = config.from_env()
         inventory = inventory_mod.load(args.inventory)
-        bundle = desired.from_inventory(inventory)
+        bundle = desired.from_output(inventory, Path(args.output))
         message = desired.version_message(Path(args.inventory).resolve().parent)
         outcome = publish(Grafana(settings), bundle, message=message, dry_run=args.dry_run, prune=args.prune,
                           force=args.force, verify=args.verify, progress=progress)

@@ -123,11 +123,11 @@ def classify(d: Dashboard, found: dict | None, diffs: bool) -> Step:
     if blocked:
         step.action, step.reason = BLOCKED, blocked
         return step
-    now, last = marking.fingerprint(stored, meta.get("folderUid", "")), marking.recorded(stored.get("tags"))
-    if now == d.fingerprint and last == d.fingerprint:
+    now = marking.fingerprint(stored, meta.get("folderUid", ""))
+    if now == d.fingerprint and marking.recorded(stored.get("tags")) == d.fingerprint:
         step.action = UNCHANGED
         return step
-    if now == d.fingerprint or now == last:
+    if now == d.fingerprint or marking.untouched(stored, meta.get("folderUid", "")):
         step.action = UPDATE  # untouched since the last publish (or already equal to what we would write)
     else:
         step.action, step.reason = CONFLICT, changed_reason(meta)
@@ -151,7 +151,7 @@ def classify_delete(hit: dict, found: dict | None, owner: str) -> Step:
         step.action, step.reason = ORPHAN, "not published by this inventory (its marks changed since the search)"
     elif blocked:
         step.action, step.reason = BLOCKED, blocked
-    elif marking.fingerprint(stored, meta.get("folderUid", "")) != marking.recorded(stored.get("tags")):
+    elif not marking.untouched(stored, meta.get("folderUid", "")):
         step.action = CONFLICT
         step.reason = f"no longer generated, but {changed_reason(meta)}"
     return step
