@@ -10,8 +10,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import yaml
 
-from generator import inventory, output
+from generator import inventory, output, yaml_out
 from generator.build import OUTPUT_DIRS, build
 from generator.cli import main
 from generator.conventions import GENERATED_HEADER
@@ -297,3 +298,15 @@ def test_a_damaged_manifest_is_a_clear_error_and_nothing_is_touched(tmp_path, ca
     err = capsys.readouterr().err
     assert output.MANIFEST in err and "Traceback" not in err
     assert snapshot(out) == before
+
+
+def test_libyaml_and_pure_python_write_the_same_bytes_for_every_generated_yaml_file():
+    files = build(inventory.load(ROOT / "inventory.yaml"))
+    files.update(build(inventory.load(GOLDEN / "inventory.yaml")))
+    compared = 0
+    for rel, text in sorted(files.items()):
+        if rel.endswith((".yaml", ".yml")):
+            for document in yaml.safe_load_all(text):
+                assert yaml_out.dump(document) == yaml_out.dump(document, yaml_out.PURE_PYTHON), rel
+                compared += 1
+    assert compared > 50 and yaml_out.dump({"a": "x\ny"}) == yaml_out.dump({"a": "x\ny"}, yaml_out.PURE_PYTHON)
