@@ -4,14 +4,16 @@ import math
 import pytest
 import yaml
 
+from generator import conventions as c
 from generator import inventory
+from generator.build import build
 from generator.rules import promtool_tests as pt
 from generator.rules.alerts import alerts
 from generator.rules.recording import base_labels
 from generator.rules.rendering import humanize, humanize_duration, humanize_percentage, render
 from generator.versions import v
 
-from conftest import ROOT, run_promtool
+from conftest import HEADER, ROOT, model_yaml, run_promtool
 
 
 def test_every_generated_promtool_test_of_the_golden_tree_passes(promtool):
@@ -21,6 +23,28 @@ def test_every_generated_promtool_test_of_the_golden_tree_passes(promtool):
     result = run_promtool(promtool, "test", "rules", *files)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr
     assert result.stdout.count("SUCCESS") == len(files)
+
+
+def test_models_that_differ_only_in_names_share_one_test_file_and_any_other_difference_gets_its_own(promtool,
+                                                                                                    tmp_path):
+    text = HEADER + "  search: {folder: Search, labels: {team: search}}\nmodels:\n" + model_yaml("a") + \
+        model_yaml("b", served_name="org/other", namespace="other", team="search") + \
+        model_yaml("c", extra="    thresholds: {queue_depth: 10}\n") + model_yaml("d", replicas=(2, 4))
+    files = build(inventory.parse(text, "inventory.yaml"))
+    tests = sorted(p for p in files if p.startswith("alerts/tests/") and not p.endswith("_collectors.test.yaml"))
+    assert tests == [c.rules_test_file("a"), c.rules_test_file("c"), c.rules_test_file("d")]
+    assert c.rules_file("b") in files
+    assert "They prove the alerts of b too" in files[c.rules_test_file("a")]
+    assert "prove the alerts of" not in files[c.rules_test_file("c")]
+    (tmp_path / "alerts" / "tests").mkdir(parents=True)
+    for path in (c.rules_file("a"), c.rules_test_file("a")):
+        (tmp_path / path).write_text(files[path])
+    result = run_promtool(promtool, "test", "rules", c.rules_test_file("a"), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr
+
+
+def test_every_model_of_the_example_inventory_has_its_own_test_file(example):
+    assert [(m.name, alike) for m, alike in pt.shapes(example)] == [(name, ()) for name in EXAMPLE_MODELS]
 
 
 def _groups(example, model):

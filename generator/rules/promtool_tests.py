@@ -10,6 +10,7 @@ values against numbers computed by hand from the inputs.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from decimal import Decimal
 
 from generator import conventions as c
@@ -32,8 +33,26 @@ FRACTIONS = {*LATENCY, "error_ratio", "kv_cache", "gpu_utilization", "gpu_memory
 MISSES = {"ttft": Decimal("0.1"), "itl": Decimal("0.2"), "tpot": Decimal("0.15"), "e2e": Decimal("0.05")}
 
 
+# Fields in which two models may differ and still share every alert's logic: their names, where their
+# series are and who is paged. Models alike in everything else (engine version, SLOs, thresholds, buckets,
+# replicas, GPUs, alert options) get one promtool test file, the first's: the cases prove the rules' logic,
+# which is the same for all of them, so test time grows with the kinds of models, not their number. The
+# rules of every model still pass `promtool check rules` and `validate`; names that need escaping are
+# proven by the weird-names golden tree and the fuzz tests.
+NAMES_ONLY = ("name", "served_name", "namespace", "pod_regex", "backend_model", "team", "selector", "path",
+              "container", "image_pattern", "severity_labels")
+
+
+def shapes(inventory: Inventory) -> list[tuple[Model, tuple[Model, ...]]]:
+    """Each model whose test file proves a kind of model, with the later models of the same kind."""
+    kinds: dict[str, list[Model]] = {}
+    for model in inventory.models:
+        kinds.setdefault(repr(replace(model, **dict.fromkeys(NAMES_ONLY))), []).append(model)
+    return [(first, tuple(rest)) for first, *rest in kinds.values()]
+
+
 def test_files(inventory: Inventory) -> dict[str, str]:
-    files = {c.rules_test_file(m.name): test_file(inventory, m) for m in inventory.models}
+    files = {c.rules_test_file(m.name): test_file(inventory, m, alike) for m, alike in shapes(inventory)}
     files[c.COLLECTORS_TEST_FILE] = collector_test_file(inventory)
     return files
 
@@ -81,7 +100,8 @@ def collector_test_file(inventory: Inventory) -> str:
     return comment(c.GENERATED_HEADER) + comment(f"promtool tests for {c.COLLECTORS_FILE}.") + dump(doc)
 
 
-def test_file(inventory: Inventory, model: Model) -> str:
+def test_file(inventory: Inventory, model: Model, alike: tuple[Model, ...] = ()) -> str:
+    """`alike`: the models of the same kind whose alerts these cases prove too."""
     inputs = Inputs(inventory, model)
     rules = alerts(inventory, model)
     tests = [_baseline(inventory, model, inputs)]
@@ -93,7 +113,12 @@ def test_file(inventory: Inventory, model: Model) -> str:
     tests += fault_cases(inventory, model, rules, inputs)
     doc = {"rule_files": [f"../{c.rules_file(model.name).split('/', 1)[1]}"], "evaluation_interval": "1m",
            "tests": tests}
-    return comment(c.GENERATED_HEADER) + comment(f"promtool tests for {c.rules_file(model.name)}.") + dump(doc)
+    also = ""
+    if alike:
+        also = comment(f"They prove the alerts of {', '.join(m.name for m in alike)} too: the same kind of model "
+                       "(only names, namespace, pods and team differ).")
+    return comment(c.GENERATED_HEADER) + comment(f"promtool tests for {c.rules_file(model.name)}.") + also + \
+        dump(doc)
 
 
 # -- alerts ----------------------------------------------------------------
