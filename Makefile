@@ -26,9 +26,10 @@ check: setup
 validate: setup
 	$(PY) -m generator validate --inventory $(INVENTORY)
 
-# ruff: pyflakes, pycodestyle, bugbear, import order and py311 syntax (pyproject.toml [tool.ruff]).
+# ruff (pyflakes, pycodestyle, bugbear, import order, py311 syntax) and mypy: pyproject.toml [tool.ruff], [tool.mypy].
 lint: setup
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 test: setup lint validate
 	@command -v promtool >/dev/null || { echo "promtool not found: install Debian's prometheus package (apt-get install prometheus)"; exit 1; }

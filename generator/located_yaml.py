@@ -179,10 +179,10 @@ class _Builder:
                 result.key_lines[key] = line
             return result
         if isinstance(node, yaml.SequenceNode):
-            result = LocatedList(self.build(item, depth + 1) for item in node.value)
-            result.line = node.start_mark.line + 1
-            result.item_lines = [item.start_mark.line + 1 for item in node.value]
-            return result
+            items = LocatedList(self.build(item, depth + 1) for item in node.value)
+            items.line = node.start_mark.line + 1
+            items.item_lines = [item.start_mark.line + 1 for item in node.value]
+            return items
         try:
             return self.constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:

@@ -148,9 +148,9 @@ def diff(files: dict[str, str], root: Path, owned: tuple[str, ...], *, inventory
             previous = _previous(root)
             on_disk = {rel: _current(root / rel) for rel in (*data, *previous, MANIFEST)}
     expected = {**data, MANIFEST: manifest_bytes(data, inventory)}
-    stale = {rel for rel, digest in previous.items() if rel not in data and on_disk.get(rel) is not None
-             and hashlib.sha256(on_disk[rel]).hexdigest() == digest}
-    out = []
+    stale = {rel for rel, digest in previous.items() if rel not in data
+             and (content := on_disk.get(rel)) is not None and hashlib.sha256(content).hexdigest() == digest}
+    out: list[str] = []
     for rel in sorted(set(expected) | stale):
         old_bytes = on_disk.get(rel)
         old = old_bytes.decode("utf-8", errors="replace") if old_bytes is not None else ""
@@ -188,7 +188,7 @@ def _refuse_links_out(root: Path, data: dict[str, bytes], owned: tuple[str, ...]
 
 def _previous(root: Path) -> dict[str, str]:
     """What earlier runs wrote: the manifest, plus the journal of a run killed half way."""
-    previous = {}
+    previous: dict[str, str] = {}
     for name in (MANIFEST, JOURNAL):
         path = root / name
         raw = _current(path)

@@ -10,14 +10,11 @@ from __future__ import annotations
 import hashlib
 import re
 
-from generator.errors import GeneratorError
+# The regex parser behind `re` (Python 3.11+, as pyproject.toml requires); typeshed leaves it out.
+from re import _constants as _c  # type: ignore[attr-defined]
+from re import _parser as _p  # type: ignore[attr-defined]
 
-try:  # Python 3.11+
-    from re import _constants as _c
-    from re import _parser as _p
-except ImportError:  # pragma: no cover - Python < 3.11
-    import sre_constants as _c  # type: ignore[no-redef]
-    import sre_parse as _p  # type: ignore[no-redef]
+from generator.errors import GeneratorError
 
 _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # what Kubernetes uses for generated names
 

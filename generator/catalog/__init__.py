@@ -21,9 +21,9 @@ SIGNALS = (
 )
 
 
-def discover(attribute: str, kind: type) -> dict:
+def discover(attribute: str, kind: type[Engine] | type[Exporter]) -> dict:
     """`attribute` of every module of this package that defines one of type `kind`, by its `name`, sorted."""
-    found = {}
+    found: dict[str, Engine | Exporter] = {}
     for info in pkgutil.iter_modules(__path__, f"{__name__}."):
         value = getattr(importlib.import_module(info.name), attribute, None)
         if isinstance(value, kind):

@@ -8,6 +8,7 @@ nulls removed (`clean.py`).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from grafanalib._gen import DashboardEncoder
 from grafanalib.core import (
@@ -112,7 +113,7 @@ def model_dashboards_link() -> DashboardLink:
 
 
 def dashboard(uid: str, title: str, description: str, tags: list[str], sections: list[Section],
-              links: list[DashboardLink], variables: list[Template], annotations: list[dict] = (),
+              links: list[DashboardLink], variables: list[Template], annotations: Sequence[dict] = (),
               cluster: str | None = None) -> dict:
     """The dashboard's JSON; with `cluster` (multi-cluster mode) every query keeps to the `$cluster` selection."""
     if not grafana_facts.UID.match(uid):

@@ -58,7 +58,7 @@ def read(checker, doc) -> Kubernetes | None:
     namespace = checker.attempt(checker.string, block, "namespace", f"{path}.namespace", names.DNS_LABEL,
                                 "a Kubernetes namespace (RFC 1123 label: lower-case letters, digits and '-', "
                                 "at most 63)")
-    rule_labels = {}
+    rule_labels: dict[str, str] = {}
     if "rule_labels" in block:
         rule_labels = checker.attempt(_labels, checker, block, "rule_labels", f"{path}.rule_labels") or {}
     delivery = "sidecar"
@@ -67,7 +67,7 @@ def read(checker, doc) -> Kubernetes | None:
     sidecar = Sidecar()
     if "sidecar" in block:
         sidecar = checker.attempt(_sidecar, checker, block, f"{path}.sidecar") or sidecar
-    selector = {}
+    selector: dict[str, str] = {}
     if "operator" in block:
         operator = checker.attempt(checker.mapping, block, "operator", f"{path}.operator",
                                    {"instance_selector": True})

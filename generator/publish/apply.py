@@ -120,6 +120,7 @@ def _folders(grafana: Grafana, plan: Plan) -> None:
 
 def _save(grafana: Grafana, step: Step, *, force: bool, message: str, again: bool = False) -> None:
     d = step.desired
+    assert d is not None  # only generated dashboards are saved
     overwrite = step.action == CONFLICT and force
     version = step.version if step.action != CREATE else 0
     body = {"dashboard": {**d.body, "id": None, "version": version}, "folderUid": d.folder.uid,
@@ -139,6 +140,7 @@ def _save(grafana: Grafana, step: Step, *, force: bool, message: str, again: boo
 def _resolve_mismatch(grafana: Grafana, step: Step, *, force: bool, message: str, again: bool) -> None:
     """Grafana holds another version than planned: ours from an earlier try, another publish's, or an edit."""
     d = step.desired
+    assert d is not None  # only generated dashboards are saved
     found = grafana.dashboard(d.uid)
     if found is None:
         raise GrafanaError(f"dashboard {d.uid} changed and then disappeared while publishing; run publish again")
@@ -148,7 +150,7 @@ def _resolve_mismatch(grafana: Grafana, step: Step, *, force: bool, message: str
         log.info("%s already holds what was to be published (an earlier try took effect)", d.uid)
         return
     owner = marking.owner_of(stored.get("tags"))
-    if owner not in (None, d.owner):  # another inventory published it since the plan was made
+    if owner is not None and owner != d.owner:  # another inventory published it since the plan was made
         decided = classify(d, found, diffs=False)
         step.action, step.result, step.reason = decided.action, KEPT.get(decided.action, REFUSED), decided.reason
         return

@@ -72,6 +72,7 @@ class Settings:
         """For grafana-client: a token (sent as Bearer) or (user, password) for basic auth."""
         if self.token is not None:
             return self.token.reveal()
+        assert self.user is not None and self.password is not None  # from_env: a token, or a user and password
         return self.user, self.password.reveal()
 
 

@@ -57,8 +57,8 @@ def make_plan(grafana: Grafana, bundle: Bundle, *, prune: bool, diffs: bool, ver
     folders = [_folder_step(f, current.get(f.uid)) for f in bundle.folders]
     hits = {h["uid"]: h for h in grafana.search_tagged(marking.MANAGED_TAG)}
     steps: list[Step] = []
-    others = {d.uid: marking.owner_of(hits[d.uid].get("tags")) for d in bundle.dashboards if d.uid in hits
-              and marking.owner_of(hits[d.uid].get("tags")) not in (None, bundle.owner)}
+    owners = {d.uid: marking.owner_of(hits[d.uid].get("tags")) for d in bundle.dashboards if d.uid in hits}
+    others = {uid: owner for uid, owner in owners.items() if owner is not None and owner != bundle.owner}
     reads = [d for d in bundle.dashboards if d.uid in hits and d.uid not in others
              and (verify or not _matches(hits[d.uid], d))]
     # Only what this inventory published: not another inventory's, not a "Save as" copy, not a dashboard
@@ -115,7 +115,7 @@ def classify(d: Dashboard, found: dict | None, diffs: bool) -> Step:
     stored, meta = found["dashboard"], found.get("meta", {})
     step.version = int(meta.get("version") or stored.get("version") or 0)
     owner = marking.owner_of(stored.get("tags"))
-    if owner not in (None, d.owner):
+    if owner is not None and owner != d.owner:
         other = _someone_elses(d, owner)
         step.action, step.reason = other.action, other.reason
         return step

@@ -40,7 +40,7 @@ class SimulatorServer(ThreadingHTTPServer):
     @property
     def address(self) -> str:
         host, port = self.server_address[:2]
-        return f"{host}:{port}"
+        return f"{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     def start(self) -> threading.Thread:
         thread = threading.Thread(target=self.serve_forever, name="simulator", daemon=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from generator.inventory import Inventory
 from generator.simulate.fleet import Fleet
@@ -12,7 +12,7 @@ from generator.simulate.timeline import ModelTimeline
 
 
 class Simulation:
-    def __init__(self, inventory: Inventory, scenarios: list[str] = (), clock: Callable[[], float] = time.time):
+    def __init__(self, inventory: Inventory, scenarios: Sequence[str] = (), clock: Callable[[], float] = time.time):
         self.inventory = inventory
         self.fleet = Fleet(inventory)
         self.clock = clock

@@ -15,6 +15,7 @@ rollout's stuck surge pod (Pending, or never passing readiness) has none.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from generator.catalog import ENGINES
@@ -66,8 +67,8 @@ def scrape_configs(fleet: Fleet, address: str) -> list[dict]:
     return list(jobs.values())
 
 
-def prometheus_config(fleet: Fleet, address: str, interval: str = "15s", rule_files: list[str] = (),
-                      alertmanagers: list[str] = ()) -> dict:
+def prometheus_config(fleet: Fleet, address: str, interval: str = "15s", rule_files: Sequence[str] = (),
+                      alertmanagers: Sequence[str] = ()) -> dict:
     config: dict = {"global": {"scrape_interval": interval, "evaluation_interval": interval,
                                "scrape_timeout": interval}}
     if rule_files:

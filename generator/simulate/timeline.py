@@ -161,6 +161,7 @@ class ModelTimeline:
         restarts, last, crash_since = 0, None, None
 
         def crash_restarts(until: float) -> int:
+            assert crash_since is not None  # called only once a crash loop started
             return 1 + int((until - crash_since) // CRASH_RESTART_SECONDS)
 
         for i, segment in enumerate(self.segments):

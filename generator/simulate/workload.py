@@ -111,7 +111,10 @@ def threshold(model: Model, name: str) -> float:
 
 
 def slo_seconds(model: Model, signal: str) -> float:
-    return float(model.slo.latency(signal).threshold_seconds)
+    slo = model.slo.latency(signal)
+    if slo is None:
+        raise ValueError(f"{model.name} has no {signal} SLO")
+    return float(slo.threshold_seconds)
 
 
 def decode_slo_seconds(model: Model) -> float:

@@ -29,7 +29,7 @@ class Known:
         return "histogram-series" if self.metric.type == HISTOGRAM else self.metric.type
 
 
-def _owners():
+def _owners() -> list[Engine | Exporter]:
     return [*ENGINES.values(), *EXPORTERS.values()]
 
 
@@ -98,9 +98,10 @@ def elsewhere(name: str, model: Model) -> str | None:
 
 
 def suggestion(name: str, model: Model | None) -> str:
-    names = [s for owner in ([ENGINES[model.engine], *EXPORTERS.values()] if model and model.engine in ENGINES
-                             else _owners())
-             for m in owner.metrics for s in m.series()]
+    owners: list[Engine | Exporter] = _owners()
+    if model and model.engine in ENGINES:
+        owners = [ENGINES[model.engine], *EXPORTERS.values()]
+    names = [s for owner in owners for m in owner.metrics for s in m.series()]
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.7)
     return f"; did you mean {close[0]}?" if close else ""
 

@@ -254,7 +254,7 @@ def _aggregate(node, recorded) -> Labels:
     op = agg_op(node)
     if op in _SELECTION_AGGREGATIONS:
         return inner
-    extra = frozenset()
+    extra: frozenset[str] = frozenset()
     if op == "count_values" and isinstance(node.param, pp.StringLiteral):
         extra = frozenset({node.param.val})
     modifier = node.modifier

@@ -261,7 +261,7 @@ class _Parser:
         return any(name in scope for scope in self.scopes)
 
     def pipeline(self, tokens: list[_Token], context: str, allow_decl: bool, range_decl: bool = False):
-        declared: list[str] = []
+        declared: list[_Token] = []
         i = 0
         # `$x :=`, `$x =`, or in range `$i, $e :=`
         if allow_decl and len(tokens) >= 2 and tokens[0].kind == "var":

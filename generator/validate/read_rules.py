@@ -37,10 +37,10 @@ def load_rule_file(ctx: Context, path: Path, rel: str):
     if data is None:
         ctx.problem("yaml/parse", WARNING, where, "empty rule file: no groups, no rules")
         return
-    if isinstance(data, dict) and "groups" not in data and ("tests" in data or "rule_files" in data):
+    if isinstance(data, located_yaml.LocatedMap) and "groups" not in data and ("tests" in data or "rule_files" in data):
         ctx.rule_files.remove(rel)  # a promtool test file, not rules
         return
-    if not isinstance(data, dict) or not isinstance(data.get("groups"), list):
+    if not isinstance(data, located_yaml.LocatedMap) or not isinstance(data.get("groups"), located_yaml.LocatedList):
         ctx.problem("yaml/parse", ERROR, Location(rel, getattr(data, "line", None)),
                     f"a rule file is a mapping with a `groups` list, got {type_of(data)}")
         return
@@ -54,7 +54,7 @@ def load_rule_file(ctx: Context, path: Path, rel: str):
     rules_in_file: list[Rule] = []
     for gi, group in enumerate(data["groups"]):
         gline = data["groups"].item_lines[gi]
-        if not isinstance(group, dict):
+        if not isinstance(group, located_yaml.LocatedMap):
             ctx.problem("yaml/parse", ERROR, Location(rel, gline, key=f"groups[{gi}]"),
                         f"a rule group is a mapping with `name` and `rules`, got {type_of(group)}")
             continue
@@ -72,7 +72,7 @@ def load_rule_file(ctx: Context, path: Path, rel: str):
         else:
             seen_groups[name] = gline
         rules = group.get("rules")
-        if not isinstance(rules, list):
+        if not isinstance(rules, located_yaml.LocatedList):
             ctx.problem("yaml/parse", ERROR, Location(rel, gline, group=gname),
                         f"`rules` must be a list of rules, got {type_of(rules)}")
             continue
@@ -95,7 +95,7 @@ def load_rule_file(ctx: Context, path: Path, rel: str):
     ctx.rules += rules_in_file
     for rule in rules_in_file:
         text = rule.data.get("expr")
-        if isinstance(text, str):
+        if isinstance(text, str) and rule.kind:
             ctx.queries.append(Query(text, x.parse(text), rule.location, model, rule.kind, rule=rule))
 
 

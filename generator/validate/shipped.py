@@ -64,7 +64,8 @@ class Panel:
 
     @property
     def type(self) -> str:
-        return self.data.get("type") if isinstance(self.data.get("type"), str) else ""
+        value = self.data.get("type")
+        return value if isinstance(value, str) else ""
 
     @property
     def targets(self) -> list[dict]:

@@ -123,7 +123,8 @@ class Duplicate(Check):
     id = "alerts/duplicate"
 
     def check(self, ctx: Context) -> list[Finding]:
-        found, seen = [], {}
+        found: list[Finding] = []
+        seen: dict = {}
         for rule in alerts(ctx):
             key = (rule.file, rule.name, tuple(sorted(rule.labels.items())))
             if key in seen:
@@ -142,7 +143,8 @@ class RecordingDuplicate(Check):
     id = "rules/duplicate"
 
     def check(self, ctx: Context) -> list[Finding]:
-        found, seen = [], {}
+        found: list[Finding] = []
+        seen: dict = {}
         for rule in ctx.rules:
             if rule.kind != "record":
                 continue

@@ -63,7 +63,8 @@ def _wrong(what: str, datasource) -> str:
 
 
 def _ref(target: dict, i: int) -> str:
-    return target.get("refId") if isinstance(target.get("refId"), str) else f"targets[{i}]"
+    ref = target.get("refId")
+    return ref if isinstance(ref, str) else f"targets[{i}]"
 
 
 def _unit(panel: Panel) -> str | None:
@@ -162,7 +163,7 @@ class Grid(Check):
     def check(self, ctx: Context) -> list[Finding]:
         found = []
         for board in ctx.dashboards:
-            placed = []
+            placed: list = []
             for panel in board.panels:
                 pos = _grid(panel)
                 if pos is None:
@@ -193,7 +194,8 @@ class Uid(Check):
     id = "dashboard/uid"
 
     def check(self, ctx: Context) -> list[Finding]:
-        found, seen = [], {}
+        found: list[Finding] = []
+        seen: dict = {}
         for board in ctx.dashboards:
             uid = board.uid
             if uid is None:

@@ -104,6 +104,8 @@ class OutputCoverage(Check):
                                           f"no dashboard with uid {uid}"))
         folder_of = dashboard_folders(ctx.inventory)
         for board in ctx.dashboards:
+            if board.uid is None:
+                continue  # reported by the uid check
             folder = folder_of.get(board.uid)
             if folder is not None and board.file != c.dashboard_file(board.uid, folder.title):
                 found.append(self.finding(board.location(),

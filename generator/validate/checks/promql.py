@@ -53,7 +53,8 @@ class RateOnGauge(Check):
                 name = x.metric_name(arg.vector_selector)
                 kind = catalog.series_kind(name, q.model, ctx.inventory)
                 if kind == catalog.GAUGE:
-                    what = "a recorded series (a gauge)" if name.startswith(catalog.LLM_PREFIX) else "a gauge"
+                    what = "a recorded series (a gauge)" if (name or "").startswith(catalog.LLM_PREFIX) \
+                        else "a gauge"
                     found.append(self.finding(
                         q.location, f"{x.call_name(node)}() over {name}, which is {what}: the result is meaningless; "
                                     f"use it directly, or deriv()/delta() for its change"))

@@ -101,11 +101,11 @@ class BucketBoundary(Check):
         op = "=" if matcher.op == pp.MatchOp.Equal else "=~"
         shown = f'le{op}"{matcher.value}"'
         value = le_value(matcher)
-        if value == "+Inf":
-            return []
         if value is None:
             return [self.finding(location, f"{name}{{{shown}}} does not select one bucket bound; the share under "
                                            f"a threshold needs exactly one", WARNING)]
+        if not isinstance(value, Decimal):  # +Inf
+            return []
         if value not in bounds:
             return [self.finding(location, f"{name}{{{shown}}}: {number(value)} is not a bucket bound ({source}); no "
                                            f"series matches and the SLO ratio is empty; nearest bounds: "
