@@ -474,6 +474,10 @@ class PodQueries:
     def gpu_utilization(self) -> str:
         return f"avg by (pod) ({self._dcgm('DCGM_FI_DEV_GPU_UTIL')}) / 100"
 
+    def gpu_node(self) -> str:
+        """1 per pod and the node its GPUs sit on (label `node`), as DCGM reports it."""
+        return f"max by (pod, node) ({self._dcgm('DCGM_FI_DEV_GPU_UTIL')} * 0 + 1)"
+
     def gpu_memory_usage(self) -> str:
         used, free = self._dcgm("DCGM_FI_DEV_FB_USED"), self._dcgm("DCGM_FI_DEV_FB_FREE")
         return f"max by (pod) ({used} / ({used} + {free}))"
