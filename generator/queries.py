@@ -195,6 +195,13 @@ class ModelQueries:
         expr = self.agg(spec.aggregation, self.selector(part.metric, part.matchers, part.scope, part.suffix))
         return expr if spec.scale == 1 else f"{expr} * {number(spec.scale)}"
 
+    def gauge_by(self, name: str, label: str) -> str:
+        """A gauge signal aggregated as the signal says, one series per value of `label`."""
+        spec = self.can.need(name, Gauge)
+        part = spec.candidates[0]
+        expr = self.agg(spec.aggregation, self.selector(part.metric, part.matchers, part.scope, part.suffix), label)
+        return expr if spec.scale == 1 else f"{expr} * {number(spec.scale)}"
+
     def replica_max(self, name: str) -> str:
         """The highest per-replica value of a summed gauge signal (one replica may run several engines)."""
         spec = self.signal(name)

@@ -612,3 +612,26 @@ def test_fleet_pages_keep_clusters_apart_and_name_them_in_multi_cluster_mode():
     assert all(re.match(r"^(min|max|sum|count) by \(model, region", t["expr"]) for t in table["targets"])
     per_gpu = [p for p in every_panel(gpu) if p["title"].endswith("per GPU")]
     assert per_gpu and all(t["legendFormat"].startswith("{{region}} / {{node}}") for p in per_gpu for t in p["targets"])
+
+
+def test_why_rows_show_the_request_parameters_and_waiting_reasons_where_the_version_exposes_them(example):
+    vllm = rows(at(example, c.model_dashboard_uid("llama-3-1-8b")))  # vLLM 0.11.2
+    asked = {p["title"]: p for p in vllm["Why: what clients ask for"]}
+    max_tokens = asked["Requested max_tokens"]["targets"]
+    assert [t["legendFormat"] for t in max_tokens] == ["max_tokens p50", "max_tokens p95", "generated p95"]
+    assert "vllm:request_params_max_tokens_bucket" in max_tokens[0]["expr"] and "sum by (le)" in max_tokens[0]["expr"]
+    assert "vllm:request_params_n_sum" in asked["Completions per request (n)"]["targets"][0]["expr"]
+    waiting = next(p for p in vllm["Why: where a request's time goes"] if p["title"] == "Waiting requests by reason")
+    assert waiting["type"] == "text" and "from 0.33.0" in waiting["options"]["content"]
+    triton = {p["title"]: p for p in rows(at(example, c.model_dashboard_uid("llama-3-1-70b-trt")))[
+        "Why: what clients ask for"]}
+    assert triton["Requested max_tokens"]["type"] == "text"
+
+
+def test_waiting_by_reason_reads_the_reason_label_from_vllm_0_33():
+    from generator.queries import ModelQueries
+    inventory = parse(SMALL.replace('engine_version: "0.11.0"', 'engine_version: "0.33.0"', 1), "test.yaml")
+    model = next(m for m in inventory.models if m.engine == "vllm")
+    assert str(model.engine_version) == "0.33.0"
+    expr = ModelQueries(inventory, model).gauge_by("waiting_by_reason", "reason")
+    assert expr.startswith("sum by (reason) (vllm:num_requests_waiting_by_reason{")

@@ -1,8 +1,9 @@
 """The model dashboard's "why" rows: where a request's time goes and what clients ask for.
 
 Per engine and version from the catalog: vLLM's request phases (queue, prefill,
-decode), prompt and generation lengths, finish reasons and prefix-cache hits;
-Triton's queue and compute time from its cumulative duration counters. What an
+decode), waiting requests by reason, prompt and generation lengths, the max_tokens
+and n clients ask for, finish reasons and prefix-cache hits; Triton's queue and
+compute time from its cumulative duration counters. What an
 engine version cannot show gets a text panel saying why, never an empty chart.
 """
 from __future__ import annotations
@@ -20,7 +21,8 @@ LENGTH_QUANTILES = ("0.5", "0.95")
 def why_sections(q: ModelQueries, why_not) -> list[Section]:
     """Collapsed rows, below the fold: opened when the golden signals say something is wrong."""
     return [
-        Section("why.time", "Why: where a request's time goes", spread([_phases(q, why_not)]), collapsed=True),
+        Section("why.time", "Why: where a request's time goes", spread([_phases(q, why_not), _waiting(q, why_not)]),
+                collapsed=True),
         Section("why.workload", "Why: what clients ask for", spread(_workload(q, why_not)), collapsed=True),
     ]
 
@@ -35,6 +37,42 @@ def _phases(q: ModelQueries, why_not):
         "prefill, decode; Triton: queued, computing). A growing queue says capacity; a growing prefill says "
         "longer prompts or a cold prefix cache; a growing decode says longer outputs or bigger batches.",
         p.SECONDS, targets)
+
+
+def _waiting(q: ModelQueries, why_not):
+    if not q.has("waiting_by_reason"):
+        return why_not(q, "why.waiting_by_reason", "Waiting requests by reason", "waiting_by_reason")
+    return p.timeseries(
+        "why.waiting_by_reason", "Waiting requests by reason",
+        "Requests waiting to be scheduled, by why: capacity (no room in the batch or the KV cache: add replicas "
+        "or shorten requests) or deferred (held back by the scheduler on purpose, for example waiting for a "
+        "remote KV transfer). The reasons sum to the waiting requests.",
+        p.SHORT, [p.target(q.gauge_by("waiting_by_reason", "reason"), "{{reason}}")], minimum=0)
+
+
+def _requested(q: ModelQueries, why_not) -> list:
+    """What clients ask for besides the prompt: the max_tokens and n request parameters."""
+    result = []
+    if q.has("max_tokens_requested"):
+        targets = [p.target(q.quantile("max_tokens_requested", quantile, LIVE),
+                            f"max_tokens p{int(float(quantile) * 100)}") for quantile in LENGTH_QUANTILES]
+        if q.has("generation_length"):
+            targets.append(p.target(q.quantile("generation_length", "0.95", LIVE), "generated p95"))
+        result.append(p.timeseries(
+            "why.max_tokens", "Requested max_tokens",
+            "Median and 95th percentile of the max_tokens clients set, per finished request, next to the tokens "
+            "generated. Generation reaching max_tokens means answers are cut short (finish reason length); "
+            "max_tokens far above it reserves KV cache the requests never use.", "suffix: tok", targets))
+    else:
+        result.append(why_not(q, "why.max_tokens", "Requested max_tokens", "max_tokens_requested"))
+    if q.has("n_requested"):
+        result.append(p.timeseries(
+            "why.n", "Completions per request (n)",
+            "Mean of the n request parameter: completions generated per request. Above 1, each request costs "
+            "that many generations.", p.SHORT, [p.target(q.mean("n_requested", LIVE), "mean n")], minimum=0))
+    else:
+        result.append(why_not(q, "why.n", "Completions per request (n)", "n_requested"))
+    return result
 
 
 def _workload(q: ModelQueries, why_not) -> list:
@@ -67,4 +105,4 @@ def _workload(q: ModelQueries, why_not) -> list:
             minimum=0, maximum=1))
     else:
         result.append(why_not(q, "why.prefix_cache", "Prefix cache hit rate", "prefix_cache_hits"))
-    return result
+    return result + _requested(q, why_not)

@@ -41,6 +41,9 @@ LATENCIES = {
                                         load.itl.median * max(load.output_tokens - 1, 1), 0.35),
     "prompt_length": lambda load: lognormal(load.prompt_tokens, 0.6),
     "generation_length": lambda load: lognormal(load.output_tokens, 0.6),
+    # Clients ask for more than they get: max_tokens well above the typical output; n is almost always 1.
+    "max_tokens_requested": lambda load: lognormal(max(256.0, 2.0 * load.output_tokens), 0.3),
+    "n_requested": lambda load: lognormal(1.0, 0.15),
 }
 PREFIX_CACHE_HIT_SHARE = 0.35  # of prompt tokens found in the prefix cache
 OBSERVATIONS = {"itl": lambda load: max(load.output_tokens - 1, 0)}  # one per streamed token after the first
@@ -53,7 +56,8 @@ def roles() -> dict[str, str]:
     return engine_roles(ENGINE, ("ttft", "itl", "tpot", "e2e", "queue_time", "requests", "errors", "error_base",
                                  "prompt_tokens", "generation_tokens", "preemptions", "running", "waiting",
                                  "kv_cache", "prefill_time", "decode_time", "prompt_length", "generation_length",
-                                 "prefix_cache_queries", "prefix_cache_hits"))
+                                 "prefix_cache_queries", "prefix_cache_hits", "max_tokens_requested", "n_requested",
+                                 "waiting_by_reason"))
 
 
 def bounds(replica: Replica, signal: str, metric) -> tuple[Decimal, ...]:
@@ -98,6 +102,11 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
             for labels, value in series:
                 out.sample(metric.name, labels, value)
             created.append((family, metric.help, [labels for labels, _ in series]))
+        elif metric.type == GAUGE and role == "waiting_by_reason":  # every waiting request waits for capacity
+            out.family(metric.name, "gauge", metric.help)
+            waiting = _gauge("waiting", load, serving, model.name, r, t)
+            for reason, value in (("capacity", waiting), ("deferred", 0.0)):
+                out.sample(metric.name, base + [("reason", reason)], value)
         elif metric.type == GAUGE:
             out.family(metric.name, "gauge", metric.help)
             out.sample(metric.name, base, _gauge(role, load, serving, model.name, r, t))
