@@ -435,6 +435,12 @@ class PodQueries:
         """The last XID error code any of the pod's GPUs reported (DCGM holds it until it restarts); 0 = none."""
         return f"max by (pod) ({self._dcgm('DCGM_FI_DEV_XID_ERRORS')})"
 
+    def latest_labels(self, name: str, *labels: str) -> str:
+        """Per pod, the labels of the gauge signal's series set last (vLLM sets a timestamp gauge under new
+        labels and keeps the old series): 1 per pod and label values."""
+        series = self._sel(self.q.can.need(name, Gauge).candidates[0])
+        return f"max by (pod, {', '.join(labels)}) (topk by (pod) (1, {series}) * 0 + 1)"
+
     def restarts(self, window: str) -> str:
         """Engine container restarts within `window` (the counter resets with the pod)."""
         restarts = self.q._workload("kube_pod_container_status_restarts_total",

@@ -635,3 +635,23 @@ def test_waiting_by_reason_reads_the_reason_label_from_vllm_0_33():
     assert str(model.engine_version) == "0.33.0"
     expr = ModelQueries(inventory, model).gauge_by("waiting_by_reason", "reason")
     assert expr.startswith("sum by (reason) (vllm:num_requests_waiting_by_reason{")
+
+
+def test_speculative_decoding_and_lora_panels_say_when_the_feature_is_off(example):
+    vllm = {p["title"]: p for p in rows(at(example, c.model_dashboard_uid("llama-3-1-8b")))[
+        "Why: speculative decoding and LoRA adapters"]}
+    spec = vllm["Speculative decoding acceptance"]
+    expr = spec["targets"][0]["expr"]
+    assert "vllm:spec_decode_num_accepted_tokens_total" in expr.split(" / ")[0]
+    assert "vllm:spec_decode_num_draft_tokens_total" in expr.split(" / ")[1]
+    assert spec["fieldConfig"]["defaults"]["noValue"] == "No speculative decoding"
+    assert "--speculative-config" in spec["description"]
+    lora = vllm["LoRA adapters"]
+    assert lora["type"] == "table" and lora["fieldConfig"]["defaults"]["noValue"] == "No LoRA adapters"
+    lora_expr = lora["targets"][0]["expr"]
+    # No model label on it: the model's pods select it; the newest label set per pod wins.
+    assert "topk by (pod) (1, vllm:lora_requests_info{namespace=" in lora_expr and 'pod=~"$pod"' in lora_expr
+    assert "model_name" not in lora_expr
+    triton = {p["title"]: p for p in rows(at(example, c.model_dashboard_uid("llama-3-1-70b-trt")))[
+        "Why: speculative decoding and LoRA adapters"]}
+    assert {p["type"] for p in triton.values()} == {"text"}

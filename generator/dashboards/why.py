@@ -2,15 +2,17 @@
 
 Per engine and version from the catalog: vLLM's request phases (queue, prefill,
 decode), waiting requests by reason, prompt and generation lengths, the max_tokens
-and n clients ask for, finish reasons and prefix-cache hits; Triton's queue and
-compute time from its cumulative duration counters. What an
+and n clients ask for, finish reasons and prefix-cache hits, speculative-decoding
+acceptance and LoRA adapters (which vLLM exports only with those features on: the
+panel then says so); Triton's queue and compute time from its cumulative duration
+counters. What an
 engine version cannot show gets a text panel saying why, never an empty chart.
 """
 from __future__ import annotations
 
 from generator.dashboards import panels as p
 from generator.dashboards.layout import Section, spread
-from generator.queries import ModelQueries
+from generator.queries import ModelQueries, PodQueries
 
 LIVE = "$__rate_interval"
 # Request phases, in the order a request passes them; each engine exposes some of them.
@@ -24,7 +26,48 @@ def why_sections(q: ModelQueries, why_not) -> list[Section]:
         Section("why.time", "Why: where a request's time goes", spread([_phases(q, why_not), _waiting(q, why_not)]),
                 collapsed=True),
         Section("why.workload", "Why: what clients ask for", spread(_workload(q, why_not)), collapsed=True),
+        Section("why.features", "Why: speculative decoding and LoRA adapters",
+                spread([_speculative(q, why_not), _lora(q, why_not)]), collapsed=True),
     ]
+
+
+def _needs(q: ModelQueries, signal: str) -> str:
+    """What the engine must have switched on for the signal's metrics to appear ("" when nothing)."""
+    return " ".join(dict.fromkeys(q.engine.metric(name).requires for name in q.signal(signal).metric_names()
+                                  if q.engine.metric(name).requires))
+
+
+def _speculative(q: ModelQueries, why_not):
+    if not (q.has("spec_decode_accepted_tokens") and q.has("spec_decode_draft_tokens")):
+        return why_not(q, "why.spec_decode", "Speculative decoding acceptance", "spec_decode_accepted_tokens")
+    needs = _needs(q, "spec_decode_accepted_tokens")
+    return p.timeseries(
+        "why.spec_decode", "Speculative decoding acceptance",
+        f"Share of draft tokens the target model accepted (accepted over proposed draft tokens). A falling share "
+        f"means the draft model guesses worse for the current traffic, so each step yields fewer tokens and "
+        f"inter-token latency grows. {needs}",
+        p.RATIO, [p.target(q.ratio("spec_decode_accepted_tokens", "spec_decode_draft_tokens", LIVE),
+                           "acceptance")], minimum=0, maximum=1,
+        no_value="No speculative decoding" if needs else None)
+
+
+def _lora(q: ModelQueries, why_not):
+    if not q.has("lora_adapters"):
+        return why_not(q, "why.lora", "LoRA adapters", "lora_adapters")
+    labels = ("running_lora_adapters", "waiting_lora_adapters", "max_lora")
+    names = {"running_lora_adapters": "Running adapters", "waiting_lora_adapters": "Waiting adapters",
+             "max_lora": "Max adapters per batch"}
+    needs = _needs(q, "lora_adapters")
+    return p.table(
+        "why.lora", "LoRA adapters",
+        f"Per pod the Pod variable selects, the LoRA adapters its running requests use, those waiting requests "
+        f"need, and how many adapters one batch may hold (max_lora). Requests waiting on adapters that do not "
+        f"fit the batch wait for a slot even with capacity free. {needs}",
+        [p.target(PodQueries(q).latest_labels("lora_adapters", *labels), instant=True, table=True)],
+        transformations=[{"id": "organize", "options": {
+            "excludeByName": {"Time": True, "Value": True}, "renameByName": names,
+            "indexByName": {name: i for i, name in enumerate(("pod", *labels))}}}],
+        overrides=[], height=p.HEIGHT, width=8, no_value="No LoRA adapters" if needs else None)
 
 
 def _phases(q: ModelQueries, why_not):
