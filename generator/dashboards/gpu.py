@@ -10,7 +10,7 @@ version's default counters get a text panel naming the field to enable.
 """
 from __future__ import annotations
 
-from grafanalib.core import REFRESH_ON_TIME_RANGE_CHANGE, Template
+from grafanalib.core import Template
 
 from generator import conventions as c
 from generator.dashboards import panels as p
@@ -24,6 +24,7 @@ from generator.dashboards.common import (
     link,
     model_dashboards_link,
     model_legend,
+    variable,
 )
 from generator.dashboards.layout import Section, spread
 from generator.gpu_queries import UTIL, GpuQueries
@@ -60,9 +61,7 @@ def gpu_dashboard(inventory: Inventory) -> dict:
 def _node_variable(g: GpuQueries) -> Template:
     """`$node`: every node dcgm-exporter reports GPUs on, held or idle, all by default."""
     scope = f'{{{g.cluster}=~"$cluster"}}' if g.cluster else ""
-    return Template(name="node", label="Node", query=f"label_values({UTIL}{scope}, {g.node_label()})",
-                    dataSource=p.DATASOURCE, includeAll=True, multi=True, allValue=".+", default="$__all",
-                    refresh=REFRESH_ON_TIME_RANGE_CHANGE)
+    return variable("node", "Node", f"label_values({UTIL}{scope}, {g.node_label()})")
 
 
 # -- the selected models (recorded) ------------------------------------------------
