@@ -195,6 +195,13 @@ class ModelQueries:
         expr = self.agg(spec.aggregation, self.selector(part.metric, part.matchers, part.scope, part.suffix))
         return expr if spec.scale == 1 else f"{expr} * {number(spec.scale)}"
 
+    def gauge_by(self, name: str, label: str) -> str:
+        """A gauge signal aggregated as the signal says, one series per value of `label`."""
+        spec = self.can.need(name, Gauge)
+        part = spec.candidates[0]
+        expr = self.agg(spec.aggregation, self.selector(part.metric, part.matchers, part.scope, part.suffix), label)
+        return expr if spec.scale == 1 else f"{expr} * {number(spec.scale)}"
+
     def replica_max(self, name: str) -> str:
         """The highest per-replica value of a summed gauge signal (one replica may run several engines)."""
         spec = self.signal(name)
@@ -428,6 +435,12 @@ class PodQueries:
         """The last XID error code any of the pod's GPUs reported (DCGM holds it until it restarts); 0 = none."""
         return f"max by (pod) ({self._dcgm('DCGM_FI_DEV_XID_ERRORS')})"
 
+    def latest_labels(self, name: str, *labels: str) -> str:
+        """Per pod, the labels of the gauge signal's series set last (vLLM sets a timestamp gauge under new
+        labels and keeps the old series): 1 per pod and label values."""
+        series = self._sel(self.q.can.need(name, Gauge).candidates[0])
+        return f"max by (pod, {', '.join(labels)}) (topk by (pod) (1, {series}) * 0 + 1)"
+
     def restarts(self, window: str) -> str:
         """Engine container restarts within `window` (the counter resets with the pod)."""
         restarts = self.q._workload("kube_pod_container_status_restarts_total",
@@ -473,6 +486,10 @@ class PodQueries:
 
     def gpu_utilization(self) -> str:
         return f"avg by (pod) ({self._dcgm('DCGM_FI_DEV_GPU_UTIL')}) / 100"
+
+    def gpu_node(self) -> str:
+        """1 per pod and the node its GPUs sit on (label `node`), as DCGM reports it."""
+        return f"max by (pod, node) ({self._dcgm('DCGM_FI_DEV_GPU_UTIL')} * 0 + 1)"
 
     def gpu_memory_usage(self) -> str:
         used, free = self._dcgm("DCGM_FI_DEV_FB_USED"), self._dcgm("DCGM_FI_DEV_FB_FREE")

@@ -11,6 +11,7 @@ from grafanalib._gen import DashboardEncoder
 from grafanalib.core import Dashboard, GridPos, RowPanel, Stat, Target, Template, Templating
 
 from generator import conventions as c
+from generator.catalog import EXPORTERS
 from generator.dashboards import build_dashboards
 from generator.dashboards.clean import clean, violations
 from generator.dashboards.folders import dashboard_folders
@@ -328,11 +329,16 @@ def test_every_rate_window_in_live_queries_is_the_rate_interval(boards):
                     assert windows == [mark], f"{path} {where}: {expr}"
 
 
-def test_fleet_and_gpu_dashboards_read_only_the_llm_recording_rules(boards):
-    for uid in (c.FLEET_UID, c.GPU_UID):
+def test_fleet_and_gpu_dashboards_read_no_engine_metric(boards):
+    """The fleet page reads the llm: recording rules and Prometheus's ALERTS; the GPU page adds every GPU
+    from dcgm-exporter's default counters (the ones no model holds included), never an engine's metric."""
+    dcgm = {m.name for m in EXPORTERS["dcgm"].metrics if not m.requires}
+    for uid, allowed in ((c.FLEET_UID, {"ALERTS"}), (c.GPU_UID, dcgm)):
         board = at(boards, uid)
         names = {name for _, expr in queries(board) for name in metric_names(expr)}
-        assert names and all(name.startswith("llm:") for name in names), names
+        assert names and all(name.startswith("llm:") or name in allowed for name in names), names
+    gpu = {name for _, expr in queries(at(boards, c.GPU_UID)) for name in metric_names(expr)}
+    assert {"DCGM_FI_DEV_SM_CLOCK", "DCGM_FI_DEV_GPU_TEMP", "DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL"} <= gpu
 
 
 def test_model_slo_stats_read_the_llm_recording_rules(example):
@@ -504,7 +510,7 @@ def test_dashboard_links_point_at_uids_that_exist(boards):
         assert board["links"], path
         for link in board["links"]:
             if link["type"] == "link":
-                assert link["url"].removeprefix("/d/") in uids, (path, link)
+                assert link["url"].removeprefix("/d/").split("?")[0] in uids, (path, link)
             else:
                 assert model_tagged and all(set(link["tags"]) <= set(b["tags"]) for b in model_tagged), (path, link)
 
@@ -517,7 +523,11 @@ def test_fleet_and_gpu_link_to_each_other_and_models_link_to_both(boards):
     assert f"/d/{c.GPU_UID}" in targets(fleet) and f"/d/{c.FLEET_UID}" in targets(gpu)
     for board in boards.values():
         if "llm-model" in board["tags"]:
-            assert targets(board) == {f"/d/{c.FLEET_UID}", f"/d/{c.GPU_UID}"}
+            name = board["title"].removeprefix("LLM model / ")
+            # The GPU fleet narrowed to the model: its per-model panels and table.
+            fleet_link, gpu_link = sorted(targets(board))
+            assert fleet_link == f"/d/{c.FLEET_UID}"
+            assert re.fullmatch(rf"/d/{c.GPU_UID}\?var-model={re.escape(name)}&var-namespace=[a-z0-9-]+", gpu_link)
 
 
 def test_fleet_table_links_each_model_to_its_dashboard_even_when_the_uid_is_shortened(small, small_inventory):
@@ -539,7 +549,7 @@ def test_fleet_table_joins_its_queries_by_model_and_names_every_value_column(exa
     assert [t["id"] for t in table["transformations"]] == ["merge", "organize"]
     renamed = table["transformations"][1]["options"]["renameByName"]
     value_refs = {f"Value #{t['refId']}" for t in table["targets"][1:]}
-    assert set(renamed) == value_refs | {"engine_version", "running_version"}
+    assert set(renamed) == value_refs | {"engine_version", "running_version", "replicas_min"}
     assert (renamed["engine_version"], renamed["running_version"]) == ("Inventory version", "Observed version")
     assert all(t["instant"] and t["format"] == "table" for t in table["targets"])
     assert all(re.match(r"^(min|max|sum|count) by \(model(, [a-z_]+)*\)", t["expr"]) for t in table["targets"])
@@ -555,8 +565,97 @@ def test_fleet_series_are_one_line_per_model(example):
 def test_fleet_and_gpu_dashboards_narrow_models_by_team_and_namespace(example):
     for uid in (c.FLEET_UID, c.GPU_UID):
         variables = {v["name"]: v for v in at(example, uid)["templating"]["list"]}
-        assert list(variables) == ["datasource", "team", "namespace", "model"]
+        assert list(variables)[:4] == ["datasource", "team", "namespace", "model"]
         assert variables["namespace"]["query"] == f'label_values({c.MODEL_INFO}{{team=~"$team"}}, namespace)'
         assert variables["model"]["query"] == \
             f'label_values({c.MODEL_INFO}{{team=~"$team", namespace=~"$namespace"}}, model)'
         assert all(variables[n]["multi"] and variables[n]["includeAll"] for n in ("team", "namespace", "model"))
+
+
+def test_gpu_fleet_reads_every_gpu_in_the_labels_the_inventory_names():
+    text = SMALL.replace("teams:", "collectors: {dcgm: {namespace_label: exported_namespace, pod_label: exported_pod, "
+                                   "node_label: kubernetes_node}}\nteams:", 1)
+    board = at(build_dashboards(parse(text, "test.yaml")), c.GPU_UID)
+    panels = {p["title"]: p for p in every_panel(board)}
+    held = panels["Held by inventory models"]["targets"][0]["expr"]
+    assert 'exported_namespace="ns"' in held and 'exported_pod=~"' in held and 'kubernetes_node=~"$node"' in held
+    assert 'label_replace(' in held and '"model", "small-vllm"' in held
+    nodes = {t["refId"]: t["expr"] for t in panels["Nodes"]["targets"]}
+    assert 'exported_pod=""' in nodes["D"] and "count by (node)" in nodes["D"]  # idle: no pod holds them
+    unallocated = panels["Not held by inventory models"]["targets"][0]["expr"]
+    assert unallocated.startswith("count(") and "unless on (node, gpu)" in unallocated
+    node = next(v for v in board["templating"]["list"] if v["name"] == "node")
+    assert node["query"] == "label_values(DCGM_FI_DEV_GPU_UTIL, kubernetes_node)" and node["multi"]
+    # Fields outside the default counters are named, with how to enable them, instead of charted.
+    ecc, clocks = panels["ECC errors"], panels["Clock events (throttling)"]
+    assert ecc["type"] == clocks["type"] == "text"
+    ecc, clocks = ecc["options"]["content"], clocks["options"]["content"]
+    assert "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL" in ecc and "`-f`" in ecc and "DCGM_FI_DEV_ECC_SBE_VOL_TOTAL" in ecc
+    assert "DCGM_FI_DEV_POWER_VIOLATION" in clocks and "DCGM_FI_DEV_THERMAL_VIOLATION" in clocks
+
+
+def test_gpu_table_links_each_gpu_to_the_model_holding_it_and_replicas_to_their_node(example):
+    gpu = {p["title"]: p for p in every_panel(at(example, c.GPU_UID))}["GPUs"]
+    links = [prop["value"][0]["url"] for o in gpu["fieldConfig"]["overrides"] for prop in o["properties"]
+             if prop["id"] == "links"]
+    assert links == ["/d/${__data.fields.dashboard_uid}?var-pod=${__data.fields.pod}&var-datasource=${datasource}"
+                     "&${__url_time_range}"]
+    table = rows(at(example, c.model_dashboard_uid("llama-3-1-8b")))["Replicas: which one"][0]
+    node = next(o for o in table["fieldConfig"]["overrides"] if o["matcher"]["options"] == "node")
+    assert node["properties"][0]["value"][0]["url"].startswith(f"/d/{c.GPU_UID}?var-node=${{__value.raw}}")
+
+
+def test_fleet_pages_keep_clusters_apart_and_name_them_in_multi_cluster_mode():
+    text = "multi_cluster: {label: region, where: series}\n" + SMALL.replace("  labels: {cluster: test}\n", "", 1)
+    boards = build_dashboards(parse(text, "test.yaml"))
+    fleet, gpu = at(boards, c.FLEET_UID), at(boards, c.GPU_UID)
+    charts = [p for p in every_panel(fleet) if p["type"] == "timeseries"]
+    assert charts and all(t["legendFormat"] == "{{model}} ({{region}})" and "by (model, region)" in t["expr"]
+                          for p in charts for t in p["targets"])
+    table = by_title(fleet, "Models")
+    assert all(re.match(r"^(min|max|sum|count) by \(model, region", t["expr"]) for t in table["targets"])
+    per_gpu = [p for p in every_panel(gpu) if p["title"].endswith("per GPU")]
+    assert per_gpu and all(t["legendFormat"].startswith("{{region}} / {{node}}") for p in per_gpu for t in p["targets"])
+
+
+def test_why_rows_show_the_request_parameters_and_waiting_reasons_where_the_version_exposes_them(example):
+    vllm = rows(at(example, c.model_dashboard_uid("llama-3-1-8b")))  # vLLM 0.11.2
+    asked = {p["title"]: p for p in vllm["Why: what clients ask for"]}
+    max_tokens = asked["Requested max_tokens"]["targets"]
+    assert [t["legendFormat"] for t in max_tokens] == ["max_tokens p50", "max_tokens p95", "generated p95"]
+    assert "vllm:request_params_max_tokens_bucket" in max_tokens[0]["expr"] and "sum by (le)" in max_tokens[0]["expr"]
+    assert "vllm:request_params_n_sum" in asked["Completions per request (n)"]["targets"][0]["expr"]
+    waiting = next(p for p in vllm["Why: where a request's time goes"] if p["title"] == "Waiting requests by reason")
+    assert waiting["type"] == "text" and "from 0.33.0" in waiting["options"]["content"]
+    triton = {p["title"]: p for p in rows(at(example, c.model_dashboard_uid("llama-3-1-70b-trt")))[
+        "Why: what clients ask for"]}
+    assert triton["Requested max_tokens"]["type"] == "text"
+
+
+def test_waiting_by_reason_reads_the_reason_label_from_vllm_0_33():
+    from generator.queries import ModelQueries
+    inventory = parse(SMALL.replace('engine_version: "0.11.0"', 'engine_version: "0.33.0"', 1), "test.yaml")
+    model = next(m for m in inventory.models if m.engine == "vllm")
+    assert str(model.engine_version) == "0.33.0"
+    expr = ModelQueries(inventory, model).gauge_by("waiting_by_reason", "reason")
+    assert expr.startswith("sum by (reason) (vllm:num_requests_waiting_by_reason{")
+
+
+def test_speculative_decoding_and_lora_panels_say_when_the_feature_is_off(example):
+    vllm = {p["title"]: p for p in rows(at(example, c.model_dashboard_uid("llama-3-1-8b")))[
+        "Why: speculative decoding and LoRA adapters"]}
+    spec = vllm["Speculative decoding acceptance"]
+    expr = spec["targets"][0]["expr"]
+    assert "vllm:spec_decode_num_accepted_tokens_total" in expr.split(" / ")[0]
+    assert "vllm:spec_decode_num_draft_tokens_total" in expr.split(" / ")[1]
+    assert spec["fieldConfig"]["defaults"]["noValue"] == "No speculative decoding"
+    assert "--speculative-config" in spec["description"]
+    lora = vllm["LoRA adapters"]
+    assert lora["type"] == "table" and lora["fieldConfig"]["defaults"]["noValue"] == "No LoRA adapters"
+    lora_expr = lora["targets"][0]["expr"]
+    # No model label on it: the model's pods select it; the newest label set per pod wins.
+    assert "topk by (pod) (1, vllm:lora_requests_info{namespace=" in lora_expr and 'pod=~"$pod"' in lora_expr
+    assert "model_name" not in lora_expr
+    triton = {p["title"]: p for p in rows(at(example, c.model_dashboard_uid("llama-3-1-70b-trt")))[
+        "Why: speculative decoding and LoRA adapters"]}
+    assert {p["type"] for p in triton.values()} == {"text"}

@@ -451,3 +451,15 @@ def test_a_bad_replica_alone_is_slow_failing_and_full(sim):
     assert bad[2] > 10 * good[2]
     with pytest.raises(ScenarioError, match="replicas.min"):
         assignments(["bad-replica:mistral-7b-legacy"], {m.name: m for m in EXAMPLE.models})
+
+
+def test_vllm_renders_speculative_decoding_lora_and_request_parameters(sim):
+    model = next(m.name for m in EXAMPLE.models if m.engine == "vllm")
+    series = parse(render(sim, model, 0, sim.start + 600))
+    draft = sum(v for _, v in series["vllm:spec_decode_num_draft_tokens_total"])
+    accepted = sum(v for _, v in series["vllm:spec_decode_num_accepted_tokens_total"])
+    assert 0 < accepted < draft
+    (labels, value), = series["vllm:lora_requests_info"]
+    assert "model_name" not in labels and labels["running_lora_adapters"] == "support-tone,sql"
+    assert value == sim.start + 600  # a timestamp, as vLLM sets it
+    assert sum(v for lbl, v in series["vllm:request_params_n_count"]) > 0

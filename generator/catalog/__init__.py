@@ -18,6 +18,9 @@ SIGNALS = (
     # The "why" signals: request phases, length distributions, finish reasons, prefix cache.
     "prefill_time", "decode_time", "queue_time_mean", "compute_time_mean", "prompt_length", "generation_length",
     "finish_reasons", "prefix_cache_queries", "prefix_cache_hits",
+    # More "why" signals: request parameters, waiting by reason, speculative decoding, LoRA adapters.
+    "max_tokens_requested", "n_requested", "waiting_by_reason", "spec_decode_draft_tokens",
+    "spec_decode_accepted_tokens", "lora_adapters",
 )
 
 

@@ -7,6 +7,10 @@ from generator.catalog.base import COUNTER, GAUGE, Exporter, Metric
 from generator.versions import v
 
 CSV = "NVIDIA/dcgm-exporter etc/default-counters.csv; internal/pkg/rendermetrics/render_metrics.go"
+# Fields the default counters CSV lists commented out: they appear only once enabled in the CSV the exporter reads.
+COMMENTED_OUT = "NVIDIA/dcgm-exporter etc/default-counters.csv (commented out)"
+ENABLE = ("Exposed only once uncommented in the counters CSV dcgm-exporter reads (`-f`; the Helm chart mounts "
+          "`/etc/dcgm-exporter/default-counters.csv`) and dcgm-exporter restarted.")
 # The node label: `Hostname` up to this release; dcgm-exporter commit d5e5f510 (2026-05-12, after the tag)
 # renamed it `hostname`.
 LOWERCASE_HOSTNAME_AFTER = v("4.5.3-4.8.2")
@@ -34,6 +38,29 @@ EXPORTER = Exporter(
                "Share of cycles the tensor pipes are active, 0-1 (profiling field).", CSV),
         Metric("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", COUNTER, "millijoules",
                "Energy since boot, mJ.", CSV),
+        Metric("DCGM_FI_DEV_SM_CLOCK", GAUGE, "megahertz", "SM clock frequency, MHz.", CSV),
+        Metric("DCGM_FI_DEV_MEM_CLOCK", GAUGE, "megahertz", "Memory clock frequency, MHz.", CSV),
+        Metric("DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL", COUNTER, "nvlink_counter",
+               "NVLink bandwidth counter summed over all lanes (the CSV states no unit).", CSV),
+        Metric("DCGM_FI_DEV_CORRECTABLE_REMAPPED_ROWS", COUNTER, "rows",
+               "Memory rows remapped for correctable errors.", CSV),
+        Metric("DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS", COUNTER, "rows",
+               "Memory rows remapped for uncorrectable errors.", CSV),
+        Metric("DCGM_FI_DEV_ROW_REMAP_FAILURE", GAUGE, "boolean",
+               "Whether remapping of rows has failed (1 = failed: the GPU needs service).", CSV),
+        # Not in the default CSV: the GPU dashboard names them instead of charting them.
+        Metric("DCGM_FI_DEV_ECC_DBE_VOL_TOTAL", COUNTER, "errors",
+               "Double-bit (uncorrectable) volatile ECC errors.", COMMENTED_OUT,
+               requires=ENABLE),
+        Metric("DCGM_FI_DEV_ECC_SBE_VOL_TOTAL", COUNTER, "errors",
+               "Single-bit (corrected) volatile ECC errors.", COMMENTED_OUT,
+               requires=ENABLE),
+        Metric("DCGM_FI_DEV_POWER_VIOLATION", COUNTER, "microseconds",
+               "Time the clocks were held down by the power limit, us.", COMMENTED_OUT,
+               requires=ENABLE),
+        Metric("DCGM_FI_DEV_THERMAL_VIOLATION", COUNTER, "microseconds",
+               "Time the clocks were held down by temperature, us.", COMMENTED_OUT,
+               requires=ENABLE),
     ),
     requirements=("Run dcgm-exporter in Kubernetes mode (`-k`) so GPU series carry namespace and pod.",),
 )

@@ -39,6 +39,13 @@ TOKEN_BUCKETS = seconds("1", "2", "5", "10", "20", "50", "100", "200", "500", "1
 # Phase and length histograms: in the 0.33.0 wheel's loggers.py and the 0.8.x-era one (@a6f0308c), whose
 # request-latency bucket family they share (metrics-catalog.md 1.2); the classic dashboard charts them.
 PHASES = f"{LOGGERS}; metrics-catalog.md 1.2, 1.3 and 1.6(a)"
+# Speculative decoding: the counters the 0.8.x-era V1 loggers.py (@a6f0308c) documents for the acceptance rate,
+# rate(accepted) / rate(draft); in 0.33.0 registered only with speculative decoding (metrics-catalog.md 1.3).
+SPEC_DECODE = f"{LOGGERS} @a6f0308c; 0.33.0 vllm/v1/spec_decode/metrics.py; metrics-catalog.md 1.3"
+SPEC_DECODE_ON = "Exposed only with speculative decoding configured (`--speculative-config`)."
+# Request parameters: observed per finished request in the 0.8.x-era V1 loggers.py (@a6f0308c) and the 0.33.0
+# wheel's (metrics-catalog.md 1.2: the request_params_n and request_tokens bucket families).
+PARAMS = f"{LOGGERS} @a6f0308c and 0.33.0; metrics-catalog.md 1.2, 1.3"
 
 METRICS = (
     Metric("vllm:time_to_first_token_seconds", HISTOGRAM, "seconds",
@@ -70,6 +77,23 @@ METRICS = (
            since=v("0.8.0"), buckets=TOKEN_BUCKETS),
     Metric("vllm:request_generation_tokens", HISTOGRAM, "tokens", "Generated tokens per finished request.",
            PHASES, since=v("0.8.0"), buckets=TOKEN_BUCKETS),
+    Metric("vllm:request_params_max_tokens", HISTOGRAM, "tokens",
+           "The max_tokens request parameter, per finished request.", PARAMS, since=v("0.8.0"), buckets=TOKEN_BUCKETS),
+    Metric("vllm:request_params_n", HISTOGRAM, "count", "The n request parameter (completions asked for).",
+           PARAMS, since=v("0.8.0"), buckets=seconds("1", "2", "5", "10", "20")),
+    Metric("vllm:num_requests_waiting_by_reason", GAUGE, "requests",
+           "Requests waiting, by reason: capacity or deferred; the reasons sum to vllm:num_requests_waiting.",
+           f"{LOGGERS}; metrics-catalog.md 1.3: absent in the 0.13.0 wheel, present in 0.33.0; the release that "
+           f"added it is UNCONFIRMED, so the floor is the first confirmed one", since=v("0.33.0")),
+    Metric("vllm:spec_decode_num_draft_tokens_total", COUNTER, "tokens", "Draft tokens proposed by speculative "
+           "decoding.", SPEC_DECODE, since=v("0.8.0"), requires=SPEC_DECODE_ON),
+    Metric("vllm:spec_decode_num_accepted_tokens_total", COUNTER, "tokens", "Draft tokens the target model "
+           "accepted.", SPEC_DECODE, since=v("0.8.0"), requires=SPEC_DECODE_ON),
+    Metric("vllm:lora_requests_info", GAUGE, "timestamp",
+           "Running stats on LoRA requests: labels max_lora, running_lora_adapters and waiting_lora_adapters "
+           "(comma-separated names); no model_name or engine label; the value is the wall-clock time it was set.",
+           f"{LOGGERS} @a6f0308c and 0.33.0; metrics-catalog.md 1.1, 1.3", since=v("0.8.0"),
+           requires="Registered only when vLLM serves LoRA adapters (`--enable-lora`)."),
     Metric("vllm:prefix_cache_queries_total", COUNTER, "tokens",
            "Prefix cache queries, in queried tokens.",
            f"{LOGGERS}; metrics-catalog.md 1.5: replaces gpu_prefix_cache_queries from 0.9.2, as kv_cache_usage_perc "
@@ -121,6 +145,13 @@ ENGINE = Engine(
         "prompt_length": Histogram(("vllm:request_prompt_tokens",)),
         "generation_length": Histogram(("vllm:request_generation_tokens",)),
         "finish_reasons": Counters((Part("vllm:request_success_total"),)),
+        "max_tokens_requested": Histogram(("vllm:request_params_max_tokens",)),
+        "n_requested": Histogram(("vllm:request_params_n",)),
+        "waiting_by_reason": Gauge((Part("vllm:num_requests_waiting_by_reason"),), "sum"),
+        "spec_decode_draft_tokens": Counters((Part("vllm:spec_decode_num_draft_tokens_total"),)),
+        "spec_decode_accepted_tokens": Counters((Part("vllm:spec_decode_num_accepted_tokens_total"),)),
+        # No model label: the model's pods' series (their scrape target's namespace and pod).
+        "lora_adapters": Gauge((Part("vllm:lora_requests_info", scope=WORKLOAD),), "max"),
         "prefix_cache_queries": Counters((Part("vllm:prefix_cache_queries_total"),)),
         "prefix_cache_hits": Counters((Part("vllm:prefix_cache_hits_total"),)),
         "requests": Counters((Part("vllm:request_success_total"),)),

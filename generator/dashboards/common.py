@@ -91,15 +91,24 @@ def fleet_series(metric: str, *matchers: tuple[str, str, str]) -> str:
     return selector(metric, [(c.MODEL_LABEL, "=~", "$model"), *matchers])
 
 
-def by_model(aggregation: str, expr: str) -> str:
-    """One series per model, whatever selector labels (cluster, ...) the models carry."""
-    return f"{aggregation} by ({c.MODEL_LABEL}) ({expr})"
+def by_model(aggregation: str, expr: str, inventory: Inventory) -> str:
+    """One series per model, whatever selector labels the models carry; in multi-cluster mode one per model
+    and cluster (`join_keys`)."""
+    return f"{aggregation} by ({join_keys(inventory)}) ({expr})"
 
 
-def lines_by_model(key: str, title: str, description: str, unit: str, expr: str) -> p.TimeSeries:
-    """A half-width chart of `expr` with one line per model, for the fleet pages."""
-    return p.timeseries(key, title, f"{description} One line per model.", unit, [p.target(expr, "{{model}}")],
-                        width=12)
+def model_legend(inventory: Inventory) -> str:
+    """The model, and in multi-cluster mode its cluster."""
+    label = cluster_label(inventory)
+    return "{{" + c.MODEL_LABEL + "}}" + (f" ({{{{{label}}}}})" if label else "")
+
+
+def lines_by_model(key: str, title: str, description: str, unit: str, expr: str,
+                   inventory: Inventory) -> p.TimeSeries:
+    """A half-width chart of `expr` (from `by_model`) with one line per model, for the fleet pages."""
+    per = " and cluster" if cluster_label(inventory) else ""
+    return p.timeseries(key, title, f"{description} One line per model{per}.", unit,
+                        [p.target(expr, model_legend(inventory))], width=12)
 
 
 def link(uid: str, title: str) -> DashboardLink:

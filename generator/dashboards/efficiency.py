@@ -70,20 +70,21 @@ def fleet_section(inventory: Inventory) -> Section | None:
         panels += [
             lines_by_model("fleet.tokens_per_gpu", "Generated tokens per GPU by model",
                            "Tokens generated per second for each of the model's GPUs.", p.TOKENS_PER_SECOND,
-                           by_model("max", fleet_series(c.TOKENS_PER_GPU))),
+                           by_model("max", fleet_series(c.TOKENS_PER_GPU), inventory), inventory),
             lines_by_model("fleet.energy_per_token", "Energy per generated token by model",
                            "Joules the model's GPUs draw per generated token.", JOULE,
-                           by_model("max", fleet_series(c.ENERGY_PER_TOKEN))),
+                           by_model("max", fleet_series(c.ENERGY_PER_TOKEN), inventory), inventory),
         ]
     cost = fleet_series(c.COST_PER_HOUR)
     tokens = f"{fleet_series(c.GENERATION_TOKENS)} and on ({join_keys(inventory)}) {cost}"
     by_model_cost = [
         lines_by_model("fleet.cost_per_hour", "GPU cost per hour by model",
                        "Each model's GPUs times the inventory's price per GPU-hour of their type.", PER_HOUR,
-                       by_model("sum", cost)) if priced else None,
+                       by_model("sum", cost, inventory), inventory) if priced else None,
         lines_by_model("fleet.cost_per_million_tokens", "Cost per million generated tokens by model",
                        "GPU cost over generated tokens, per million tokens, at each model's current load.",
-                       PER_MILLION, by_model("max", fleet_series(c.COST_PER_MILLION_TOKENS)))
+                       PER_MILLION, by_model("max", fleet_series(c.COST_PER_MILLION_TOKENS), inventory),
+                       inventory)
         if priced_tokens else None,
         p.stat("fleet.cost_total", "Fleet GPU cost per hour",
                "The selected models' GPUs times their price per GPU-hour (models without a price are left "

@@ -16,30 +16,46 @@ from generator.dashboards.common import (
     dashboard,
     fleet_series,
     info_variables,
+    join_keys,
     lines_by_model,
     link,
     model_dashboards_link,
 )
 from generator.dashboards.layout import Section
 from generator.inventory import Inventory
+from generator.promql import selector
 
 SLO_WINDOW = "1h"
 P95 = ("quantile", "=", "0.95")
 
-# (column, unit, instant query) after the info query, in display order.
-COLUMNS = (
-    ("Burn rate", "suffix: x", None),  # filled in by _burn_rate()
-    ("Requests/s", p.REQPS, by_model("sum", fleet_series(c.REQUESTS.format(window="5m")))),
-    ("Generated tok/s", p.TOKENS_PER_SECOND, by_model("sum", fleet_series(c.GENERATION_TOKENS))),
-    ("TTFT p95", p.SECONDS, by_model("max", fleet_series(c.LATENCY_QUANTILE.format(signal="ttft"), P95))),
-    ("Error ratio", p.RATIO, by_model("max", fleet_series(c.ERROR_RATIO.format(window="5m")))),
-    ("KV cache peak", p.RATIO, by_model("max", f"max_over_time({fleet_series(c.KV_CACHE)}[$__range])")),
-    ("GPU utilisation", p.RATIO, by_model("max", fleet_series(c.GPU_UTILIZATION))),
-    ("Budget left", p.RATIO, by_model("min", fleet_series(c.BUDGET_REMAINING))),
-    # Pods per engine version their images name: a model mid-rollout or drifted gets one row per version.
-    ("Pods", p.SHORT, f"count by ({c.MODEL_LABEL}, running_version) ({fleet_series(c.ENGINE_VERSION)})"),
-)
-LABEL_COLUMNS = {"engine_version": "Inventory version", "running_version": "Observed version"}
+FIRING = selector("ALERTS", [("alertstate", "=", "firing"), (c.MODEL_LABEL, "=~", "$model")])
+
+
+def columns(inventory: Inventory) -> tuple:
+    """(column, unit, instant query) after the info query, in display order; one row per model (and cluster,
+    in multi-cluster mode)."""
+    def per(aggregation: str, expr: str) -> str:
+        return by_model(aggregation, expr, inventory)
+
+    return (
+        ("Burn rate", "suffix: x", per("max", fleet_series(c.BURN_RATE.format(window=SLO_WINDOW)))),
+        ("Requests/s", p.REQPS, per("sum", fleet_series(c.REQUESTS.format(window="5m")))),
+        ("Generated tok/s", p.TOKENS_PER_SECOND, per("sum", fleet_series(c.GENERATION_TOKENS))),
+        ("TTFT p95", p.SECONDS, per("max", fleet_series(c.LATENCY_QUANTILE.format(signal="ttft"), P95))),
+        ("Error ratio", p.RATIO, per("max", fleet_series(c.ERROR_RATIO.format(window="5m")))),
+        ("KV cache peak", p.RATIO, per("max", f"max_over_time({fleet_series(c.KV_CACHE)}[$__range])")),
+        ("GPU utilisation", p.RATIO, per("max", fleet_series(c.GPU_UTILIZATION))),
+        ("Budget left", p.RATIO, per("min", fleet_series(c.BUDGET_REMAINING))),
+        ("Ready replicas", p.SHORT, per("sum", fleet_series(c.REPLICAS_READY))),
+        # Alerts firing now per model, 0 for a model with none (Prometheus's ALERTS series).
+        ("Alerts firing", p.SHORT, f"{per('count', FIRING)} or 0 * {per('max', fleet_series(c.MODEL_INFO))}"),
+        # Pods per engine version their images name: a model mid-rollout or drifted gets one row per version.
+        ("Pods", p.SHORT, f"count by ({join_keys(inventory)}, running_version) ({fleet_series(c.ENGINE_VERSION)})"),
+    )
+
+
+LABEL_COLUMNS = {"engine_version": "Inventory version", "running_version": "Observed version",
+                 "replicas_min": "Min replicas"}
 # Columns and panels (by key) on a signal not every engine version exposes: shown when some model's does.
 COLUMN_NEEDS = {"Generated tok/s": "generation_tokens", "TTFT p95": "ttft"}
 PANEL_NEEDS = {p.panel_id("fleet.tokens"): "generation_tokens", p.panel_id("fleet.ttft_p95"): "ttft"}
@@ -50,20 +66,22 @@ def fleet_dashboard(inventory: Inventory) -> dict:
         Section("models", "Status", [_table(inventory)]),
         Section("traffic", "Traffic and latency", shown(inventory, [
             lines_by_model("fleet.requests", "Requests by model", "Finished requests per second.", p.REQPS,
-                           by_model("sum", fleet_series(c.REQUESTS.format(window="5m")))),
+                           by_model("sum", fleet_series(c.REQUESTS.format(window="5m")), inventory), inventory),
             lines_by_model("fleet.tokens", "Generated tokens by model", "Tokens generated per second.",
-                           p.TOKENS_PER_SECOND, by_model("sum", fleet_series(c.GENERATION_TOKENS))),
+                           p.TOKENS_PER_SECOND, by_model("sum", fleet_series(c.GENERATION_TOKENS), inventory),
+                           inventory),
             lines_by_model("fleet.ttft_p95", "TTFT p95 by model", "95th percentile of time to first token.",
-                           p.SECONDS, by_model("max", fleet_series(c.LATENCY_QUANTILE.format(signal="ttft"), P95))),
+                           p.SECONDS, by_model("max", fleet_series(c.LATENCY_QUANTILE.format(signal="ttft"), P95),
+                                               inventory), inventory),
             lines_by_model("fleet.errors", "Error ratio by model", "Share of requests that failed.", p.RATIO,
-                           by_model("max", fleet_series(c.ERROR_RATIO.format(window="5m")))),
+                           by_model("max", fleet_series(c.ERROR_RATIO.format(window="5m")), inventory), inventory),
         ])),
         Section("capacity", "Capacity", [
             lines_by_model("fleet.kv_cache", "KV-cache usage by model", "Fullest replica's KV cache, 1 = full.",
-                           p.RATIO, by_model("max", fleet_series(c.KV_CACHE))),
+                           p.RATIO, by_model("max", fleet_series(c.KV_CACHE), inventory), inventory),
             lines_by_model("fleet.gpu_utilization", "GPU utilisation by model",
                            "Mean utilisation of each model's GPUs.", p.RATIO,
-                           by_model("max", fleet_series(c.GPU_UTILIZATION))),
+                           by_model("max", fleet_series(c.GPU_UTILIZATION), inventory), inventory),
         ]),
     ]
     sections += filter(None, [efficiency.fleet_section(inventory)])
@@ -95,30 +113,28 @@ def shown(inventory: Inventory, panels: list) -> list:
 
 
 def _columns(inventory: Inventory) -> list[tuple]:
-    return [column for column in COLUMNS if _shows(inventory, COLUMN_NEEDS.get(column[0]))]
+    return [column for column in columns(inventory) if _shows(inventory, COLUMN_NEEDS.get(column[0]))]
 
 
 def _shows(inventory: Inventory, signal: str | None) -> bool:
     return signal is None or any_model_shows(inventory, signal)
 
 
-def _info() -> str:
+def _info(inventory: Inventory) -> str:
     """Model, team and engine, plus each model's dashboard uid (which may be shortened) for the cell link."""
-    return f"max by ({c.MODEL_LABEL}, team, engine, engine_version, dashboard_uid) ({fleet_series(c.MODEL_INFO)})"
-
-
-def _burn_rate() -> str:
-    """The fastest error-budget burn over the last hour among the model's SLOs, as recorded:
-    (1 - good share) / (1 - objective). 1 spends the budget exactly over the SLO period."""
-    return by_model("max", fleet_series(c.BURN_RATE.format(window=SLO_WINDOW)))
+    return (f"max by ({join_keys(inventory)}, team, engine, engine_version, replicas_min, dashboard_uid) "
+            f"({fleet_series(c.MODEL_INFO)})")
 
 
 def _table(inventory: Inventory) -> p.Table:
     columns = _columns(inventory)
-    targets = [p.target(_info(), instant=True, table=True)]
-    targets += [p.target(expr or _burn_rate(), instant=True, table=True) for _, _, expr in columns]
+    targets = [p.target(_info(inventory), instant=True, table=True)]
+    targets += [p.target(expr, instant=True, table=True) for _, _, expr in columns]
     values = {f"Value #{chr(ord('B') + i)}": name for i, (name, _, _) in enumerate(columns)}
-    order = ["model", "team", "engine", *LABEL_COLUMNS.values(), *values.values(), "dashboard_uid"]
+    order = [*join_keys(inventory).split(", "), "team", "engine", *LABEL_COLUMNS.values(), *values.values(),
+             "dashboard_uid"]
+    order.remove(LABEL_COLUMNS["replicas_min"])  # beside the ready replicas
+    order.insert(order.index("Ready replicas") + 1, LABEL_COLUMNS["replicas_min"])
     transformations = [
         {"id": "merge", "options": {}},
         {"id": "organize", "options": {
@@ -133,6 +149,14 @@ def _table(inventory: Inventory) -> p.Table:
         {"id": "custom.cellOptions", "value": {"type": "color-background"}},
         {"id": "decimals", "value": 1},
     ]
+    colour = {"Ready replicas": p.steps(p.BAD, (1, p.GOOD)), "Alerts firing": p.above(1)}
+    for override in overrides:
+        steps = colour.get(override["matcher"]["options"])
+        if steps:
+            override["properties"] += [
+                {"id": "thresholds", "value": {"mode": "absolute", "steps": steps}},
+                {"id": "custom.cellOptions", "value": {"type": "color-background"}},
+            ]
     overrides += [
         _column("model", [{"id": "links", "value": [{
             "title": "Open the model's dashboard", "url": "/d/${__data.fields.dashboard_uid}?${__url_time_range}"}]}]),
@@ -147,7 +171,9 @@ def _table(inventory: Inventory) -> p.Table:
         f"budget left of the model's SLOs over the SLO period (below 0: spent). Rates are 5-minute; KV cache "
         f"peak is over the dashboard range. Inventory version is the engine version the inventory declares; "
         f"Observed version the one the engine containers' images name, with how many pods run it (one row "
-        f"per version while a rollout or drift mixes them). Click a model to open its dashboard.",
+        f"per version while a rollout or drift mixes them). Ready replicas: pods passing readiness now (red at "
+        f"0), next to the inventory's minimum. Alerts firing: the model's alerts firing now (red from one). "
+        f"Click a model to open its dashboard.",
         targets, transformations=transformations, overrides=overrides, height=min(24, 5 + len(inventory.models)))
 
 

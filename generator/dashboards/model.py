@@ -10,7 +10,9 @@ a text panel saying why, never an empty chart.
 """
 from __future__ import annotations
 
-from grafanalib.core import Template
+from urllib.parse import urlencode
+
+from grafanalib.core import DashboardLink, Template
 
 from generator import conventions as c
 from generator.dashboards import efficiency
@@ -53,10 +55,17 @@ def model_dashboard(inventory: Inventory, model: Model) -> dict:
         c.model_dashboard_uid(model.name), f"LLM model / {model.name}",
         f"{model.served_name} on {engine}, team {model.team.name}, {model.gpus_per_replica} x {model.gpu_type} "
         f"per replica.", [MODEL_TAG], sections,
-        [link(c.FLEET_UID, "Fleet overview"), link(c.GPU_UID, "GPU fleet"), model_dashboards_link()],
+        [link(c.FLEET_UID, "Fleet overview"), _gpu_fleet_link(model), model_dashboards_link()],
         [*cluster_variables(inventory), _pod_variable(q)], [_deploy_annotation(q)],
         cluster=cluster_label(inventory),
     )
+
+
+def _gpu_fleet_link(model: Model) -> DashboardLink:
+    """The GPU fleet dashboard narrowed to this model (its per-model panels and table)."""
+    query = urlencode([("var-model", model.name), ("var-namespace", model.namespace)])
+    return DashboardLink(type="link", title="GPU fleet (this model)", uri=f"/d/{c.GPU_UID}?{query}",
+                         icon="dashboard", keepTime=True, includeVars=False)
 
 
 def _llm(model: Model, metric: str) -> str:
@@ -121,6 +130,7 @@ def _replicas(q: ModelQueries) -> list:
         ("Age", p.SECONDS, pods.age(), None),
         ("Restarts", p.NONE, pods.restarts(LIVE), p.steps(p.GOOD, (1, p.WARN))),
         ("Image", None, pods.image(), None),
+        ("Node", None, pods.gpu_node(), None),
         ("Running", p.SHORT, pods.gauge("running"), None),
         ("Waiting", p.SHORT, pods.gauge("waiting"), p.above(m.thresholds["queue_depth"])),
         ("KV cache", p.RATIO, pods.gauge("kv_cache"), p.above(kv_limit)),
@@ -135,10 +145,14 @@ def _replicas(q: ModelQueries) -> list:
     targets = [p.target(expr, instant=True, table=True) for _, _, expr, _ in columns]
     values = {f"Value #{chr(ord('A') + i)}": name for i, (name, unit, _, _) in enumerate(columns) if unit}
     hidden = {f"Value #{chr(ord('A') + i)}": True for i, (_, unit, _, _) in enumerate(columns) if unit is None}
-    order = ["pod", *(name if unit else "image" for name, unit, _, _ in columns)]
+    order = ["pod", *(name if unit else name.lower() for name, unit, _, _ in columns)]
     overrides = [_column("pod", [{"id": "links", "value": [{
         "title": "Only this pod", "url": f"/d/{c.model_dashboard_uid(m.name)}?var-pod=${{__value.raw}}"
-                                         f"&var-datasource=${{datasource}}&${{__url_time_range}}"}]}])]
+                                         f"&var-datasource=${{datasource}}&${{__url_time_range}}"}]}]),
+                 _column("node", [{"id": "links", "value": [{
+                     "title": "This node's GPUs on the GPU fleet dashboard",
+                     "url": f"/d/{c.GPU_UID}?var-node=${{__value.raw}}&var-datasource=${{datasource}}"
+                            f"&${{__url_time_range}}"}]}])]
     for name, unit, _, thresholds in columns:
         if unit is None:
             continue
@@ -150,7 +164,8 @@ def _replicas(q: ModelQueries) -> list:
     table = p.table(
         "replicas.table", "Replicas",
         f"One row per pod the Pod variable selects: ready (1) or not, age, engine container restarts within "
-        f"the rate interval, the image it runs (its tag is the engine version), requests running and "
+        f"the rate interval, the image it runs (its tag is the engine version), the node its GPUs sit on "
+        f"(click it for that node's GPUs on the GPU fleet dashboard), requests running and "
         f"waiting, KV-cache use, TTFT p95 and "
         f"error ratio over the rate interval, its GPUs' mean utilisation and fullest memory, and the last XID "
         f"error code any of its GPUs reported (0 = none; DCGM holds it until it restarts). Cells turn "

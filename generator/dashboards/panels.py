@@ -76,15 +76,18 @@ def _field_defaults(unit: str, thresholds: list[dict] | None, minimum, maximum, 
 
 def timeseries(key: str, title: str, description: str, unit: str, targets: list[Target], *,
                thresholds: list[dict] | None = None, minimum=None, maximum=None,
-               width: int = 8, height: int = HEIGHT) -> TimeSeries:
-    """A time series; thresholds, when given, are drawn as dashed lines."""
+               width: int = 8, height: int = HEIGHT, no_value: str | None = None) -> TimeSeries:
+    """A time series; thresholds, when given, are drawn as dashed lines. `no_value`: what the panel says
+    when the query finds nothing (a metric the engine exports only when a feature is on)."""
+    defaults = _field_defaults(unit, thresholds or steps(GOOD), minimum, maximum, None)
+    if no_value is not None:
+        defaults["noValue"] = no_value
     return TimeSeries(
         **_common(key, title, description, width, height), targets=_with_ref_ids(targets), unit=unit,
         thresholdsStyleMode="dashed" if thresholds else "off",
         legendDisplayMode="table" if len(targets) > 1 else "list", legendCalcs=["mean", "max"],
         tooltipMode="multi", tooltipSort="desc",
-        extraJson={"fieldConfig": {"defaults": _field_defaults(
-            unit, thresholds or steps(GOOD), minimum, maximum, None)}},
+        extraJson={"fieldConfig": {"defaults": defaults}},
     )
 
 
@@ -102,12 +105,15 @@ def stat(key: str, title: str, description: str, unit: str, targets: list[Target
 
 
 def table(key: str, title: str, description: str, targets: list[Target], *, transformations: list[dict],
-          overrides: list[dict], width: int = 24, height: int = 10) -> Table:
+          overrides: list[dict], width: int = 24, height: int = 10, no_value: str | None = None) -> Table:
     """A table of instant queries joined by transformations; columns get units via `overrides`."""
+    defaults: dict = {"thresholds": {"mode": "absolute", "steps": steps(GOOD)}}
+    if no_value is not None:
+        defaults["noValue"] = no_value
     return Table(
         **_common(key, title, description, width, height), targets=_with_ref_ids(targets), unit=NONE,
         transformations=transformations, overrides=overrides, filterable=True,
-        extraJson={"fieldConfig": {"defaults": {"thresholds": {"mode": "absolute", "steps": steps(GOOD)}}}},
+        extraJson={"fieldConfig": {"defaults": defaults}},
     )
 
 

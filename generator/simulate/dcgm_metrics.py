@@ -3,7 +3,8 @@
 Per GPU: `gpu`, `UUID`, `pci_bus_id`, `device`, `modelName`, the host label (`Hostname` up to
 4.5.3-4.8.2, `hostname` after), then `container`, `namespace` and `pod` of the pod that holds the GPU;
 idle GPUs have no pod labels. Utilisation is 0-100, framebuffer in MiB, power in W, energy in mJ;
-integer fields print as integers, float fields with `%f`.
+integer fields print as integers, float fields with `%f`. Only the default counters CSV's fields are
+rendered (catalog entries without `requires`), as the Helm chart runs it.
 """
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from generator.simulate.roles import exporter_roles, kind
 from generator.simulate.timeline import ModelTimeline, wave
 
 EXPORTER = EXPORTERS["dcgm"]
-INTEGER_ROLES = ("utilization", "memory_used", "memory_free", "temperature", "xid", "energy")
+INTEGER_ROLES = ("utilization", "memory_used", "memory_free", "temperature", "xid", "energy", "sm_clock",
+                 "memory_clock", "nvlink", "rows", "remap_failure", "ecc", "violation")
 RESERVED_MIB = 512  # framebuffer the driver reserves: neither used nor free
 BOOT_AGE = 30 * 86400  # the nodes booted a month before the simulator started
 IDLE_WATTS = 0.1  # share of the power limit an idle GPU draws
@@ -36,6 +38,13 @@ def roles() -> dict[str, str]:
         ("xid", kind(GAUGE, "xid")),
         ("tensor_active", kind(GAUGE, "ratio", "tensor")),
         ("energy", kind(COUNTER, "millijoules")),
+        ("sm_clock", kind(GAUGE, "megahertz", "sm clock")),
+        ("memory_clock", kind(GAUGE, "megahertz", "memory clock")),
+        ("nvlink", kind(COUNTER, "nvlink_counter")),
+        ("rows", kind(COUNTER, "rows")),
+        ("remap_failure", kind(GAUGE, "boolean", "remapping")),
+        ("ecc", kind(COUNTER, "errors", "ecc")),
+        ("violation", kind(COUNTER, "microseconds", "clocks were held down")),
     ])
 
 
@@ -45,7 +54,7 @@ def render(fleet: Fleet, node: Node, timelines: dict[str, ModelTimeline], t: flo
     out = Exposition(DCGM)
     gpus = [(gpu, _state(fleet, gpu, timelines, t)) for gpu in node.gpus]
     for metric in EXPORTER.metrics:
-        if not metric.exposed_in(version):
+        if not metric.exposed_in(version) or metric.requires:  # not in the default CSV
             continue
         role = roles()[metric.name]
         out.family(metric.name, "counter" if metric.type == COUNTER else "gauge", metric.help)
@@ -105,4 +114,14 @@ def _value(role: str, gpu: Gpu, state: dict, t: float, start: float) -> float:
         return round(0.55 * state["utilization"] / 100, 6)
     if role == "energy":
         return round(0.5 * gpu.power_limit * (t - start + BOOT_AGE) * 1000)
+    if role == "sm_clock":  # boost clock under load, base clock idle
+        return 1980 if state["busy"] else 345
+    if role == "memory_clock":
+        return 2619
+    if role == "nvlink":  # grows with utilisation: tensor-parallel replicas talk over NVLink
+        return round((0.05 + state["utilization"] / 100) * 2e6 * (t - start + BOOT_AGE))
+    if role == "rows":  # a month-old fleet: no remapped rows
+        return 0
+    if role in ("remap_failure", "ecc", "violation"):
+        return 0
     raise AssertionError(f"no behaviour for DCGM role {role}")

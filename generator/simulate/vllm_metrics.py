@@ -41,7 +41,12 @@ LATENCIES = {
                                         load.itl.median * max(load.output_tokens - 1, 1), 0.35),
     "prompt_length": lambda load: lognormal(load.prompt_tokens, 0.6),
     "generation_length": lambda load: lognormal(load.output_tokens, 0.6),
+    # Clients ask for more than they get: max_tokens well above the typical output; n is almost always 1.
+    "max_tokens_requested": lambda load: lognormal(max(256.0, 2.0 * load.output_tokens), 0.3),
+    "n_requested": lambda load: lognormal(1.0, 0.15),
 }
+DRAFT_PER_TOKEN, ACCEPTED = 0.6, 0.7  # draft tokens per generated token, and the share the target accepts
+LORA_ADAPTERS = ("support-tone", "sql")  # adapters every replica serves; vLLM joins them with commas
 PREFIX_CACHE_HIT_SHARE = 0.35  # of prompt tokens found in the prefix cache
 OBSERVATIONS = {"itl": lambda load: max(load.output_tokens - 1, 0)}  # one per streamed token after the first
 
@@ -53,7 +58,9 @@ def roles() -> dict[str, str]:
     return engine_roles(ENGINE, ("ttft", "itl", "tpot", "e2e", "queue_time", "requests", "errors", "error_base",
                                  "prompt_tokens", "generation_tokens", "preemptions", "running", "waiting",
                                  "kv_cache", "prefill_time", "decode_time", "prompt_length", "generation_length",
-                                 "prefix_cache_queries", "prefix_cache_hits"))
+                                 "prefix_cache_queries", "prefix_cache_hits", "max_tokens_requested", "n_requested",
+                                 "waiting_by_reason", "spec_decode_draft_tokens", "spec_decode_accepted_tokens",
+                                 "lora_adapters"))
 
 
 def bounds(replica: Replica, signal: str, metric) -> tuple[Decimal, ...]:
@@ -98,6 +105,15 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
             for labels, value in series:
                 out.sample(metric.name, labels, value)
             created.append((family, metric.help, [labels for labels, _ in series]))
+        elif metric.type == GAUGE and role == "lora_adapters":  # no model label; the value is a timestamp
+            out.family(metric.name, "gauge", metric.help)
+            out.sample(metric.name, [("max_lora", "4"), ("waiting_lora_adapters", ""),
+                                     ("running_lora_adapters", ",".join(LORA_ADAPTERS))], t)
+        elif metric.type == GAUGE and role == "waiting_by_reason":  # every waiting request waits for capacity
+            out.family(metric.name, "gauge", metric.help)
+            waiting = _gauge("waiting", load, serving, model.name, r, t)
+            for reason, value in (("capacity", waiting), ("deferred", 0.0)):
+                out.sample(metric.name, base + [("reason", reason)], value)
         elif metric.type == GAUGE:
             out.family(metric.name, "gauge", metric.help)
             out.sample(metric.name, base, _gauge(role, load, serving, model.name, r, t))
@@ -137,6 +153,10 @@ def _counter_series(role, served, timeline, r, t, version, base):
         return [(base, float(counter(served, lambda load: load.prompt_tokens)))]
     if role == "generation_tokens":
         return [(base, float(counter(served, lambda load: load.output_tokens)))]
+    if role == "spec_decode_draft_tokens":  # every replica drafts (the simulated fleet decodes speculatively)
+        return [(base, float(counter(served, lambda load: DRAFT_PER_TOKEN * load.output_tokens)))]
+    if role == "spec_decode_accepted_tokens":
+        return [(base, float(counter(served, lambda load: DRAFT_PER_TOKEN * ACCEPTED * load.output_tokens)))]
     if role == "prefix_cache_queries":
         return [(base, float(counter(served, lambda load: load.prompt_tokens)))]
     if role == "prefix_cache_hits":

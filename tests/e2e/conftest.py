@@ -231,7 +231,7 @@ def healthy(stack) -> Healthy:
 def substitute(expr: str, model_regex: str) -> str:
     """Grafana's variables as a dashboard's default view would fill them."""
     for name, value in (("__rate_interval", RATE_INTERVAL), ("__range", RANGE), ("model", model_regex),
-                        ("team", ".*"), ("pod", ".+")):
+                        ("team", ".*"), ("pod", ".+"), ("node", ".+")):
         expr = expr.replace(f"${{{name}}}", value)
         expr = re.sub(rf"\${name}\b", value, expr)
     return expr

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from generator.catalog import ENGINES, EXPORTERS
+from generator.catalog.base import Exporter
 from generator.validate import catalog
 from generator.validate import expr as x
 from generator.validate.checks.base import Check
@@ -39,8 +40,15 @@ class UnknownMetric(Check):
         if model is None and name in SHARED:
             return None
         if model is None:
+            # Exporters (DCGM, kube-state-metrics) read the same for every engine: the GPU dashboard lists
+            # every GPU, the ones no model holds included, from them.
+            known = catalog.lookup(name, None, ctx.inventory)
+            if known is not None and isinstance(known.owner, Exporter):
+                return None if known.exposed else (
+                    f"{name} is not exposed by {known.owner.title} {known.version}; {known.owner.title} exposes "
+                    f"{known.metric.name} {catalog.versions(known.metric)}")
             return (f"{name} is read by a query no inventory model owns (fleet and GPU dashboards, shared rules): "
-                    f"those read only the llm: recorded series, which hide engine differences")
+                    f"those read only the llm: recorded series or exporter metrics, which hide engine differences")
         known = catalog.lookup(name, model, ctx.inventory)
         engine = ENGINES[model.engine]
         if known is None:
