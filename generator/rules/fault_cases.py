@@ -165,7 +165,7 @@ def cases(model: Model, inputs: Inputs, names: list[str]) -> list[Case]:
         result.append(Case("a gateway polls GET /v1/models at 1 request/s: the error ratio is unchanged",
                            ((15, replace(HEALTHY, rate=Decimal("0.5"), errors=Decimal("0.1"), polling=True)),), (),
                            ((ratio, Decimal("0.1")),)))
-    if any(p.since for p in q.signal("errors").parts):
+    if any(label == "finished_reason" for p in q.signal("errors").parts for label, _, _ in p.matchers):
         result.append(Case("10% of streams fail after their HTTP 200 (finished_reason=error): counted",
                            ((15, replace(HEALTHY, stream_errors=Decimal("0.1"))),), (), ((ratio, Decimal("0.1")),)))
     if "LLMErrorBudgetBurn" in names:
