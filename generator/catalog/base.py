@@ -150,6 +150,9 @@ class Engine:
     # value of a label that fails its equality matcher (the HTTP requests that are not errors).
     matcher_examples: dict[str, str] = field(default_factory=dict)
     complements: dict[str, str] = field(default_factory=dict)
+    # Labels of a request the availability SLI leaves out (a gateway polling model listing or health), as
+    # the `error_base` counter records it: generated tests prove such polling leaves the error ratio alone.
+    polled_request: dict[str, str] = field(default_factory=dict)
     # Where an alert reads differently on this engine: alert name -> a note for its runbook.
     runbook_notes: dict[str, str] = field(default_factory=dict)
 

@@ -236,6 +236,7 @@ ENGINE = Engine(
     metrics_port=30000,
     matcher_examples={_INFERENCE_ENDPOINTS[2]: "/v1/chat/completions", _SERVER_ERRORS[2]: "500"},
     complements={"status_code": "200"},
+    polled_request={"endpoint": "/health", "status_code": "200", "method": "GET"},
     requirements=(
         "Start SGLang with --enable-metrics: it exports no metrics without it (/metrics on the server "
         "port, 30000 by default).",
