@@ -15,6 +15,7 @@ import re
 import jinja2
 
 from generator import conventions as c
+from generator.catalog import ENGINES
 from generator.inventory import Inventory
 from generator.rules.alerts import DOCS, alert_rules
 from generator.rules.collectors import collector_rules
@@ -60,5 +61,9 @@ def runbooks(inventory: Inventory) -> dict[str, str]:
     for name, rules in sorted(by_alert.items()):
         doc = DOCS[name]
         tiers = any("long" in r["labels"] for r in rules)
-        files[c.runbook_file(name)] = template.render(header=c.GENERATED_HEADER, doc=doc, rules=rules, tiers=tiers)
+        engines = sorted({m.engine for m in inventory.models if any(r["model"] == m.name for r in rules)})
+        notes = [(ENGINES[e].title, ENGINES[e].runbook_notes[name]) for e in engines
+                 if name in ENGINES[e].runbook_notes]
+        files[c.runbook_file(name)] = template.render(header=c.GENERATED_HEADER, doc=doc, rules=rules, tiers=tiers,
+                                                      notes=notes)
     return files

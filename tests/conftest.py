@@ -37,6 +37,31 @@ def model_yaml(name: str, *, served_name: str | None = None, engine: str = "vllm
             f"    replicas: {{min: {replicas[0]}, max: {replicas[1]}}}\n{extra}")
 
 
+def header_for(engine: str, version: str) -> str:
+    """HEADER with each latency SLO threshold moved to the nearest bound (the lower on a tie) of the engine
+    version's default buckets, where it is not one already: SLOs are read at a bucket bound."""
+    from decimal import Decimal
+
+    from generator.catalog import ENGINES
+    from generator.catalog.base import Histogram
+    from generator.versions import Version
+
+    header, engine_, at = HEADER, ENGINES[engine], Version.parse(version)
+    for signal, threshold in (("ttft", "1.0"), ("itl", "0.1"), ("e2e", "30")):
+        spec = engine_.signals.get(signal)
+        exposed = [m for m in spec.candidates if engine_.metric(m).exposed_in(at)] if isinstance(spec, Histogram) \
+            else []
+        if not exposed:
+            continue
+        bounds = [b * spec.scale for b in engine_.metric(exposed[0]).buckets_in(at)]
+        if not bounds or Decimal(threshold) in bounds:
+            continue
+        nearest = min(bounds, key=lambda b: (abs(b - Decimal(threshold)), b))
+        header = header.replace(f"{signal}: {{threshold_seconds: {threshold},",
+                                f"{signal}: {{threshold_seconds: {nearest.normalize():f},")
+    return header
+
+
 # One small vLLM model; tests edit this text to make the inventories they need.
 MINIMAL = HEADER + "models:\n" + model_yaml("small", served_name="org/small-1.0")
 

@@ -28,6 +28,17 @@ class Metric:
     until: Version | None = None  # first version that no longer does (hidden or removed)
     buckets: tuple[Decimal, ...] = ()  # default bucket bounds, in `unit`
     requires: str = ""  # what must be switched on in the engine for it to appear; "" when exposed by default
+    # Earlier default buckets, oldest first: (until, bounds) = the default before version `until`;
+    # `buckets` is the default from the last `until` on.
+    earlier_buckets: tuple[tuple[Version, tuple[Decimal, ...]], ...] = ()
+
+    def buckets_in(self, version: Version | None) -> tuple[Decimal, ...]:
+        """The default bucket bounds of this version (the newest default when the version is unknown)."""
+        if version is not None:
+            for until, bounds in self.earlier_buckets:
+                if version < until:
+                    return bounds
+        return self.buckets
 
     def exposed_in(self, version: Version) -> bool:
         if self.since is not None and version < self.since:
@@ -57,6 +68,10 @@ class Part:
     scope: str = MODEL
     optional: bool = False  # series appear only after the first event (labelled counters)
     since: Version | None = None  # first engine version whose series carry these matchers' values
+    until: Version | None = None  # first engine version the part no longer applies to
+
+    def applies_to(self, version: Version) -> bool:
+        return (self.since is None or version >= self.since) and (self.until is None or version < self.until)
 
 
 @dataclass(frozen=True)
@@ -135,6 +150,11 @@ class Engine:
     # value of a label that fails its equality matcher (the HTTP requests that are not errors).
     matcher_examples: dict[str, str] = field(default_factory=dict)
     complements: dict[str, str] = field(default_factory=dict)
+    # Labels of a request the availability SLI leaves out (a gateway polling model listing or health), as
+    # the `error_base` counter records it: generated tests prove such polling leaves the error ratio alone.
+    polled_request: dict[str, str] = field(default_factory=dict)
+    # Where an alert reads differently on this engine: alert name -> a note for its runbook.
+    runbook_notes: dict[str, str] = field(default_factory=dict)
 
     def metric(self, name: str) -> Metric:
         return find(self.metrics, name)
@@ -146,9 +166,10 @@ class Engine:
         """
         found = {self.oldest}
         found |= {b for m in self.metrics for b in (m.since, m.until) if b is not None}
+        found |= {until for m in self.metrics for until, _ in m.earlier_buckets}
         for spec in self.signals.values():
             parts = spec.parts if isinstance(spec, Counters) else spec.candidates if isinstance(spec, Gauge) else ()
-            found |= {p.since for p in parts if p.since is not None}
+            found |= {b for p in parts for b in (p.since, p.until) if b is not None}
         return tuple(sorted(b for b in found if b >= self.oldest))
 
 

@@ -181,6 +181,7 @@ ENGINE = Engine(
     metrics_port=8000,
     matcher_examples={_INFERENCE_HANDLERS[2]: "/v1/chat/completions"},
     complements={"status": "2xx"},
+    polled_request={"handler": "/v1/models", "method": "GET", "status": "2xx"},
     requirements=(
         "Scrape /metrics on the OpenAI server port; with --api-server-count > 1 vLLM runs in "
         "multiprocess mode and drops process_* metrics (not used here).",

@@ -54,7 +54,7 @@ class State:
     xid: Decimal = Decimal(0)
     errors: Decimal = Decimal(0)  # share of requests failing (HTTP 5xx for vLLM, failures for Triton)
     engine_finishes: bool = True  # the engine counts the requests as finished
-    polling: bool = False  # a gateway polls GET /v1/models once a second
+    polling: bool = False  # a gateway polls a route the SLI leaves out once a second (Engine.polled_request)
     stream_errors: Decimal = Decimal(0)  # share failing after the stream started (HTTP 200, finished_reason=error)
     twin: bool = False  # another namespace serves the same model name at five times the traffic
     engines_down: bool = False  # no engine target answers, while a sidecar on the same pods does
@@ -161,11 +161,12 @@ def cases(model: Model, inputs: Inputs, names: list[str]) -> list[Case]:
                        (Check(12, "LLMGPUXidErrors", True, gpu, Decimal(79)),
                         Check(30, "LLMGPUXidErrors", False))))
     ratio = c.ERROR_RATIO.format(window="5m")
-    if q.has("error_base"):
-        result.append(Case("a gateway polls GET /v1/models at 1 request/s: the error ratio is unchanged",
+    if q.has("error_base") and q.engine.polled_request:
+        route = next((v for v in q.engine.polled_request.values() if v.startswith("/")), "a route")
+        result.append(Case(f"a gateway polls GET {route} at 1 request/s: the error ratio is unchanged",
                            ((15, replace(HEALTHY, rate=Decimal("0.5"), errors=Decimal("0.1"), polling=True)),), (),
                            ((ratio, Decimal("0.1")),)))
-    if any(p.since for p in q.signal("errors").parts):
+    if any(label == "finished_reason" for p in q.signal("errors").parts for label, _, _ in p.matchers):
         result.append(Case("10% of streams fail after their HTTP 200 (finished_reason=error): counted",
                            ((15, replace(HEALTHY, stream_errors=Decimal("0.1"))),), (), ((ratio, Decimal("0.1")),)))
     if "LLMErrorBudgetBurn" in names:
@@ -228,9 +229,9 @@ class _World:
                 traffic.append(self._stream_errors(i.requests(state.rate)[0], state, failed=True))
             out += traffic
             if state.polling:
-                out.append(Series("http_requests_total", i.labels("workload", (("handler", "=", "/v1/models"),),
-                                                                  status="2xx", method="GET"), Decimal(60), Decimal(0),
-                                  True))
+                base = q.signal("error_base").parts[0]
+                out.append(Series(base.metric, i.labels(base.scope, (), **q.engine.polled_request), Decimal(60),
+                                  Decimal(0), True))
             for signal in c.LATENCY_SIGNALS:
                 if q.slo(signal) is not None:
                     out += i.miss(signal, Decimal(0), state.rate, every_bucket=False)

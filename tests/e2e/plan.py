@@ -18,7 +18,9 @@ scenario. What decides the order:
 Engine-specific alerts (TTFT, errors, KV cache, hangs) are proven on a vLLM model
 and on a Triton model. The per-request TPOT SLO (vLLM >= 0.11 only) is proven on
 llama-3-1-8b (0.11.2, the first minor release that measures it), alongside its other
-latency faults. A scenario carried on into later rounds was proven where it started.
+latency faults. SGLang's alerts are proven on qwen3-32b-sglang (0.5.23): latency, TPOT (from 0.5.22),
+HTTP 5xx and KV cache in round 1, a hung engine alone in round 2, retractions (its preemptions) in round 3.
+A scenario carried on into later rounds was proven where it started.
 """
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
         "mistral-7b-legacy": ("hung-engine",),
         "llama-3-1-70b-trt-eval": ("hung-engine",),
         "deepseek-r1-distill-7b": ("scale-to-zero",),
+        "qwen3-32b-sglang": ("ttft-spike", "slow-decode", "error-burst", "kv-cache-saturation"),
     },
     2: {
         "llama-3-1-8b": ("ttft-spike", "slow-decode", "e2e-spike", "kv-cache-saturation", "gpu-saturation",
@@ -51,12 +54,14 @@ ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
         "mistral-7b-legacy": ("version-drift",),
         "llama-3-1-70b-trt-eval": ("busy-but-healthy",),
         "deepseek-r1-distill-7b": ("queue-backlog", "slow-cold-start", "gpu-telemetry-lost"),
+        "qwen3-32b-sglang": ("hung-engine",),
     },
     3: {
         "mistral-7b-legacy": ("model-down",),
         "qwen2-5-72b": ("itl-spike", "error-burst", "preemption-storm", "gpu-memory-full", "replica-down"),
         "llama-3-1-70b-trt": ("ttft-spike", "error-burst", "kv-cache-saturation", "gpu-xid", "stuck-rollout",
                               "crash-loop"),
+        "qwen3-32b-sglang": ("preemption-storm",),
     },
     4: {  # the crashed replicas come back; the surge pod stays stuck
         "mistral-7b-legacy": (),
@@ -69,7 +74,7 @@ ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
 RECOVERIES = {
     2: {("LLMEngineStalled", "mistral-7b-legacy"), ("LLMEngineStalled", "llama-3-1-70b-trt-eval"),
         ("LLMCollectorDown", PROD)},
-    3: {("LLMEngineScrapeFailing", "qwen2-5-72b")},
+    3: {("LLMEngineScrapeFailing", "qwen2-5-72b"), ("LLMEngineStalled", "qwen3-32b-sglang")},
     4: {("LLMModelDown", "mistral-7b-legacy"), ("LLMReplicasBelowMin", "qwen2-5-72b"),
         ("LLMReplicasBelowMin", "llama-3-1-70b-trt")},
 }

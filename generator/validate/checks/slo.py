@@ -33,9 +33,10 @@ def histogram_bounds(model: Model, metric_name: str):
         if isinstance(spec, Histogram) and metric_name in spec.candidates and signal in model.buckets:
             bounds = tuple(b / spec.scale for b in model.buckets[signal])
             return bounds, f"declared in {model.path}.buckets.{signal}, {metric.unit}"
-    if not metric.buckets:
+    bounds = metric.buckets_in(model.engine_version)
+    if not bounds:
         return None
-    return metric.buckets, f"the {engine.title} default, {metric.unit}"
+    return bounds, f"the {engine.title} {model.engine_version} default, {metric.unit}"
 
 
 def le_value(matcher) -> Decimal | None | str:
