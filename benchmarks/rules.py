@@ -27,8 +27,11 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
+import promql_parser as pp
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +44,7 @@ from generator import inventory, output  # noqa: E402
 from generator.build import OUTPUT_DIRS, build  # noqa: E402
 from generator.prometheus_syntax import duration_seconds  # noqa: E402
 from generator.simulate.stack import HOST, Processes, free_port, http, wait_for  # noqa: E402
+from generator.validate.expr import walk  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -84,6 +88,29 @@ def group_durations(url: str) -> dict[str, tuple[int, float, float]]:
         entry[1] += group["evaluationTime"]
         entry[2] += group["evaluationTime"] / group["interval"]  # seconds of work per second
     return {k: tuple(v) for k, v in sorted(kinds.items())}
+
+
+def long_range_reads(url: str, rule_files: list[str], interval: float) -> float:
+    """Samples per minute the range selectors of 1h and longer read once their windows are full: the series
+    each matches now times the samples its window holds (one per `interval`) times its group's evaluations
+    per minute. From one copy of the example fleet (model files `-0` to `-5`), scaled to the whole fleet."""
+    models = [f for f in rule_files if re.search(r"-[0-9]+\.rules\.yaml$", f)]
+    chosen = [f for f in models if int(re.search(r"-([0-9]+)\.rules\.yaml$", f)[1]) < 6]
+    counted: dict[str, float] = {}
+    total = 0.0
+    for path in chosen:
+        for group in yaml.safe_load(Path(path).read_text())["groups"]:
+            every = duration_seconds(group["interval"]) if "interval" in group else interval
+            for rule in group["rules"]:
+                for node, _ in walk(pp.parse(rule["expr"])):
+                    if isinstance(node, pp.MatrixSelector) and node.range >= timedelta(hours=1):
+                        text = node.vector_selector.prettify()
+                        if text not in counted:
+                            _, body = http("GET", f"{url}/api/v1/query?query={quote(f'count({text})')}", timeout=120)
+                            result = json.loads(body)["data"]["result"]
+                            counted[text] = float(result[0]["value"][1]) if result else 0.0
+                        total += counted[text] * node.range.total_seconds() / interval * 60 / every
+    return total * len(models) / max(len(chosen), 1)
 
 
 def baseline_rules(revision: str, source: Path, target: Path) -> list[str]:
@@ -135,10 +162,12 @@ def main() -> None:
         config.pop("alerting", None)
         bare = {k: v for k, v in config.items() if k != "rule_files"}
         servers = [("with rules", *start_prometheus(processes, "prometheus-rules", binary, config))]
+        files_of = {servers[0][2]: rule_files}
         if args.baseline:
             old = baseline_rules(args.baseline, source, work / "baseline")
             servers.append((f"rules of {args.baseline}",
                             *start_prometheus(processes, "prometheus-baseline", binary, {**bare, "rule_files": old})))
+            files_of[servers[-1][2]] = old
         servers.append(("without rules", *start_prometheus(processes, "prometheus-bare", binary, bare)))
         time.sleep(2 * interval)  # first scrapes and the rules' first evaluations done
         started = time.monotonic()
@@ -158,7 +187,7 @@ def main() -> None:
             print(f"  {name:>22}: {used[pid] / intervals:6.2f} CPU-s per interval ({used[pid] / elapsed:5.2f} cores), "
                   f"{rss_mib(pid):7.0f} MiB RSS, {sum(own_metrics(url, 'prometheus_tsdb_head_series')):8.0f} "
                   f"head series{against}")
-        for name, url, _ in servers[:-1]:
+        for name, url, pid in servers[:-1]:
             durations = own_metrics(url, "prometheus_rule_group_last_duration_seconds")
             missed = sum(own_metrics(url, "prometheus_rule_group_iterations_missed_total"))
             kinds = group_durations(url)
@@ -168,6 +197,8 @@ def main() -> None:
                   f"{max(durations, default=0):.2f} s, {missed:.0f} iterations missed")
             for kind, (count, seconds, busy) in kinds.items():
                 print(f"    {kind:>14}: {count:5d} groups, {seconds:7.3f} s summed, {busy:6.1%} of the time")
+            reads = long_range_reads(url, files_of[pid], interval)
+            print(f"    steady state: windows of 1h and longer read {reads / 1e6:.1f} M samples per minute once full")
 
 
 if __name__ == "__main__":
