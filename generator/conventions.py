@@ -69,6 +69,11 @@ TOKENS_PER_GPU = "llm:generation_tokens_per_gpu:rate5m"
 ENERGY_PER_TOKEN = "llm:gpu_energy_per_generated_token_joules:ratio_rate5m"
 COST_PER_HOUR = "llm:gpu_cost_per_hour:sum"  # the model's GPUs times the price of a GPU-hour of its type
 COST_PER_MILLION_TOKENS = "llm:cost_per_million_generated_tokens:ratio_rate5m"
+# SLO windows longer than RAW_WINDOW_MAX are derived from the recorded 5-minute good and total rates
+# (`sum_over_time`), never from raw histogram buckets; from SLOW_WINDOW up they are recorded every
+# `slo_policy.window_interval` (their own group), shorter derived windows every evaluation interval.
+RAW_WINDOW_MAX = "30m"
+SLOW_WINDOW = "6h"
 XID_WINDOW = "10m"
 OOM_WINDOW = "10m"
 STALL_WINDOW = "2m"
@@ -93,6 +98,16 @@ SHARED_FOLDER_TITLE = "LLM fleet"
 
 def recording_group(model: str) -> str:
     return f"llm-{model}-recording"
+
+
+def windows_group(model: str) -> str:
+    """Long SLO windows derived from the recorded 5-minute rates, every evaluation interval (1h, 2h)."""
+    return f"llm-{model}-windows"
+
+
+def slow_windows_group(model: str) -> str:
+    """Derived SLO windows from SLOW_WINDOW up (6h, 1d, 3d), every `slo_policy.window_interval`."""
+    return f"llm-{model}-slow-windows"
 
 
 def budget_group(model: str) -> str:

@@ -117,6 +117,7 @@ class SloPolicy:
     period: str = "30d"
     tiers: tuple[BurnTier, ...] = DEFAULT_TIERS
     budget_interval: str = "5m"  # how often the error budget over the period is recorded
+    window_interval: str = "1m"  # how often the derived SLO windows from conventions.SLOW_WINDOW up are recorded
 
 
 @dataclass(frozen=True)
@@ -806,12 +807,14 @@ class _Checker:
         if "slo_policy" not in doc:
             return SloPolicy()
         node = self.mapping(doc, "slo_policy", "slo_policy", {"period": False, "tiers": False,
-                                                              "budget_interval": False})
-        period, interval = SloPolicy.period, SloPolicy.budget_interval
+                                                              "budget_interval": False, "window_interval": False})
+        period, interval, windows = SloPolicy.period, SloPolicy.budget_interval, SloPolicy.window_interval
         if "period" in node:
             period = self._duration(node, "period", "slo_policy.period")
         if "budget_interval" in node:
             interval = self._duration(node, "budget_interval", "slo_policy.budget_interval")
+        if "window_interval" in node:
+            windows = self._duration(node, "window_interval", "slo_policy.window_interval")
         tiers = DEFAULT_TIERS
         if "tiers" in node:
             items = node["tiers"]
@@ -824,7 +827,7 @@ class _Checker:
                     self.attempt(self.fail, items, i, f"slo_policy.tiers[{i}]",
                                  f"two tiers with the windows {tier.long}/{tier.short}")
                 seen.add((tier.long, tier.short))
-        return SloPolicy(period, tiers, interval)
+        return SloPolicy(period, tiers, interval, windows)
 
     def _tier(self, items, i) -> BurnTier:
         path = f"slo_policy.tiers[{i}]"

@@ -44,7 +44,8 @@ def _problems(expr: str, label: str) -> list[str]:
     for node, _ in promql.walk(parsed.ast):
         if isinstance(node, pp.AggregateExpr) and promql.agg_op(node) not in ("topk", "bottomk"):
             modifier = node.modifier
-            if modifier is None or modifier.type != pp.AggModifierType.By or label not in modifier.labels:
+            keeps = modifier is not None and (label in modifier.labels) == (modifier.type == pp.AggModifierType.By)
+            if not keeps:  # `by` without the label, or `without` naming it, or neither
                 found.append(f"{promql.agg_op(node)} drops {label}")
         if isinstance(node, pp.BinaryExpr) and node.modifier is not None and node.modifier.matching is not None:
             matching = node.modifier.matching

@@ -13,8 +13,8 @@ from generator.catalog.base import Counters, Custom, Gauge, Histogram
 from generator.errors import InventoryErrors
 from generator.queries import ModelQueries
 from generator.rules.alerts import alert_rules
-from generator.rules.files import rule_file, rule_files, split_group
-from generator.rules.recording import budget_rules, recording_rules
+from generator.rules.files import rule_file, rule_files, rule_groups, split_group
+from generator.rules.recording import budget_rules, recording_rules, window_rules
 
 from conftest import MINIMAL, header_for, model_yaml, run_promtool
 
@@ -116,8 +116,9 @@ def test_every_metric_in_the_example_rules_exists_for_its_engine_version(example
         engine = ENGINES[model.engine]
         exposed = {s for m in engine.metrics if m.exposed_in(model.engine_version) for s in m.series()}
         exposed |= {s for e in EXPORTERS.values() for m in e.metrics for s in m.series()}
-        recorded = {r["record"] for r in recording_rules(example, model)}
-        for rule in recording_rules(example, model) + alert_rules(example, model):
+        rules = [r for g in rule_groups(example, model) for r in g["rules"]]
+        recorded = {r["record"] for r in rules if "record" in r}
+        for rule in rules:
             for sel in selectors(rule["expr"]):
                 if sel.name.startswith("llm:"):
                     assert sel.name in recorded, f"{model.name}: {sel.name} is used but not recorded"
@@ -165,7 +166,8 @@ TPOT = "    tpot: {threshold_seconds: 0.075, objective: 0.99}\n    availability:
 def test_a_default_tpot_slo_gets_rules_and_four_tiers_only_where_the_version_measures_it(engine, version, measured):
     inv = inventory.parse(model_text(engine, version).replace("    availability:", TPOT), "test.yaml")
     model = inv.models[0]
-    recorded = recording_rules(inv, model) + budget_rules(inv, model)
+    recorded = recording_rules(inv, model) + window_rules(inv, model, slow=False) + \
+        window_rules(inv, model, slow=True) + budget_rules(inv, model)
     names = {sel.name for r in recorded for sel in selectors(r["expr"])}
     tiers = [r for r in alert_rules(inv, model) if r["alert"] == "LLMTimePerOutputTokenSLOBurn"]
     tpot_series = [r for r in recorded if r["labels"].get("slo") == "tpot" or "tpot" in r["record"]]
@@ -375,7 +377,8 @@ def test_no_rule_group_holds_more_than_20_rules_and_the_split_keeps_every_rule_i
         names = [g["name"] for g in groups]
         assert len(names) == len(set(names)), model.name
         assert [r for g in groups for r in g["rules"]] == \
-            recording_rules(example, model) + budget_rules(example, model) + alert_rules(example, model)
+            recording_rules(example, model) + window_rules(example, model, slow=False) + \
+            window_rules(example, model, slow=True) + budget_rules(example, model) + alert_rules(example, model)
 
 
 @pytest.mark.parametrize("count, limit, sizes, names", [
@@ -399,6 +402,46 @@ def test_no_recording_rule_reads_another_so_splitting_adds_no_evaluation_lag(exa
         for rule in rules:
             read = {s.name for s in selectors(rule["expr"]) if s.name}
             assert not read & recorded, (model.name, rule["record"])
+
+
+def test_long_slo_windows_are_derived_from_the_recorded_5m_rates_never_from_raw_buckets(example):
+    for model in example.models:
+        raw = {r["record"] for r in recording_rules(example, model)}
+        assert not {r for r in raw if r.endswith(("rate1h", "rate2h", "rate6h", "rate1d", "rate3d"))}, model.name
+        assert {"llm:request_errors:ratio_rate30m", "llm:slo_requests:rate30m"} <= raw  # short windows stay raw
+        for slow in (False, True):
+            for rule in window_rules(example, model, slow):
+                read = {s.name for s in selectors(rule["expr"])}
+                assert read and read <= {"llm:slo_good_requests:rate5m", "llm:slo_requests:rate5m",
+                                         "llm:requests:rate5m"}, rule
+                assert read <= raw  # recorded by the raw group, so no chain of derived series
+    model = next(m for m in example.models if m.name == "llama-3-1-8b")
+    ttft = next(r for r in window_rules(example, model, slow=False)
+                if r["record"] == "llm:ttft_within_slo:ratio_rate1h")
+    inner = 'model="llama-3-1-8b", cluster="prod-eu", slo="ttft"'
+    assert ttft["expr"] == (f'sum without (slo) (sum_over_time(llm:slo_good_requests:rate5m{{{inner}}}[1h])) / '
+                            f'(sum without (slo) (sum_over_time(llm:slo_requests:rate5m{{{inner}}}[1h])) > 0)')
+    assert ttft["labels"] == {"model": "llama-3-1-8b", "cluster": "prod-eu"}  # no `slo`, like the 5m ratio
+
+
+def test_slow_windows_are_evaluated_every_window_interval_and_fast_ones_every_evaluation(tmp_path):
+    inv = inventory.parse(MINIMAL + "slo_policy: {window_interval: 2m, budget_interval: 10m}\n", "test.yaml")
+    groups = yaml.safe_load(rule_file(inv, inv.models[0]))["groups"]
+    intervals = {g["name"].rsplit("-", 1)[0] if g["name"][-1].isdigit() else g["name"]: g.get("interval")
+                 for g in groups}
+    assert intervals == {"llm-small-recording": None, "llm-small-windows": None, "llm-small-slow-windows": "2m",
+                         "llm-small-budget": "10m", "llm-small-alerts": None}
+    windows = {g["name"]: {r["record"].rsplit("rate", 1)[1] for r in g["rules"]} for g in groups
+               if "windows" in g["name"]}
+    assert set().union(*(w for n, w in windows.items() if n.startswith("llm-small-windows"))) == {"1h", "2h"}
+    assert set().union(*(w for n, w in windows.items() if n.startswith("llm-small-slow-windows"))) == \
+        {"6h", "1d", "3d"}
+
+
+def test_a_window_interval_that_is_no_duration_is_refused_by_key():
+    with pytest.raises(InventoryErrors) as caught:
+        inventory.parse(MINIMAL + "slo_policy: {window_interval: soon}\n", "test.yaml")
+    assert [e.path for e in caught.value.errors] == ["slo_policy.window_interval"]
 
 
 def test_the_inventory_sets_the_group_limit_and_the_promtool_tests_pass_with_tiny_groups(promtool, tmp_path):

@@ -1,10 +1,13 @@
-"""One Prometheus rule file per model: its recording group, then its alert group, each split to fit the ruler.
+"""One Prometheus rule file per model: its recording, derived-window, budget and alert groups, each split to fit
+the ruler.
 
 Mimir's and Cortex's rulers refuse a group of more than 20 rules by default
 (`ruler.max-rules-per-rule-group`); the inventory's `ruler.max_rules_per_group`
 sets the limit. A group that fits keeps its name; a larger one becomes
-`<name>-1` … `<name>-n`, as even as possible, rules in their order. No recording
-rule reads another recorded series, so splitting changes no result.
+`<name>-1` … `<name>-n`, as even as possible, rules in their order. No rule of the
+recording group reads another recorded series, so splitting it changes no result;
+the derived windows, the budget and the alerts read recorded series, in groups of
+their own.
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from generator.inventory import Inventory, Model
 from generator.queries import ModelQueries
 from generator.rules.alerts import alert_rules
 from generator.rules.collectors import collector_rules
-from generator.rules.recording import budget_rules, recording_rules
+from generator.rules.recording import budget_rules, recording_rules, window_rules
 from generator.yaml_out import comment, dump
 
 
@@ -36,14 +39,25 @@ def rule_file(inventory: Inventory, model: Model) -> str:
         header += comment(f"No {signal}: {q.why_not(signal)}")
     for requirement in (*q.engine.requirements, *(r for e in EXPORTERS.values() for r in e.requirements)):
         header += comment(f"Requires: {requirement}")
-    limit = inventory.max_rules_per_group
-    groups = {"groups": [
+    return header + dump({"groups": rule_groups(inventory, model)})
+
+
+def rule_groups(inventory: Inventory, model: Model) -> list[dict]:
+    """The model's groups in the order they depend on one another (promtool tests evaluate them so):
+    raw recording rules, SLO windows derived from them, the budget and burn rates, alerts."""
+    limit, policy = inventory.max_rules_per_group, inventory.slo_policy
+
+    def every(interval: str, groups: list[dict]) -> list[dict]:
+        return [{"name": g["name"], "interval": interval, "rules": g["rules"]} for g in groups]
+
+    windows, slow = window_rules(inventory, model, slow=False), window_rules(inventory, model, slow=True)
+    return [
         *split_group(c.recording_group(model.name), recording_rules(inventory, model), limit),
-        *({"name": g["name"], "interval": inventory.slo_policy.budget_interval, "rules": g["rules"]}
-          for g in split_group(c.budget_group(model.name), budget_rules(inventory, model), limit)),
+        *(split_group(c.windows_group(model.name), windows, limit) if windows else []),
+        *(every(policy.window_interval, split_group(c.slow_windows_group(model.name), slow, limit)) if slow else []),
+        *every(policy.budget_interval, split_group(c.budget_group(model.name), budget_rules(inventory, model), limit)),
         *split_group(c.alert_group(model.name), alert_rules(inventory, model), limit),
-    ]}
-    return header + dump(groups)
+    ]
 
 
 def split_group(name: str, rules: list[dict], limit: int) -> list[dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from generator import conventions as c
 from generator.inventory import Inventory, Model
 from generator.prometheus_syntax import duration_seconds
-from generator.promql import number, quote
+from generator.promql import number, quote, selector
 from generator.queries import ModelQueries
 from generator.rules.telemetry import telemetry
 
@@ -18,6 +18,17 @@ def slo_windows(inventory: Inventory) -> list[str]:
     """Every window a burn-rate tier reads, shortest first; 5m always (dashboards read it)."""
     windows = {"5m", *(w for t in inventory.slo_policy.tiers for w in (t.long, t.short))}
     return sorted(windows, key=duration_seconds)
+
+
+def raw_window(window: str) -> bool:
+    """Whether the window is recorded from raw engine series; longer ones are derived from recorded 5m rates."""
+    return duration_seconds(window) <= duration_seconds(c.RAW_WINDOW_MAX)
+
+
+def derived_windows(inventory: Inventory, slow: bool) -> list[str]:
+    """The derived windows recorded every evaluation interval (`slow` False) or every `window_interval`."""
+    return [w for w in slo_windows(inventory)
+            if not raw_window(w) and (duration_seconds(w) >= duration_seconds(c.SLOW_WINDOW)) == slow]
 
 
 def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
@@ -40,7 +51,7 @@ def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
             record(c.SLO_THRESHOLD, q.constant(number(slo.threshold_seconds)), slo=signal)
     record(c.SLO_OBJECTIVE, q.constant(number(model.slo.availability)), slo="availability")
 
-    for window in slo_windows(inventory):
+    for window in filter(raw_window, slo_windows(inventory)):
         record(c.REQUESTS.format(window=window), q.rate("requests", window))
         record(c.ERROR_RATIO.format(window=window), q.error_ratio(window))
         record(c.SLO_REQUESTS.format(window=window), q.slo_requests("availability", window), slo="availability")
@@ -120,6 +131,41 @@ def _efficiency(inventory: Inventory, q: ModelQueries, labels: dict[str, str]) -
             result.append((c.COST_PER_MILLION_TOKENS,
                            f"{gpus} * {number(price)} / 3600 / ({tokens} > 0) * 1000000"))
     return [{"record": name, "expr": expr, "labels": dict(labels)} for name, expr in result]
+
+
+def window_rules(inventory: Inventory, model: Model, slow: bool) -> list[dict]:
+    """The SLO windows longer than `RAW_WINDOW_MAX`, from the recorded 5-minute rates instead of raw buckets.
+
+    The share within an SLO over a window is the sum over the window of the recorded good rates over the
+    sum of the recorded total rates: traffic-weighted like `rate(good[w]) / rate(total[w])`, but reading
+    one recorded sample per evaluation instead of every raw bucket sample of every pod. The traffic guard
+    and the request rate over a window are the mean of the recorded 5-minute rates. Each 5-minute rate
+    looks 5 minutes back, so a window's edges are smoothed over 5 minutes; a gap in the recorded series
+    (Prometheus down, a missed evaluation) drops the same samples from numerator and denominator.
+    """
+    q = ModelQueries(inventory, model)
+    labels = base_labels(model)
+    own = [(k, "=", v) for k, v in labels.items()]
+    slos = ["availability", *(s for s in c.LATENCY_SIGNALS if q.slo(s) is not None)]
+    rules: list[dict] = []
+
+    def record(name: str, expr: str, **extra: str):
+        rules.append({"record": name, "expr": expr, "labels": {**labels, **extra}})
+
+    for window in derived_windows(inventory, slow):
+        record(c.REQUESTS.format(window=window),
+               f"avg_over_time({selector(c.REQUESTS.format(window='5m'), own)}[{window}])")
+        for slo in slos:
+            mine = [*own, ("slo", "=", slo)]
+            total = selector(c.SLO_REQUESTS.format(window="5m"), mine)
+            good = (f"sum without (slo) (sum_over_time({selector(c.SLO_GOOD, mine)}[{window}])) "
+                    f"/ (sum without (slo) (sum_over_time({total}[{window}])) > 0)")
+            if slo == "availability":
+                record(c.ERROR_RATIO.format(window=window), f"1 - ({good})")
+            else:
+                record(c.LATENCY_WITHIN_SLO.format(signal=slo, window=window), good)
+            record(c.SLO_REQUESTS.format(window=window), f"avg_over_time({total}[{window}])", slo=slo)
+    return rules
 
 
 def budget_rules(inventory: Inventory, model: Model) -> list[dict]:

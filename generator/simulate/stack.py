@@ -49,7 +49,8 @@ def shortened_inventory(source: Path, target: Path, for_: str, overrides: Mappin
     Set through the inventory's own `alerts:` overrides: `defaults.alerts` for every alert, and any
     team's or model's own `alerts:` rewritten too, since those would win over the defaults.
     `collectors`, if given, replaces the inventory's `collectors:` block. The error budget is recorded
-    every `for_` too (`slo_policy.budget_interval`), so its series exist as soon as the others.
+    every `for_` too (`slo_policy.budget_interval`), and the slow SLO windows (`slo_policy.window_interval`),
+    so their series exist as soon as the others.
     """
     def durations(names) -> dict:
         return {name: {"for": (overrides or {}).get(name, for_)} for name in names}
@@ -62,8 +63,9 @@ def shortened_inventory(source: Path, target: Path, for_: str, overrides: Mappin
     if collectors is not None:
         doc["collectors"] = _plain(dict(collectors))
     doc.setdefault("slo_policy", {})["budget_interval"] = for_
+    doc["slo_policy"]["window_interval"] = for_
     header = comment(f"A copy of {source} whose alerts all have a shortened `for`, through its own alerts: overrides, "
-                     f"and whose error budget is recorded that often.")
+                     f"and whose error budget and slow SLO windows are recorded that often.")
     target.write_text(header + dump(doc), encoding="utf-8")
     return target
 
