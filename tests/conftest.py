@@ -37,6 +37,29 @@ def model_yaml(name: str, *, served_name: str | None = None, engine: str = "vllm
             f"    replicas: {{min: {replicas[0]}, max: {replicas[1]}}}\n{extra}")
 
 
+def header_for(engine: str, version: str) -> str:
+    """HEADER with each default latency SLO threshold moved to the nearest default bucket bound of the
+    engine version's histogram (Triton's TTFT: 0.5 s; TGI's end-to-end: 28.76... s), so a model of any
+    engine inherits thresholds it can measure."""
+    from decimal import Decimal
+
+    from generator.catalog import ENGINES
+    from generator.catalog.base import Histogram
+    from generator.versions import v
+
+    header, spec_of = HEADER, ENGINES[engine]
+    for signal, default in (("ttft", "1.0"), ("itl", "0.1"), ("e2e", "30")):
+        spec = spec_of.signals.get(signal)
+        if not isinstance(spec, Histogram):
+            continue
+        metric = next((spec_of.metric(m) for m in spec.candidates if spec_of.metric(m).exposed_in(v(version))), None)
+        bounds = [b * spec.scale for b in metric.buckets] if metric is not None else []
+        if bounds and Decimal(default) not in bounds:
+            nearest = min(bounds, key=lambda b: abs(b - Decimal(default)))
+            header = header.replace(f"{signal}: {{threshold_seconds: {default},", f"{signal}: {{threshold_seconds: {nearest},")
+    return header
+
+
 # One small vLLM model; tests edit this text to make the inventories they need.
 MINIMAL = HEADER + "models:\n" + model_yaml("small", served_name="org/small-1.0")
 
