@@ -16,7 +16,9 @@ scenario. What decides the order:
   inhibit the model's other alerts in Alertmanager. Round 4 brings them back.
 
 Engine-specific alerts (TTFT, errors, KV cache, hangs) are proven on a vLLM model
-and on a Triton model. The per-request TPOT SLO (vLLM >= 0.11 only) is proven on
+and on a Triton model; on the TGI model (gemma-2-9b-tgi) those that apply to TGI, which
+measures no TTFT, ITL, TPOT or KV cache: the end-to-end SLO, errors and the queue in
+round 1, a hung engine in round 2 (which ends its round-1 faults: nothing completes). The per-request TPOT SLO (vLLM >= 0.11 only) is proven on
 llama-3-1-8b (0.11.2, the first minor release that measures it), alongside its other
 latency faults. A scenario carried on into later rounds was proven where it started.
 """
@@ -42,6 +44,7 @@ ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
         "mistral-7b-legacy": ("hung-engine",),
         "llama-3-1-70b-trt-eval": ("hung-engine",),
         "deepseek-r1-distill-7b": ("scale-to-zero",),
+        "gemma-2-9b-tgi": ("e2e-spike", "error-burst", "queue-backlog"),
     },
     2: {
         "llama-3-1-8b": ("ttft-spike", "slow-decode", "e2e-spike", "kv-cache-saturation", "gpu-saturation",
@@ -51,6 +54,7 @@ ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
         "mistral-7b-legacy": ("version-drift",),
         "llama-3-1-70b-trt-eval": ("busy-but-healthy",),
         "deepseek-r1-distill-7b": ("queue-backlog", "slow-cold-start", "gpu-telemetry-lost"),
+        "gemma-2-9b-tgi": ("hung-engine",),
     },
     3: {
         "mistral-7b-legacy": ("model-down",),
