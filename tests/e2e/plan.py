@@ -17,8 +17,10 @@ scenario. What decides the order:
 
 Engine-specific alerts (TTFT, errors, KV cache, hangs) are proven on a vLLM model
 and on a Triton model; on the TGI model (gemma-2-9b-tgi) those that apply to TGI, which
-measures no TTFT, ITL, TPOT or KV cache: the end-to-end SLO, errors and the queue in
-round 1, a hung engine in round 2 (which ends its round-1 faults: nothing completes). The per-request TPOT SLO (vLLM >= 0.11 only) is proven on
+measures no TTFT, ITL, TPOT or KV cache: the end-to-end SLO and the queue in round 1,
+a hung engine in round 2 (which ends its round-1 faults: nothing completes), errors in
+round 3. Not in round 1: TGI records request durations for successful requests only, so
+failing 30% of them would slow the end-to-end burn past a loaded machine's round timeout. The per-request TPOT SLO (vLLM >= 0.11 only) is proven on
 llama-3-1-8b (0.11.2, the first minor release that measures it), alongside its other
 latency faults. A scenario carried on into later rounds was proven where it started.
 """
@@ -44,7 +46,7 @@ ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
         "mistral-7b-legacy": ("hung-engine",),
         "llama-3-1-70b-trt-eval": ("hung-engine",),
         "deepseek-r1-distill-7b": ("scale-to-zero",),
-        "gemma-2-9b-tgi": ("e2e-spike", "error-burst", "queue-backlog"),
+        "gemma-2-9b-tgi": ("e2e-spike", "queue-backlog"),
     },
     2: {
         "llama-3-1-8b": ("ttft-spike", "slow-decode", "e2e-spike", "kv-cache-saturation", "gpu-saturation",
@@ -58,6 +60,7 @@ ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
     },
     3: {
         "mistral-7b-legacy": ("model-down",),
+        "gemma-2-9b-tgi": ("error-burst",),  # the engine recovers from its hang, then fails 30% of requests
         "qwen2-5-72b": ("itl-spike", "error-burst", "preemption-storm", "gpu-memory-full", "replica-down"),
         "llama-3-1-70b-trt": ("ttft-spike", "error-burst", "kv-cache-saturation", "gpu-xid", "stuck-rollout",
                               "crash-loop"),
