@@ -659,11 +659,12 @@ class _Checker:
         return model
 
     def _check_slo_signals(self, model: Model, m, path: str):
-        """A model that sets an optional SLO (TPOT) itself must run an engine version that measures it; one
-        inherited from defaults or its team applies only where the version does."""
+        """A model that sets a latency SLO itself must run an engine version that measures it (TPOT on vLLM
+        before 0.11, TTFT on TGI); one inherited from defaults or its team applies only where the version
+        does."""
         queries = Capabilities(model)
         slo = m.get("slo")
-        for name in OPTIONAL_SLOS:
+        for name in LATENCY_SLOS:
             if not isinstance(slo, dict) or name not in slo or queries.has(name):
                 continue
             self.attempt(self.fail, slo, name, f"{path}.slo.{name}",
@@ -901,7 +902,7 @@ class _Checker:
 
 def _matcher_labels() -> tuple[str, ...]:
     """Labels the generated queries match on themselves: the engines' model label, the workload's pods."""
-    return tuple(sorted({e.model_label for e in ENGINES.values()} | {"namespace", "pod", "condition"}))
+    return tuple(sorted({e.model_label for e in ENGINES.values() if e.model_label} | {"namespace", "pod", "condition"}))
 
 
 def derived_owner(runbook_base_url: str) -> str:

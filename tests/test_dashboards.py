@@ -143,6 +143,7 @@ def test_dashboards_are_grouped_by_team_folder_on_disk(example):
     assert sorted(example) == [
         "dashboards/llm-fleet/llm-fleet-overview.json", "dashboards/llm-fleet/llm-gpu-fleet.json",
         "dashboards/llm-platform/llm-model-deepseek-r1-distill-7b.json",
+        "dashboards/llm-platform/llm-model-gemma-2-9b-tgi.json",
         "dashboards/llm-platform/llm-model-llama-3-1-8b.json",
         "dashboards/llm-platform/llm-model-mistral-7b-legacy.json",
         "dashboards/llm-platform/llm-model-qwen3-32b-sglang.json",

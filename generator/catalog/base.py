@@ -53,7 +53,7 @@ class Metric:
 
 
 # Which label set scopes a series to one inventory model.
-MODEL = "model"  # the engine's model label equals the served name
+MODEL = "model"  # the engine's model label equals the served name; the workload where the engine has none
 WORKLOAD = "workload"  # the model's pods: namespace and pod name
 BACKEND = "backend"  # the engine model label set to the backend model (Triton's tensorrt_llm)
 
@@ -128,7 +128,9 @@ Signal = Histogram | Gauge | Counters | Custom
 class Engine:
     name: str
     title: str
-    model_label: str  # the label carrying the served model name
+    # The label carrying the served model name; None where one process serves one model and its series carry
+    # no model label (TGI): the model's series are then its workload's (namespace and pod regex).
+    model_label: str | None
     oldest: Version  # the oldest version this catalog covers
     metrics: tuple[Metric, ...]
     signals: dict[str, Signal]

@@ -148,12 +148,14 @@ DOCS = {d.name: d for d in (
              ("Clients asking for much longer outputs than usual.",
               "Queueing under load, or slower decoding (see TTFT and inter-token latency).",
               "Preemptions restarting work."),
-             ("Check whether TTFT or inter-token latency burns too, and follow that runbook.",
+             ("Check whether TTFT or inter-token latency burns too, and follow that runbook (TGI measures "
+              "neither: compare its queue time with the end-to-end time on the model dashboard).",
               "Cap max_tokens for clients that do not need long outputs.",
               "Scale out replicas.")),
     AlertDoc("LLMErrorBudgetBurn", "Error budget burn", "LLM requests fail faster than the availability SLO allows.",
-             "A growing share of requests fails (HTTP 5xx for vLLM; failed inference requests for Triton). At "
-             "this rate the availability budget runs out early.",
+             "A growing share of requests fails (HTTP 5xx for vLLM; failed inference requests for Triton; for TGI "
+             "tgi_request_failure with err generation or incomplete, HTTP 424 and 500, while overloaded (429) and "
+             "validation (422) failures do not count). At this rate the availability budget runs out early.",
              ("Out-of-memory or CUDA errors in the engine.", "Requests rejected while overloaded.",
               "A bad deploy (model, tokenizer or config).", "A replica crashing mid-request."),
              (("Error ratio per window", f'{c.ERROR_RATIO.format(window="5m")}{{model="MODEL"}}'),
@@ -296,7 +298,9 @@ DOCS = {d.name: d for d in (
               "dcgm-exporter scraped with honorLabels: false, so its workload labels are exported_namespace and "
               "exported_pod (set collectors.dcgm in the inventory).",
               "A metric that must be switched on (Triton's TTFT histogram needs histogram_latencies=true).",
-              "A served name or backend model that differs from the inventory's."),
+              "A served name or backend model that differs from the inventory's.",
+              "TGI has no model label: its series are found by namespace and pod alone, so a scrape config that "
+              "drops the pod label, or a pod_regex that misses the pods, hides them."),
              (("Series per signal", f'{c.TELEMETRY}{{model="MODEL"}}'),
               ("Running engine versions", f'{c.ENGINE_VERSION}{{model="MODEL"}}')),
              ("Fix the inventory (engine_version, served_name, collectors) and regenerate, or switch the metric "
@@ -433,7 +437,7 @@ def alerts(inventory: Inventory, model: Model) -> list[Alert]:
               f"{vocab(c.REPLICA_WAITING)} > {number(th['queue_depth'])}", "10m",
               f"A replica of {name} has {{{{ $value }}}} requests waiting (threshold {number(th['queue_depth'])} "
               f"per replica).")
-    if waiting is not None:
+    if waiting is not None and q.has("kv_cache"):
         kv_waits = waiting if not q.has("preemptions") else f"({vocab(c.PREEMPTIONS)} > 0 or {waiting})"
         alert("LLMKVCacheNearFull", WARNING, None,
               f"{vocab(c.KV_CACHE)} > {number(th['kv_cache_usage'])}\nand\n{kv_waits}\n", "15m",

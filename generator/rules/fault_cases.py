@@ -126,9 +126,10 @@ def cases(model: Model, inputs: Inputs, names: list[str]) -> list[Case]:
         result.append(Case("DCGM scraped with exported_namespace/exported_pod: the GPU join is reported missing",
                            ((30, exported),),
                            (Check(25, "LLMTelemetryMissing", True, {"signal": "gpus"}, Decimal(0)),)))
-    result.append(Case("the KV-cache metric missing while the engine is up: reported",
-                       ((30, replace(HEALTHY, kv_series=False)),),
-                       (Check(25, "LLMTelemetryMissing", True, {"signal": "kv_cache"}, Decimal(0)),)))
+    if q.has("kv_cache"):
+        result.append(Case("the KV-cache metric missing while the engine is up: reported",
+                           ((30, replace(HEALTHY, kv_series=False)),),
+                           (Check(25, "LLMTelemetryMissing", True, {"signal": "kv_cache"}, Decimal(0)),)))
     other = "9.9.9" if model.engine_version != "9.9.9" else "9.9.8"
     result.append(Case(f"pods run {other} while the inventory says {model.engine_version}: drift reported",
                        ((30, replace(HEALTHY, version=other)),),
@@ -243,7 +244,7 @@ class _World:
                 out += i.gauge_signal("running", state.running)
             if q.has("waiting"):
                 out += i.gauge_signal("waiting", state.waiting)
-            if state.kv_series:
+            if state.kv_series and q.has("kv_cache"):
                 out += i.gauge_signal("kv_cache", state.kv)
             if q.has("preemptions"):
                 out += i.counter_signal("preemptions", state.preemptions)
@@ -253,7 +254,9 @@ class _World:
                 dcgm = i.gpu_utilization(state.gpu_util) + i.gpu_memory(Decimal("0.5")) + i.gpu_xid(state.xid)
                 out += [self._exported(s) for s in dcgm] if state.dcgm_exported else dcgm
             if state.twin:
-                out += [self._twin(s) for s in out if q.engine.model_label in dict(s.labels)]
+                # Engine series (their target's container; `up` is added below): with the model label, or
+                # alone where the engine has none.
+                out += [self._twin(s) for s in out if "container" in dict(s.labels)]
             for index, pod in enumerate(i.pods):
                 first = index == 0
                 up = Decimal(0) if (first and not state.engine_scraped) or state.engines_down else Decimal(1)

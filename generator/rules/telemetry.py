@@ -36,10 +36,12 @@ def telemetry(q: ModelQueries) -> list[Telemetry]:
                                 cause or drift))
 
     requests = q.signal("requests")
+    scoped = (f"the engine's model label {engine.model_label} may not equal served_name {model.served_name!r} "
+              f"or its series may lack namespace={model.namespace!r}" if engine.model_label is not None else
+              f"{engine.title} has no model label: its series may lack namespace={model.namespace!r} or a pod "
+              f"matching {model.pod_regex!r} (keep the namespace and pod target labels)")
     engine_signal("requests", requests.parts[0].metric, requests.parts[0].suffix, requests.parts[0].matchers,
-                  requests.parts[0].scope,
-                  f"the engine's model label {engine.model_label} may not equal served_name "
-                  f"{model.served_name!r} or its series may lack namespace={model.namespace!r}; or {drift}")
+                  requests.parts[0].scope, f"{scoped}; or {drift}")
     if q.has("ttft"):
         spec = q.signal("ttft")
         assert isinstance(spec, Histogram)

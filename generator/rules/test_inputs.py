@@ -64,8 +64,9 @@ class Inputs:
         result: dict[str, str] = dict(self.model.selector)
         if scope in (MODEL, BACKEND):
             label = self.q.engine.model_label
-            result[label] = self.model.served_name if scope == MODEL else \
-                self.model.backend_model or self.model.served_name
+            if label is not None:  # an engine without one is scoped by namespace and pod alone
+                result[label] = self.model.served_name if scope == MODEL else \
+                    self.model.backend_model or self.model.served_name
             result.update(namespace=self.model.namespace, pod=self.pods[pod], container=self.model.container)
         elif scope == WORKLOAD and dcgm:
             c = self.collectors

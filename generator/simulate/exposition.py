@@ -9,13 +9,15 @@ exporter gets its own number style:
 - `GO` (kube-state-metrics, client_golang): `strconv.FormatFloat(v, 'g', -1, 64)`, `1.7e+09`.
 - `CPP` (Triton, prometheus-cpp): the shortest round-trip form, integers without a point.
 - `DCGM` (dcgm-exporter's template): integer fields as integers, float fields as `%f`.
+- `RUST` (TGI, metrics-exporter-prometheus): Rust's `Display` for f64, the shortest round-trip digits
+  without an exponent and integers without a point: the same bytes as `CPP`.
 """
 from __future__ import annotations
 
 import math
 from decimal import Decimal
 
-PYTHON, GO, CPP, DCGM = "python", "go", "cpp", "dcgm"
+PYTHON, GO, CPP, DCGM, RUST = "python", "go", "cpp", "dcgm", "rust"
 
 
 def _special(value: float) -> str | None:
@@ -80,7 +82,7 @@ def number(value: float | int, style: str, integer: bool = False) -> str:
         return _python(value)
     if style == GO:
         return _go(float(value))
-    if style == CPP:
+    if style in (CPP, RUST):
         return _cpp(float(value))
     if style == DCGM:
         return str(int(round(value))) if integer else f"{float(value):f}"
@@ -103,9 +105,11 @@ class Exposition:
         self.style = style
         self._lines: list[str] = []
 
-    def family(self, name: str, kind: str, help_text: str) -> None:
-        escaped = help_text.replace("\\", "\\\\").replace("\n", "\\n")
-        self._lines.append(f"# HELP {name} {escaped}")
+    def family(self, name: str, kind: str, help_text: str | None) -> None:
+        """HELP (unless None: an exporter that writes none for undescribed metrics) and TYPE."""
+        if help_text is not None:
+            escaped = help_text.replace("\\", "\\\\").replace("\n", "\\n")
+            self._lines.append(f"# HELP {name} {escaped}")
         self._lines.append(f"# TYPE {name} {kind}")
 
     def sample(self, name: str, labels: list[tuple[str, str]], value: float | int, integer: bool = False) -> None:

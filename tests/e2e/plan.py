@@ -18,8 +18,14 @@ scenario. What decides the order:
 Engine-specific alerts (TTFT, errors, KV cache, hangs) are proven on a vLLM model
 and on a Triton model. The per-request TPOT SLO (vLLM >= 0.11 only) is proven on
 llama-3-1-8b (0.11.2, the first minor release that measures it), alongside its other
-latency faults. SGLang's alerts are proven on qwen3-32b-sglang (0.5.23): latency, TPOT (from 0.5.22),
-HTTP 5xx and KV cache in round 1, a hung engine alone in round 2, retractions (its preemptions) in round 3.
+latency faults. Each other engine's alerts are proven on its model:
+- SGLang on qwen3-32b-sglang (0.5.23): latency, TPOT (from 0.5.22), HTTP 5xx and KV cache
+  in round 1, a hung engine alone in round 2, retractions (its preemptions) in round 3.
+- TGI on gemma-2-9b-tgi, which measures no TTFT, ITL, TPOT or KV cache: the end-to-end SLO
+  and the queue in round 1, a hung engine in round 2 (which ends its round-1 faults: nothing
+  completes), errors in round 3. Not in round 1: TGI records request durations for successful
+  requests only, so failing 30% of them would slow the end-to-end burn past a loaded
+  machine's round timeout.
 A scenario carried on into later rounds was proven where it started.
 """
 from __future__ import annotations
@@ -45,6 +51,7 @@ ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
         "llama-3-1-70b-trt-eval": ("hung-engine",),
         "deepseek-r1-distill-7b": ("scale-to-zero",),
         "qwen3-32b-sglang": ("ttft-spike", "slow-decode", "error-burst", "kv-cache-saturation"),
+        "gemma-2-9b-tgi": ("e2e-spike", "queue-backlog"),
     },
     2: {
         "llama-3-1-8b": ("ttft-spike", "slow-decode", "e2e-spike", "kv-cache-saturation", "gpu-saturation",
@@ -55,9 +62,11 @@ ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
         "llama-3-1-70b-trt-eval": ("busy-but-healthy",),
         "deepseek-r1-distill-7b": ("queue-backlog", "slow-cold-start", "gpu-telemetry-lost"),
         "qwen3-32b-sglang": ("hung-engine",),
+        "gemma-2-9b-tgi": ("hung-engine",),
     },
     3: {
         "mistral-7b-legacy": ("model-down",),
+        "gemma-2-9b-tgi": ("error-burst",),  # the engine recovers from its hang, then fails 30% of requests
         "qwen2-5-72b": ("itl-spike", "error-burst", "preemption-storm", "gpu-memory-full", "replica-down"),
         "llama-3-1-70b-trt": ("ttft-spike", "error-burst", "kv-cache-saturation", "gpu-xid", "stuck-rollout",
                               "crash-loop"),
