@@ -40,7 +40,7 @@ class Capabilities:
                     return Gauge((part,), spec.aggregation, spec.scale)
             return None
         if isinstance(spec, Counters):
-            spec = Counters(tuple(p for p in spec.parts if p.since is None or version >= p.since))
+            spec = Counters(tuple(p for p in spec.parts if p.used_in(version)))
         if all(self.engine.metric(m).exposed_in(version) for m in spec.metric_names()):
             return spec
         return None
@@ -80,4 +80,4 @@ class Capabilities:
         if name in self.model.buckets:
             return self.model.buckets[name]
         metric, scale = self.histogram(name)
-        return tuple(b * scale for b in self.engine.metric(metric).buckets)
+        return tuple(b * scale for b in self.engine.metric(metric).buckets_in(self.model.engine_version))

@@ -15,6 +15,7 @@ import re
 import jinja2
 
 from generator import conventions as c
+from generator.catalog import ENGINES
 from generator.inventory import Inventory
 from generator.rules.alerts import DOCS, alert_rules
 from generator.rules.collectors import collector_rules
@@ -50,9 +51,13 @@ _ENV.filters.update(code_span=code_span, fence=fence, link_target=link_target)
 
 def runbooks(inventory: Inventory) -> dict[str, str]:
     by_alert: dict[str, list[dict]] = {}
+    notes: dict[str, dict[str, str]] = {}  # alert -> engine title -> how the alert reads on that engine
     for model in inventory.models:
+        engine = ENGINES[model.engine]
         for rule in alert_rules(inventory, model):
             by_alert.setdefault(rule["alert"], []).append({**rule, "model": model.name})
+            if rule["alert"] in engine.runbook_notes:
+                notes.setdefault(rule["alert"], {})[engine.title] = engine.runbook_notes[rule["alert"]]
     for rule in collector_rules(inventory):
         by_alert.setdefault(rule["alert"], []).append({**rule, "model": "(every model of the site)"})
     template = _ENV.get_template("runbook.md.j2")
@@ -60,5 +65,6 @@ def runbooks(inventory: Inventory) -> dict[str, str]:
     for name, rules in sorted(by_alert.items()):
         doc = DOCS[name]
         tiers = any("long" in r["labels"] for r in rules)
-        files[c.runbook_file(name)] = template.render(header=c.GENERATED_HEADER, doc=doc, rules=rules, tiers=tiers)
+        files[c.runbook_file(name)] = template.render(header=c.GENERATED_HEADER, doc=doc, rules=rules, tiers=tiers,
+                                                      notes=sorted(notes.get(name, {}).items()))
     return files

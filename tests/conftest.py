@@ -27,6 +27,33 @@ teams:
 """
 
 
+def header_for(engine: str, version: str) -> str:
+    """HEADER with each latency SLO threshold moved to the default bucket bound of `engine` `version` nearest
+    to it (on a log scale), so that any engine version's model passes the inventory's bucket check."""
+    from decimal import Decimal
+
+    from generator.catalog import ENGINES
+    from generator.catalog.base import Histogram
+    from generator.versions import v
+
+    spec = ENGINES[engine]
+    text = HEADER
+    for signal, default in (("ttft", "1.0"), ("itl", "0.1"), ("e2e", "30")):
+        histogram = spec.signals.get(signal)
+        if not isinstance(histogram, Histogram):
+            continue
+        exposed = [m for m in map(spec.metric, histogram.candidates) if m.exposed_in(v(version))]
+        if not exposed:
+            continue
+        bounds = [b * histogram.scale for b in exposed[0].buckets_in(v(version)) if b > 0]
+        target = Decimal(default)
+        if target in bounds:
+            continue
+        best = min(bounds, key=lambda b: abs((b / target).ln()))
+        text = text.replace(f"{signal}: {{threshold_seconds: {default},", f"{signal}: {{threshold_seconds: {best},")
+    return text
+
+
 def model_yaml(name: str, *, served_name: str | None = None, engine: str = "vllm", engine_version: str = "0.11.2",
                team: str = "infra", namespace: str = "llm", gpu: str = "L4", per_replica: int = 1,
                replicas: tuple[int, int] = (1, 2), extra: str = "") -> str:

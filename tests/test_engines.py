@@ -24,7 +24,7 @@ from generator.simulate.scenarios import ScenarioError, drift_version
 from generator.simulate.simulation import Simulation
 from generator.validate import ERROR, validate
 
-from conftest import HEADER, model_yaml, run_promtool
+from conftest import HEADER, header_for, model_yaml, run_promtool
 
 TOY_CATALOG = '''
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM, Counters, Engine, Gauge, Histogram, Metric, Part, seconds
@@ -106,9 +106,7 @@ def toy(tmp_path, monkeypatch):
 @pytest.mark.parametrize("engine, version", [(e.name, str(b)) for e in ENGINES.values() for b in e.boundaries()])
 def test_a_fleet_of_one_engine_version_validates_clean(engine, version, tmp_path):
     """Every page, the fleet overview too, queries only what some model of the inventory records."""
-    header = HEADER if engine == "vllm" else HEADER.replace("ttft: {threshold_seconds: 1.0",
-                                                            "ttft: {threshold_seconds: 0.5")
-    text = header + "models:\n" + model_yaml("only", engine=engine, engine_version=version)
+    text = header_for(engine, version) + "models:\n" + model_yaml("only", engine=engine, engine_version=version)
     (tmp_path / "inventory.yaml").write_text(text)
     write(build(inventory.parse(text, "inventory.yaml")), tmp_path, OUTPUT_DIRS)
     errors = [f for f in validate(tmp_path / "inventory.yaml", tmp_path) if f.severity >= ERROR]

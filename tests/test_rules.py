@@ -16,14 +16,11 @@ from generator.rules.alerts import alert_rules
 from generator.rules.files import rule_file, rule_files, split_group
 from generator.rules.recording import budget_rules, recording_rules
 
-from conftest import HEADER, MINIMAL, model_yaml, run_promtool
+from conftest import MINIMAL, header_for, model_yaml, run_promtool
 
 
 def model_text(engine: str, version: str, served_name: str = "org/small-1.0", extra: str = "") -> str:
-    header = HEADER
-    if engine == "triton-trtllm":  # 1.0 s is not a bucket bound of Triton's TTFT histogram
-        header = header.replace("ttft: {threshold_seconds: 1.0", "ttft: {threshold_seconds: 0.5")
-    return header + "models:\n" + model_yaml("small", served_name=served_name, engine=engine, engine_version=version,
+    return header_for(engine, version) + "models:\n" + model_yaml("small", served_name=served_name, engine=engine, engine_version=version,
                                              extra=extra)
 
 

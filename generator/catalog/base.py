@@ -28,6 +28,16 @@ class Metric:
     until: Version | None = None  # first version that no longer does (hidden or removed)
     buckets: tuple[Decimal, ...] = ()  # default bucket bounds, in `unit`
     requires: str = ""  # what must be switched on in the engine for it to appear; "" when exposed by default
+    # Default bounds that replace `buckets` from a version on, oldest first: (version, bounds).
+    buckets_from: tuple[tuple[Version, tuple[Decimal, ...]], ...] = ()
+
+    def buckets_in(self, version: Version) -> tuple[Decimal, ...]:
+        """The default bucket bounds this version exposes."""
+        found = self.buckets
+        for since, bounds in self.buckets_from:
+            if version >= since:
+                found = bounds
+        return found
 
     def exposed_in(self, version: Version) -> bool:
         if self.since is not None and version < self.since:
@@ -57,6 +67,10 @@ class Part:
     scope: str = MODEL
     optional: bool = False  # series appear only after the first event (labelled counters)
     since: Version | None = None  # first engine version whose series carry these matchers' values
+    until: Version | None = None  # first engine version that no longer has it (a renamed counter)
+
+    def used_in(self, version: Version) -> bool:
+        return (self.since is None or version >= self.since) and (self.until is None or version < self.until)
 
 
 @dataclass(frozen=True)
@@ -124,6 +138,8 @@ class Engine:
     # Deployment facts: the engine container's usual name in a pod, the image reference of the official
     # image with `{version}` where the version stands (an RE2 regex, anchored by Prometheus), that image
     # itself, and the port serving /metrics.
+    # The engine writes its model label's value in lower case (Dynamo's frontend): a served name must be too.
+    lowercases_model: bool = False
     container: str = "engine"
     image_pattern: str = ".+:{version}"
     official_image: str = ""
@@ -135,6 +151,8 @@ class Engine:
     # value of a label that fails its equality matcher (the HTTP requests that are not errors).
     matcher_examples: dict[str, str] = field(default_factory=dict)
     complements: dict[str, str] = field(default_factory=dict)
+    # Where an alert reads differently on this engine: alert name -> the sentence its runbook adds.
+    runbook_notes: dict[str, str] = field(default_factory=dict)
 
     def metric(self, name: str) -> Metric:
         return find(self.metrics, name)
@@ -146,9 +164,10 @@ class Engine:
         """
         found = {self.oldest}
         found |= {b for m in self.metrics for b in (m.since, m.until) if b is not None}
+        found |= {since for m in self.metrics for since, _ in m.buckets_from}
         for spec in self.signals.values():
             parts = spec.parts if isinstance(spec, Counters) else spec.candidates if isinstance(spec, Gauge) else ()
-            found |= {p.since for p in parts if p.since is not None}
+            found |= {b for p in parts for b in (p.since, p.until) if b is not None}
         return tuple(sorted(b for b in found if b >= self.oldest))
 
 

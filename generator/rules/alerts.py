@@ -433,7 +433,7 @@ def alerts(inventory: Inventory, model: Model) -> list[Alert]:
               f"{vocab(c.REPLICA_WAITING)} > {number(th['queue_depth'])}", "10m",
               f"A replica of {name} has {{{{ $value }}}} requests waiting (threshold {number(th['queue_depth'])} "
               f"per replica).")
-    if waiting is not None:
+    if waiting is not None and q.has("kv_cache"):
         kv_waits = waiting if not q.has("preemptions") else f"({vocab(c.PREEMPTIONS)} > 0 or {waiting})"
         alert("LLMKVCacheNearFull", WARNING, None,
               f"{vocab(c.KV_CACHE)} > {number(th['kv_cache_usage'])}\nand\n{kv_waits}\n", "15m",

@@ -23,8 +23,8 @@ def rule_file(inventory: Inventory, model: Model) -> str:
     header = comment(c.GENERATED_HEADER)
     header += comment(f"Model {model.name} (served as {model.served_name!r}) on {q.engine.title} "
                       f"{model.engine_version}, team {model.team.name}.")
-    missing = [s for s in ("ttft", "itl", "e2e", "waiting", "preemptions", "prompt_tokens", "generation_tokens",
-                           "model_load") if not q.has(s)]
+    missing = [s for s in ("ttft", "itl", "e2e", "waiting", "kv_cache", "preemptions", "prompt_tokens",
+                           "generation_tokens", "model_load") if not q.has(s)]
     c_ = inventory.collectors
     header += comment(f"Engine targets: the {model.container!r} container of pods {model.pod_regex!r} in namespace "
                       f"{model.namespace!r}, labelled namespace, pod and container (as prometheus-operator's "

@@ -74,7 +74,8 @@ def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
     if q.has("batch_occupancy"):
         record(c.BATCH_OCCUPANCY, q.replica_max("batch_occupancy"))
     record(c.PROGRESS, q.progress(c.STALL_WINDOW))
-    record(c.KV_CACHE, q.gauge("kv_cache"))
+    if q.has("kv_cache"):
+        record(c.KV_CACHE, q.gauge("kv_cache"))
     if q.has("preemptions"):
         record(c.PREEMPTIONS, q.rate("preemptions", "5m"))
     if q.has("model_load"):

@@ -9,13 +9,15 @@ exporter gets its own number style:
 - `GO` (kube-state-metrics, client_golang): `strconv.FormatFloat(v, 'g', -1, 64)`, `1.7e+09`.
 - `CPP` (Triton, prometheus-cpp): the shortest round-trip form, integers without a point.
 - `DCGM` (dcgm-exporter's template): integer fields as integers, float fields as `%f`.
+- `RUST` (NVIDIA Dynamo, the `prometheus` crate): `format!("{}", f64)`, the shortest round-trip digits
+  and never an exponent: `1`, `0.0022`, `130000`.
 """
 from __future__ import annotations
 
 import math
 from decimal import Decimal
 
-PYTHON, GO, CPP, DCGM = "python", "go", "cpp", "dcgm"
+PYTHON, GO, CPP, DCGM, RUST = "python", "go", "cpp", "dcgm", "rust"
 
 
 def _special(value: float) -> str | None:
@@ -82,6 +84,9 @@ def number(value: float | int, style: str, integer: bool = False) -> str:
         return _go(float(value))
     if style == CPP:
         return _cpp(float(value))
+    if style == RUST:
+        digits, exponent = _shortest(value)
+        return ("-" if value < 0 else "") + _fixed(digits, exponent) if value else "0"
     if style == DCGM:
         return str(int(round(value))) if integer else f"{float(value):f}"
     raise ValueError(f"unknown number style {style!r}")

@@ -33,9 +33,10 @@ def histogram_bounds(model: Model, metric_name: str):
         if isinstance(spec, Histogram) and metric_name in spec.candidates and signal in model.buckets:
             bounds = tuple(b / spec.scale for b in model.buckets[signal])
             return bounds, f"declared in {model.path}.buckets.{signal}, {metric.unit}"
-    if not metric.buckets:
+    bounds = metric.buckets_in(model.engine_version)
+    if not bounds:
         return None
-    return metric.buckets, f"the {engine.title} default, {metric.unit}"
+    return bounds, f"the {engine.title} {model.engine_version} default, {metric.unit}"
 
 
 def le_value(matcher) -> Decimal | None | str:
@@ -108,7 +109,7 @@ class BucketBoundary(Check):
                                            f"a threshold needs exactly one", WARNING)]
         if value not in bounds:
             return [self.finding(location, f"{name}{{{shown}}}: {number(value)} is not a bucket bound ({source}); no "
-                                           f"series matches and the SLO ratio is empty; nearest bounds: "
+                                           f"series matches and the SLO ratio is empty; the nearest bounds are "
                                            f"{nearest(value, bounds)}")]
         if matcher.op == pp.MatchOp.Equal and value == value.to_integral_value():
             return [self.finding(location, f'{name}{{{shown}}} matches one spelling of an integral bound; '
