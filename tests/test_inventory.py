@@ -246,6 +246,7 @@ def test_the_example_inventory_has_what_the_readme_promises(example):
     assert len(example.models) >= 5
     assert ("vllm", "0.8.5") in engines  # before the renames
     assert any(e == "triton-trtllm" for e, _ in engines)
+    assert any(e == "dynamo" for e, _ in engines)
     assert len(example.teams) >= 2
     assert any("/" in m.served_name and "." in m.served_name for m in example.models)
 
