@@ -151,6 +151,8 @@ class Engine:
     # value of a label that fails its equality matcher (the HTTP requests that are not errors).
     matcher_examples: dict[str, str] = field(default_factory=dict)
     complements: dict[str, str] = field(default_factory=dict)
+    # Where a signal means something else on this engine than its name says: signal -> the sentence its panel adds.
+    signal_notes: dict[str, str] = field(default_factory=dict)
     # Where an alert reads differently on this engine: alert name -> the sentence its runbook adds.
     runbook_notes: dict[str, str] = field(default_factory=dict)
 

@@ -155,6 +155,11 @@ ENGINE = Engine(
     official_image="nvcr.io/nvidia/ai-dynamo/vllm-runtime:{version}",
     metrics_port=8000,
     complements={"status": "success"},
+    signal_notes={
+        "running": "On Dynamo: the frontend's inflight_requests, from HTTP entry to the end of the response.",
+        "waiting": "On Dynamo: the frontend's queued_requests, from HTTP entry to the first token, so requests in "
+                   "prefill count too.",
+    },
     runbook_notes={
         "LLMQueueBackingUp": "the waiting count is the frontend's queued_requests, which spans HTTP entry to the "
                              "first token: requests in prefill count as waiting, not only those a worker has "
