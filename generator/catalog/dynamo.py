@@ -56,10 +56,9 @@ DURATION_SOURCE = (f"{WHEELS}; {LOG_CODE}: the 0.7-era code passes (1.0, 256.0, 
                    f"constants are not readable): taken as 1.2.0. Declare buckets.e2e when in doubt")
 
 
-def _pair(suffix: str, kind: str, unit: str, help_text: str, *, first: str = "0.4.0", fixed=(), log=(),
+def _pair(suffix: str, kind: str, unit: str, help_text: str, *, first: str = "0.4.0", fixed=(), later=(),
           source: str = f"{WHEELS}; {OLD_CODE}; {LOG_CODE}") -> tuple[Metric, Metric]:
-    """The metric under its 0.4.1+ name and under its older one, with the version's default buckets."""
-    later = ((LOG_BUCKETS, log),) if log else ()
+    """The metric under its 0.4.1+ name and under its older one; `later`: (version, default buckets) changes."""
     return (Metric(NEW + suffix, kind, unit, help_text, source, since=RENAMED, buckets=fixed, buckets_from=later),
             Metric(OLD + suffix, kind, unit, f"Old name (up to 0.4.0). {help_text}", source, since=v(first),
                    until=RENAMED, buckets=fixed))
@@ -67,20 +66,18 @@ def _pair(suffix: str, kind: str, unit: str, help_text: str, *, first: str = "0.
 
 _TTFT = _pair("time_to_first_token_seconds", HISTOGRAM, "seconds",
               "Time to first token, from the frontend's HTTP handler (includes routing, tokenization, the worker's "
-              "queue and prefill).", fixed=TTFT_FIXED, log=TTFT_LOG)
+              "queue and prefill).", fixed=TTFT_FIXED, later=((LOG_BUCKETS, TTFT_LOG),))
 _ITL = _pair("inter_token_latency_seconds", HISTOGRAM, "seconds",
              "Latency between streamed tokens as the frontend sees them (a response's gap split over its tokens).",
-             fixed=ITL_FIXED, log=ITL_LOG)
-_DURATION_NEW, _DURATION_OLD = _pair(
-    "request_duration_seconds", HISTOGRAM, "seconds", "Duration of LLM requests at the frontend, end to end.",
-    first="0.2.0", fixed=DURATION_FIXED, log=DURATION_LOG_256, source=DURATION_SOURCE)
-_DURATION_NEW = Metric(_DURATION_NEW.name, HISTOGRAM, "seconds", _DURATION_NEW.help, DURATION_SOURCE, since=RENAMED,
-                       buckets=DURATION_FIXED,
-                       buckets_from=((LOG_BUCKETS, DURATION_LOG_256), (REQUEST_DURATION_MAX_512, DURATION_LOG_512)))
+             fixed=ITL_FIXED, later=((LOG_BUCKETS, ITL_LOG),))
+_DURATION = _pair("request_duration_seconds", HISTOGRAM, "seconds",
+                  "Duration of LLM requests at the frontend, end to end.", first="0.2.0", fixed=DURATION_FIXED,
+                  later=((LOG_BUCKETS, DURATION_LOG_256), (REQUEST_DURATION_MAX_512, DURATION_LOG_512)),
+                  source=DURATION_SOURCE)
 _ISL = _pair("input_sequence_tokens", HISTOGRAM, "tokens", "Input sequence length in tokens, per request.",
-             fixed=ISL_FIXED, log=ISL_LOG)
+             fixed=ISL_FIXED, later=((LOG_BUCKETS, ISL_LOG),))
 _OSL = _pair("output_sequence_tokens", HISTOGRAM, "tokens", "Output sequence length in tokens, per finished request.",
-             fixed=OSL_FIXED, log=OSL_LOG)
+             fixed=OSL_FIXED, later=((LOG_BUCKETS, OSL_LOG),))
 _REQUESTS = _pair("requests_total", COUNTER, "requests",
                   "LLM requests processed, by model, endpoint, request_type (stream, unary) and status (success, "
                   "error); from a release up to 1.2.0 (first release UNCONFIRMED) also error_type.", first="0.2.0")
@@ -89,7 +86,7 @@ _INFLIGHT = _pair("inflight_requests", GAUGE, "requests",
                   first="0.2.0")
 
 METRICS = (
-    *_TTFT, *_ITL, _DURATION_NEW, _DURATION_OLD, *_ISL, *_OSL, *_REQUESTS, *_INFLIGHT,
+    *_TTFT, *_ITL, *_DURATION, *_ISL, *_OSL, *_REQUESTS, *_INFLIGHT,
     Metric(NEW + "queued_requests", GAUGE, "requests",
            "Requests in the frontend's HTTP queue: from the HTTP handler until the first token, so prefill is "
            "included; not the engine's scheduler queue.",
