@@ -385,3 +385,12 @@ def test_gpu_hour_prices_are_read_per_gpu_type():
     parsed = inventory.parse(MINIMAL.rstrip("\n") + "\ncost:\n  gpu_hour: {L4: 0.7}\n", "inv.yaml")
     assert parsed.gpu_hour_price("L4") == Decimal("0.7") and parsed.gpu_hour_price("H100") is None
     assert inventory.parse(MINIMAL, "inv.yaml").gpu_hour_prices == ()
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("0.5", "0.47 s below and 1 s above"), ("0.0001", "none below and 0.0022 s above"),
+    ("600", "480 s below and none above (it is past the highest bound)")])
+def test_an_off_bucket_threshold_names_the_bound_on_each_side(value, expected):
+    from generator.catalog.dynamo import TTFT_LOG
+    from generator.slo_buckets import nearest
+    assert nearest(Decimal(value), [b for b in TTFT_LOG if b > 0], "s") == expected
