@@ -64,7 +64,7 @@ def test_one_prometheusrule_per_rule_file_holding_its_groups_with_the_rule_selec
 def test_one_configmap_per_dashboard_for_the_sidecar_with_its_folder(example):
     boards = {rel: text for rel, text in example.items() if rel.startswith("dashboards/")}
     configmaps = of_kind(example, "ConfigMap")
-    assert len(configmaps) == len(boards) == 8  # six models, the fleet and the GPU fleet
+    assert len(configmaps) == len(boards) == 9  # seven models, the fleet and the GPU fleet
     for rel, text in boards.items():
         uid = json.loads(text)["uid"]
         cm = configmaps[uid]
@@ -85,7 +85,7 @@ def test_grafana_operator_gets_a_folder_per_team_and_each_dashboard_in_its_folde
     assert {name: f["spec"]["title"] for name, f in folders.items()} == {
         "llm-fleet": "LLM fleet", "llm-team-ml-platform": "LLM Platform", "llm-team-search": "Search"}
     dashboards = of_kind(example, "GrafanaDashboard")
-    assert len(dashboards) == 8
+    assert len(dashboards) == 9
     for name, d in dashboards.items():
         assert d["spec"]["instanceSelector"] == {"matchLabels": {"dashboards": "grafana"}}
         assert d["spec"]["folderRef"] in folders
