@@ -611,6 +611,11 @@ class _Checker:
         if version < engine.oldest:
             self.fail(m, "engine_version", f"{path}.engine_version",
                       f"{engine.title} {version} is older than the oldest version the catalog covers, {engine.oldest}")
+        if engine.lowercases_model and served_name != served_name.lower():
+            self.attempt(self.fail, m, "served_name", f"{path}.served_name",
+                         f"{engine.title} lower-cases the {engine.model_label} label before it exports a metric, "
+                         f"so {served_name!r} appears as {served_name.lower()!r}: write served_name as "
+                         f"{served_name.lower()!r}")
         team_name = self.string(m, "team", f"{path}.team")
         if team_name not in teams:
             self.fail(m, "team", f"{path}.team", _unknown(team_name, teams, "team"))

@@ -23,10 +23,14 @@ class OffBucket:
     message: str
 
 
-def nearest(value: Decimal, bounds) -> str:
+def nearest(value: Decimal, bounds, unit: str = "") -> str:
+    """The bounds either side of `value`: "0.47 s below and 1 s above", or which side has none."""
+    suffix = f" {unit}" if unit else ""
     below = [b for b in bounds if b < value][-1:]
     above = [b for b in bounds if b > value][:1]
-    return " and ".join(number(b) for b in below + above)
+    lower = f"{number(below[0])}{suffix} below" if below else "none below"
+    upper = f"{number(above[0])}{suffix} above" if above else "none above (it is past the highest bound)"
+    return f"{lower} and {upper}"
 
 
 def off_bucket_thresholds(model) -> list[OffBucket]:
@@ -45,7 +49,7 @@ def off_bucket_thresholds(model) -> list[OffBucket]:
         found.append(OffBucket(name, slo.origin, (
             f"{model.path} ({model.name}): the {name} SLO threshold {number(slo.threshold_seconds)} s{inherited} "
             f"is not a bucket bound of the histogram ({source}), so the share of requests under it cannot be "
-            f"measured; nearest bounds: {nearest(slo.threshold_seconds, bounds)} s. Set "
+            f"measured; the nearest bounds are {nearest(slo.threshold_seconds, bounds, 's')}. Set "
             f"{model.path}.slo.{name}.threshold_seconds to a bound, or declare the engine's buckets in "
             f"{model.path}.buckets.{name}")))
     return found

@@ -53,7 +53,7 @@ def header_for(engine: str, version: str) -> str:
             else []
         if not exposed:
             continue
-        bounds = [b * spec.scale for b in engine_.metric(exposed[0]).buckets_in(at)]
+        bounds = [b * spec.scale for b in engine_.metric(exposed[0]).buckets_in(at) if b > 0]
         if not bounds or Decimal(threshold) in bounds:
             continue
         nearest = min(bounds, key=lambda b: (abs(b - Decimal(threshold)), b))

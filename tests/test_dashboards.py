@@ -146,6 +146,7 @@ def test_dashboards_are_grouped_by_team_folder_on_disk(example):
         "dashboards/llm-platform/llm-model-gemma-2-9b-tgi.json",
         "dashboards/llm-platform/llm-model-llama-3-1-8b.json",
         "dashboards/llm-platform/llm-model-mistral-7b-legacy.json",
+        "dashboards/llm-platform/llm-model-qwen3-32b-dynamo.json",
         "dashboards/llm-platform/llm-model-qwen3-32b-sglang.json",
         "dashboards/search/llm-model-llama-3-1-70b-trt-eval.json",
         "dashboards/search/llm-model-llama-3-1-70b-trt.json", "dashboards/search/llm-model-qwen2-5-72b.json"]

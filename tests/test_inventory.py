@@ -72,7 +72,7 @@ BAD = [
      "defaults.slo.tpot.objective", 10, ["needs both threshold_seconds and objective"]),
     ("a TPOT threshold between bucket bounds is refused like the other latency SLOs",
      edit("    availability:", "    tpot: {threshold_seconds: 0.11, objective: 0.9}\n    availability:"),
-     "defaults.slo.tpot.threshold_seconds", 10, ["not a bucket bound", "nearest bounds: 0.1 and 0.15 s"]),
+     "defaults.slo.tpot.threshold_seconds", 10, ["not a bucket bound", "the nearest bounds are 0.1 s below and 0.15 s above"]),
     ("a model name that is not a slug is refused",
      edit("name: small", "name: Small_Model"), "models[0].name", 15, ["is not a slug"]),
     ("a duplicate model name is refused",
@@ -98,7 +98,7 @@ BAD = [
      ["only for engine triton-trtllm"]),
     ("an SLO threshold between buckets names the nearest bounds",
      edit("ttft: {threshold_seconds: 1.0,", "ttft: {threshold_seconds: 0.3,"),
-     "defaults.slo.ttft.threshold_seconds", 7, ["not a bucket bound", "nearest bounds: 0.25 and 0.5 s",
+     "defaults.slo.ttft.threshold_seconds", 7, ["not a bucket bound", "the nearest bounds are 0.25 s below and 0.5 s above",
                                                 "inherited from defaults"]),
     ("an unknown alert name in an override names the nearest valid one",
      edit("    namespace: llm", "    namespace: llm\n    alerts: {LLMKVCacheFull: {for: 5m}}"),
@@ -246,6 +246,7 @@ def test_the_example_inventory_has_what_the_readme_promises(example):
     assert len(example.models) >= 5
     assert ("vllm", "0.8.5") in engines  # before the renames
     assert any(e == "triton-trtllm" for e, _ in engines)
+    assert any(e == "dynamo" for e, _ in engines)
     assert len(example.teams) >= 2
     assert any("/" in m.served_name and "." in m.served_name for m in example.models)
 
@@ -384,3 +385,12 @@ def test_gpu_hour_prices_are_read_per_gpu_type():
     parsed = inventory.parse(MINIMAL.rstrip("\n") + "\ncost:\n  gpu_hour: {L4: 0.7}\n", "inv.yaml")
     assert parsed.gpu_hour_price("L4") == Decimal("0.7") and parsed.gpu_hour_price("H100") is None
     assert inventory.parse(MINIMAL, "inv.yaml").gpu_hour_prices == ()
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("0.5", "0.47 s below and 1 s above"), ("0.0001", "none below and 0.0022 s above"),
+    ("600", "480 s below and none above (it is past the highest bound)")])
+def test_an_off_bucket_threshold_names_the_bound_on_each_side(value, expected):
+    from generator.catalog.dynamo import TTFT_LOG
+    from generator.slo_buckets import nearest
+    assert nearest(Decimal(value), [b for b in TTFT_LOG if b > 0], "s") == expected

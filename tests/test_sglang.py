@@ -160,7 +160,7 @@ def test_slo_thresholds_are_checked_against_the_buckets_of_the_models_version():
     # 0.5 s is a TTFT bound of no SGLang version from 0.4.5 on: the inventory names the nearest bounds.
     with pytest.raises(InventoryErrors) as caught:
         model("0.5.23", SGLANG_HEADER.replace("ttft: {threshold_seconds: 1.0", "ttft: {threshold_seconds: 0.5"))
-    assert "0.4 and 0.6" in str(caught.value)
+    assert "0.4 s below and 0.6 s above" in str(caught.value)
     # The queue-time buckets gained 0.05 s in 0.5.12: the capability reads the version's own list.
     _, old = model("0.5.11")
     _, new = model("0.5.12")

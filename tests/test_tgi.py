@@ -116,7 +116,7 @@ def test_a_model_that_sets_a_ttft_slo_itself_is_a_located_error():
 def test_an_inherited_end_to_end_threshold_off_the_buckets_names_the_nearest_bounds():
     with pytest.raises(InventoryErrors) as error:
         tgi_inventory(extra="")
-    assert f"nearest bounds: {E2E_BOUND} and 43.143988327398915 s" in str(error.value)
+    assert f"nearest bounds are {E2E_BOUND} s below and 43.143988327398915 s above" in str(error.value)
 
 
 def test_the_test_header_moves_inherited_thresholds_onto_tgi_bounds():

@@ -287,14 +287,14 @@ CASES = [
          "rules/undefined-recording-rule", {"file": TRT_RULES, "rule": "LLMKVCacheNearFull"}, says='model="trt"'),
     # SLO buckets
     Case('an le="0.7" matcher, between two TTFT buckets', lambda b: _le(b, 'le="0.7"'),
-         "slo/bucket-boundary", {**RECORD, "rule": "llm:ttft_within_slo:ratio_rate5m"}, says="0.5 and 0.75"),
+         "slo/bucket-boundary", {**RECORD, "rule": "llm:ttft_within_slo:ratio_rate5m"}, says="0.5 below and 0.75 above"),
     Case('an le=~"3(\\.0)?" matcher, not a TTFT bucket', lambda b: _le(b, 'le=~"3(\\\\.0)?"'),
-         "slo/bucket-boundary", {**RECORD, "rule": "llm:ttft_within_slo:ratio_rate5m"}, says="2.5 and 5"),
+         "slo/bucket-boundary", {**RECORD, "rule": "llm:ttft_within_slo:ratio_rate5m"}, says="2.5 below and 5 above"),
     Case('an integral bound matched as le="1" only', lambda b: _le(b, 'le="1"'),
          "slo/bucket-boundary", {**RECORD, "rule": "llm:ttft_within_slo:ratio_rate5m"}, severity=WARNING),
     Case("an inventory TTFT threshold of 0.7 s",
          lambda b: _inventory(b, "ttft: {threshold_seconds: 0.5", "ttft: {threshold_seconds: 0.7"),
-         "slo/bucket-boundary", {"key": "defaults.slo.ttft.threshold_seconds", "line": 7}, says="0.5 and 0.75"),
+         "slo/bucket-boundary", {"key": "defaults.slo.ttft.threshold_seconds", "line": 7}, says="0.5 s below and 0.75 s above"),
     # alerts
     Case("an alert without severity", lambda b: b.alert("LLMKVCacheNearFull")["labels"].pop("severity"),
          "alerts/labels", {**ALERT, "rule": "LLMKVCacheNearFull"}),

@@ -141,6 +141,8 @@ class Engine:
     # Deployment facts: the engine container's usual name in a pod, the image reference of the official
     # image with `{version}` where the version stands (an RE2 regex, anchored by Prometheus), that image
     # itself, and the port serving /metrics.
+    # The engine writes its model label's value in lower case (Dynamo's frontend): a served name must be too.
+    lowercases_model: bool = False
     container: str = "engine"
     image_pattern: str = ".+:{version}"
     official_image: str = ""
@@ -155,7 +157,9 @@ class Engine:
     # Labels of a request the availability SLI leaves out (a gateway polling model listing or health), as
     # the `error_base` counter records it: generated tests prove such polling leaves the error ratio alone.
     polled_request: dict[str, str] = field(default_factory=dict)
-    # Where an alert reads differently on this engine: alert name -> a note for its runbook.
+    # Where a signal means something else on this engine than its name says: signal -> the sentence its panel adds.
+    signal_notes: dict[str, str] = field(default_factory=dict)
+    # Where an alert reads differently on this engine: alert name -> the sentence its runbook adds.
     runbook_notes: dict[str, str] = field(default_factory=dict)
 
     def metric(self, name: str) -> Metric:

@@ -306,12 +306,14 @@ def _throughput(q: ModelQueries) -> list:
 
 def _queue(q: ModelQueries) -> list:
     limit = q.model.thresholds["queue_depth"]
+    notes = {s: f" {note}" for s, note in q.engine.signal_notes.items()}
     return [
-        p.timeseries("queue.running", "Requests running", "Requests in the engine's running batch.",
+        p.timeseries("queue.running", "Requests running",
+                     f"Requests in the engine's running batch.{notes.get('running', '')}",
                      p.SHORT, [p.target(q.gauge("running"), "running")]),
         p.timeseries("queue.waiting", "Requests waiting",
-                     f"Requests queued for a batch slot. The dashed line is the queue-depth threshold, "
-                     f"{number(limit)}.",
+                     f"Requests queued for a batch slot.{notes.get('waiting', '')} The dashed line is the "
+                     f"queue-depth threshold, {number(limit)}.",
                      p.SHORT, [p.target(q.gauge("waiting"), "waiting")], thresholds=p.above(limit))
         if q.has("waiting") else _why_not(q, "queue.waiting", "Requests waiting", "waiting"),
     ]
@@ -320,7 +322,7 @@ def _queue(q: ModelQueries) -> list:
 def _kv_cache(q: ModelQueries) -> list:
     limit = q.model.thresholds["kv_cache_usage"]
     preemptions = q.model.thresholds["preemptions_per_second"]
-    usage = p.timeseries(
+    usage = _why_not(q, "kv.usage", "KV-cache usage", "kv_cache") if not q.has("kv_cache") else p.timeseries(
         "kv.usage", "KV-cache usage",
         f"Fullest replica's KV cache, 1 = full. The dashed line is the threshold, {_percent(limit)}.",
         p.RATIO, [p.target(q.gauge("kv_cache"), "usage")], thresholds=p.above(limit), minimum=0, maximum=1) \

@@ -131,7 +131,8 @@ class Inputs:
         other = [m for m in errors.matchers if m[0] not in complement]
         ok = Series(errors.metric, self.labels(errors.scope, other, **complement), rate * (1 - ratio) * 60,
                     Decimal(0), True)
-        return [self._counter(errors, rate * ratio), ok, *self.requests(rate)]
+        # Dynamo: errors and requests are one counter, which the two series above already make up.
+        return self._requests_unless_shared([self._counter(errors, rate * ratio), ok], rate)
 
     def _requests_unless_shared(self, series: list[Series], rate: Decimal) -> list[Series]:
         names = {s.name for s in series}

@@ -9,8 +9,8 @@ exporter gets its own number style:
 - `GO` (kube-state-metrics, client_golang): `strconv.FormatFloat(v, 'g', -1, 64)`, `1.7e+09`.
 - `CPP` (Triton, prometheus-cpp): the shortest round-trip form, integers without a point.
 - `DCGM` (dcgm-exporter's template): integer fields as integers, float fields as `%f`.
-- `RUST` (TGI, metrics-exporter-prometheus): Rust's `Display` for f64, the shortest round-trip digits
-  without an exponent and integers without a point: the same bytes as `CPP`.
+- `RUST` (TGI's metrics-exporter-prometheus, NVIDIA Dynamo's `prometheus` crate): Rust's `Display` for
+  f64, the shortest round-trip digits, never an exponent, integers without a point: `1`, `0.0022`, `130000`.
 """
 from __future__ import annotations
 
@@ -82,8 +82,11 @@ def number(value: float | int, style: str, integer: bool = False) -> str:
         return _python(value)
     if style == GO:
         return _go(float(value))
-    if style in (CPP, RUST):
+    if style == CPP:
         return _cpp(float(value))
+    if style == RUST:
+        digits, exponent = _shortest(value)
+        return ("-" if value < 0 else "") + _fixed(digits, exponent) if value else "0"
     if style == DCGM:
         return str(int(round(value))) if integer else f"{float(value):f}"
     raise ValueError(f"unknown number style {style!r}")

@@ -16,7 +16,12 @@ scenario. What decides the order:
   inhibit the model's other alerts in Alertmanager. Round 4 brings them back.
 
 Engine-specific alerts (TTFT, errors, KV cache, hangs) are proven on a vLLM model
-and on a Triton model. The per-request TPOT SLO (vLLM >= 0.11 only) is proven on
+and on a Triton model, and those that apply to Dynamo (TTFT, ITL and E2E burns, errors, queue, GPU
+saturation, version drift, hangs; it has no KV-cache or preemption alert) on qwen3-32b-dynamo: its latency
+and error faults from round 1 on, carried on; its hang in round 3 on top of them (round 1 already hangs two
+models and needs those faults' short history), resolved in round 4. Its busy-but-healthy is not run: the
+frontend's queued_requests counts requests in prefill, so LLMGPUSaturated holds at 99% GPU (README, NVIDIA
+Dynamo). The per-request TPOT SLO (vLLM >= 0.11 only) is proven on
 llama-3-1-8b (0.11.2, the first minor release that measures it), alongside its other
 latency faults. Each other engine's alerts are proven on its model:
 - SGLang on qwen3-32b-sglang (0.5.23): latency, TPOT (from 0.5.22), HTTP 5xx and KV cache
@@ -26,6 +31,10 @@ latency faults. Each other engine's alerts are proven on its model:
   completes), errors in round 3. Not in round 1: TGI records request durations for successful
   requests only, so failing 30% of them would slow the end-to-end burn past a loaded
   machine's round timeout.
+- Dynamo on qwen3-32b-dynamo (the frontend; no KV cache): TTFT, ITL, end-to-end and error
+  burns in round 1, queue backlog, GPU saturation and version drift in round 2, a hang on top
+  in round 3 that resolves in round 4. Not busy-but-healthy: the frontend's waiting count
+  includes requests in prefill, so the GPU-saturation alert reads utilisation alone there.
 A scenario carried on into later rounds was proven where it started.
 """
 from __future__ import annotations
@@ -41,6 +50,9 @@ ROOT = Path(__file__).resolve().parents[2]
 FLEET = Fleet(inventory_mod.load(ROOT / "inventory.yaml"))
 PROD = "prod-eu"  # the site of every model but the staging one
 
+DYNAMO_ROUND_2 = ("ttft-spike", "itl-spike", "e2e-spike", "error-burst", "queue-backlog", "gpu-saturation",
+                  "version-drift")
+
 ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
     1: {
         "llama-3-1-8b": ("ttft-spike", "slow-decode", "e2e-spike", "kv-cache-saturation", "kube-state-metrics-down",
@@ -52,6 +64,7 @@ ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
         "deepseek-r1-distill-7b": ("scale-to-zero",),
         "qwen3-32b-sglang": ("ttft-spike", "slow-decode", "error-burst", "kv-cache-saturation"),
         "gemma-2-9b-tgi": ("e2e-spike", "queue-backlog"),
+        "qwen3-32b-dynamo": ("ttft-spike", "itl-spike", "e2e-spike", "error-burst"),
     },
     2: {
         "llama-3-1-8b": ("ttft-spike", "slow-decode", "e2e-spike", "kv-cache-saturation", "gpu-saturation",
@@ -63,6 +76,7 @@ ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
         "deepseek-r1-distill-7b": ("queue-backlog", "slow-cold-start", "gpu-telemetry-lost"),
         "qwen3-32b-sglang": ("hung-engine",),
         "gemma-2-9b-tgi": ("hung-engine",),
+        "qwen3-32b-dynamo": DYNAMO_ROUND_2,
     },
     3: {
         "mistral-7b-legacy": ("model-down",),
@@ -71,11 +85,13 @@ ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
         "llama-3-1-70b-trt": ("ttft-spike", "error-burst", "kv-cache-saturation", "gpu-xid", "stuck-rollout",
                               "crash-loop"),
         "qwen3-32b-sglang": ("preemption-storm",),
+        "qwen3-32b-dynamo": (*DYNAMO_ROUND_2, "hung-engine"),
     },
     4: {  # the crashed replicas come back; the surge pod stays stuck
         "mistral-7b-legacy": (),
         "qwen2-5-72b": ("itl-spike", "error-burst", "preemption-storm", "gpu-memory-full"),
         "llama-3-1-70b-trt": ("ttft-spike", "error-burst", "kv-cache-saturation", "gpu-xid", "stuck-rollout"),
+        "qwen3-32b-dynamo": DYNAMO_ROUND_2,
     },
 }
 
@@ -85,7 +101,7 @@ RECOVERIES = {
         ("LLMCollectorDown", PROD)},
     3: {("LLMEngineScrapeFailing", "qwen2-5-72b"), ("LLMEngineStalled", "qwen3-32b-sglang")},
     4: {("LLMModelDown", "mistral-7b-legacy"), ("LLMReplicasBelowMin", "qwen2-5-72b"),
-        ("LLMReplicasBelowMin", "llama-3-1-70b-trt")},
+        ("LLMReplicasBelowMin", "llama-3-1-70b-trt"), ("LLMEngineStalled", "qwen3-32b-dynamo")},
 }
 
 # Side effects a round must show besides its runs' own alerts: (alert, scope) -> labels it must carry.

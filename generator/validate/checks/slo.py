@@ -109,7 +109,7 @@ class BucketBoundary(Check):
             return []
         if value not in bounds:
             return [self.finding(location, f"{name}{{{shown}}}: {number(value)} is not a bucket bound ({source}); no "
-                                           f"series matches and the SLO ratio is empty; nearest bounds: "
+                                           f"series matches and the SLO ratio is empty; the nearest bounds are "
                                            f"{nearest(value, bounds)}")]
         if matcher.op == pp.MatchOp.Equal and value == value.to_integral_value():
             return [self.finding(location, f'{name}{{{shown}}} matches one spelling of an integral bound; '
