@@ -160,6 +160,7 @@ class Model:
     container: str = ""  # the engine container's name in the model's pods
     image_pattern: str = ""  # its image reference, `{version}` where the version stands
     severity_labels: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # severity -> labels
+    metric_naming: str = ""  # which of the engine's namings its deployment exposes ("" where it has none)
 
     @property
     def alert_for(self) -> dict[str, str]:
@@ -567,6 +568,21 @@ class _Checker:
             teams[name] = (Team(name, folder or name, tuple(sorted((labels or {}).items()))), team)
         return teams
 
+    def _metric_naming(self, m, path, engine) -> str:
+        """Which of the engine's metric namings the model's deployment exposes: its `metric_naming`, else the
+        engine's default; "" for an engine whose names do not vary."""
+        if "metric_naming" not in m:
+            return engine.default_naming
+        value = self.string(m, "metric_naming", path)
+        if not engine.namings:
+            varied = [e.name for e in ENGINES.values() if e.namings]
+            self.fail(m, "metric_naming", path, f"{engine.title} exposes one naming; metric_naming is only for "
+                                                f"engine {' or '.join(varied)}")
+        if value not in engine.namings:
+            self.fail(m, "metric_naming", path, f"{value!r} is not a {engine.title} naming; expected one of "
+                                                f"{', '.join(repr(n) for n in engine.namings)}")
+        return value
+
     def _models(self, doc, defaults, teams) -> list[Model]:
         section = doc.get("models")
         if not isinstance(section, list) or not section:
@@ -590,7 +606,7 @@ class _Checker:
             "name": True, "served_name": True, "engine": True, "engine_version": True, "team": True,
             "namespace": True, "pod_regex": False, "backend_model": False, "gpu": True, "replicas": True,
             "labels": False, "slo": False, "thresholds": False, "buckets": False, "alerts": False,
-            "container": False, "severity_labels": False})
+            "container": False, "severity_labels": False, "metric_naming": False})
         name = self.string(m, "name", f"{path}.name", SLUG,
                            "a slug: lower-case letters, digits and '-', at most 48 characters")
         served_name = self.string(m, "served_name", f"{path}.served_name")
@@ -641,9 +657,10 @@ class _Checker:
         severity_labels = self._severity_labels(layers)
         buckets = self._buckets(m, f"{path}.buckets") if "buckets" in m else {}
         container, image_pattern = self._container(m, f"{path}.container", engine)
+        naming = self._metric_naming(m, f"{path}.metric_naming", engine)
         model = Model(name, served_name, engine_name, version, team, namespace, pod_regex, backend_model,
                       gpu_type, per_replica, rmin, rmax, tuple(sorted(selector.items())), slo, thresholds,
-                      alert_options, buckets, path, container, image_pattern, severity_labels)
+                      alert_options, buckets, path, container, image_pattern, severity_labels, naming)
         self._check_slo_signals(model, m, path)
         if self.check_buckets:
             self._check_slo_buckets(model)

@@ -74,7 +74,10 @@ class ModelQueries:
 
     def model_matchers(self) -> list[tuple[str, str, str]]:
         """The engine's model label and the namespace: two models served under one name in two namespaces
-        (Triton's `ensemble`, a staging copy) stay apart."""
+        (Triton's `ensemble`, a staging copy) stay apart. Where the deployment's naming leaves the model label
+        without the served name (it reads "undefined"), the model's pods tell its series apart instead."""
+        if not self.engine.model_label:
+            return self.workload_matchers()
         return [(self.engine.model_label, "=", self.model.served_name), ("namespace", "=", self.model.namespace)]
 
     def workload_matchers(self, dcgm: bool = False) -> list[tuple[str, str, str]]:

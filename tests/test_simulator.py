@@ -12,7 +12,7 @@ from generator.catalog import ENGINES, EXPORTERS
 from generator.catalog.base import HISTOGRAM
 from generator.errors import GeneratorError
 from generator.podnames import pod_name
-from generator.simulate import dcgm_metrics, pod_metrics, register, triton_metrics, vllm_metrics
+from generator.simulate import dcgm_metrics, pod_metrics, register, triton_metrics, trtllm_serve_metrics, vllm_metrics
 from generator.simulate.exposition import CPP, GO, PYTHON, number
 from generator.simulate.renderers import RENDERERS
 from generator.simulate.scenarios import SCENARIOS, ScenarioError, assignments, drift_version
@@ -155,7 +155,8 @@ def test_dcgm_and_kube_state_metrics_use_their_units_and_labels(sim):
 
 
 def test_every_catalog_metric_has_a_simulator_role():
-    roles = {**vllm_metrics.roles(), **triton_metrics.roles(), **dcgm_metrics.roles(), **pod_metrics.roles()}
+    roles = {**vllm_metrics.roles(), **triton_metrics.roles(), **dcgm_metrics.roles(), **pod_metrics.roles(),
+             **trtllm_serve_metrics.roles("")}
     for source in [*ENGINES.values(), EXPORTERS["dcgm"], EXPORTERS["kube_state_metrics"]]:
         assert {m.name for m in source.metrics} <= set(roles), source.name
 
@@ -239,10 +240,13 @@ def test_a_pod_regex_that_admits_one_name_is_refused():
 
 def test_every_replica_is_a_target_with_its_namespace_pod_and_selector_labels(sim):
     jobs = {job["job_name"]: job for job in scrape_configs(sim.fleet, "127.0.0.1:1")}
-    engines = [t for name in ("vllm", "triton-trtllm") for t in jobs[name]["static_configs"]]
+    engines = [t for name in {m.engine for m in EXAMPLE.models} for t in jobs[name]["static_configs"]]
     assert len(engines) == sum(max(1, m.replicas_min) for m in EXAMPLE.models)
     for target in engines:
         assert {"namespace", "pod", "cluster", "__metrics_path__"} <= set(target["labels"])
+    # Each engine's own path: trtllm-serve's Prometheus text is on /prometheus/metrics.
+    assert {t["labels"]["__metrics_path__"].split("/", 4)[4] for t in jobs["trtllm-serve"]["static_configs"]} \
+        == {"prometheus/metrics"}
     assert jobs["kube-state-metrics"]["honor_labels"] and jobs["dcgm-exporter"]["honor_labels"]
 
 
@@ -269,7 +273,7 @@ def _pod_rows(series, name, pod):
 
 def test_engine_targets_carry_the_engine_container_and_images_match_the_image_pattern(sim):
     jobs = {job["job_name"]: job for job in scrape_configs(sim.fleet, "127.0.0.1:1")}
-    containers = {t["labels"]["pod"]: t["labels"]["container"] for name in ("vllm", "triton-trtllm")
+    containers = {t["labels"]["pod"]: t["labels"]["container"] for name in {m.engine for m in EXAMPLE.models}
                   for t in jobs[name]["static_configs"]}
     for model in EXAMPLE.models:
         for replica in sim.fleet.replicas[model.name]:

@@ -38,8 +38,12 @@ def telemetry(q: ModelQueries) -> list[Telemetry]:
     requests = q.signal("requests")
     engine_signal("requests", requests.parts[0].metric, requests.parts[0].suffix, requests.parts[0].matchers,
                   requests.parts[0].scope,
-                  f"the engine's model label {engine.model_label} may not equal served_name "
-                  f"{model.served_name!r} or its series may lack namespace={model.namespace!r}; or {drift}")
+                  (f"the engine's model label {engine.model_label} may not equal served_name "
+                   f"{model.served_name!r} or its series may lack namespace={model.namespace!r}; or {drift}"
+                   if engine.model_label else
+                   f"the deployment may expose another metric naming than the inventory's "
+                   f"{model.metric_naming!r}, or its pods may not match namespace={model.namespace!r} and "
+                   f"pod_regex; or {drift}"))
     if q.has("ttft"):
         spec = q.signal("ttft")
         assert isinstance(spec, Histogram)

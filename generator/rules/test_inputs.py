@@ -63,9 +63,10 @@ class Inputs:
         and container; DCGM series the workload in the labels `collectors.dcgm` names, and the node."""
         result: dict[str, str] = dict(self.model.selector)
         if scope in (MODEL, BACKEND):
-            label = self.q.engine.model_label
-            result[label] = self.model.served_name if scope == MODEL else \
-                self.model.backend_model or self.model.served_name
+            label = self.q.engine.model_label  # "" where the deployment's naming carries no model name
+            if label:
+                result[label] = self.model.served_name if scope == MODEL else \
+                    self.model.backend_model or self.model.served_name
             result.update(namespace=self.model.namespace, pod=self.pods[pod], container=self.model.container)
         elif scope == WORKLOAD and dcgm:
             c = self.collectors

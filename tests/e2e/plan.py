@@ -15,8 +15,9 @@ scenario. What decides the order:
 - Round 3 takes replicas down (crash loops, a model down): LLMModelDown must
   inhibit the model's other alerts in Alertmanager. Round 4 brings them back.
 
-Engine-specific alerts (TTFT, errors, KV cache, hangs) are proven on a vLLM model
-and on a Triton model. The per-request TPOT SLO (vLLM >= 0.11 only) is proven on
+Engine-specific alerts (TTFT, errors, KV cache, hangs) are proven on a vLLM model,
+on a Triton model and on the trtllm-serve model (round 1 its latency, error and KV faults, round 2 a
+hung engine, round 3 its recovery and a queue backlog). The per-request TPOT SLO (vLLM >= 0.11 only) is proven on
 llama-3-1-8b (0.11.2, the first minor release that measures it), alongside its other
 latency faults. A scenario carried on into later rounds was proven where it started.
 """
@@ -42,6 +43,7 @@ ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
         "mistral-7b-legacy": ("hung-engine",),
         "llama-3-1-70b-trt-eval": ("hung-engine",),
         "deepseek-r1-distill-7b": ("scale-to-zero",),
+        "llama-3-1-8b-fp8-trtllm": ("ttft-spike", "slow-decode", "error-burst", "kv-cache-saturation"),
     },
     2: {
         "llama-3-1-8b": ("ttft-spike", "slow-decode", "e2e-spike", "kv-cache-saturation", "gpu-saturation",
@@ -51,12 +53,14 @@ ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
         "mistral-7b-legacy": ("version-drift",),
         "llama-3-1-70b-trt-eval": ("busy-but-healthy",),
         "deepseek-r1-distill-7b": ("queue-backlog", "slow-cold-start", "gpu-telemetry-lost"),
+        "llama-3-1-8b-fp8-trtllm": ("hung-engine",),
     },
     3: {
         "mistral-7b-legacy": ("model-down",),
         "qwen2-5-72b": ("itl-spike", "error-burst", "preemption-storm", "gpu-memory-full", "replica-down"),
         "llama-3-1-70b-trt": ("ttft-spike", "error-burst", "kv-cache-saturation", "gpu-xid", "stuck-rollout",
                               "crash-loop"),
+        "llama-3-1-8b-fp8-trtllm": ("queue-backlog",),
     },
     4: {  # the crashed replicas come back; the surge pod stays stuck
         "mistral-7b-legacy": (),
@@ -69,7 +73,7 @@ ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
 RECOVERIES = {
     2: {("LLMEngineStalled", "mistral-7b-legacy"), ("LLMEngineStalled", "llama-3-1-70b-trt-eval"),
         ("LLMCollectorDown", PROD)},
-    3: {("LLMEngineScrapeFailing", "qwen2-5-72b")},
+    3: {("LLMEngineScrapeFailing", "qwen2-5-72b"), ("LLMEngineStalled", "llama-3-1-8b-fp8-trtllm")},
     4: {("LLMModelDown", "mistral-7b-legacy"), ("LLMReplicasBelowMin", "qwen2-5-72b"),
         ("LLMReplicasBelowMin", "llama-3-1-70b-trt")},
 }
