@@ -161,6 +161,14 @@ class Model:
     image_pattern: str = ""  # its image reference, `{version}` where the version stands
     severity_labels: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # severity -> labels
     metric_naming: str = ""  # which of the engine's namings its deployment exposes ("" where it has none)
+    # Where engine series carry the pod: `target` (a per-pod scrape target's namespace and pod) or
+    # `resource_attributes` (pushed telemetry, its Kubernetes resource attributes promoted to labels).
+    kubernetes_labels: str = "target"
+
+    @property
+    def pushed(self) -> bool:
+        """Its engine series are pushed (OTLP): no per-pod scrape target, no `up` to read."""
+        return self.kubernetes_labels == "resource_attributes"
 
     @property
     def alert_for(self) -> dict[str, str]:
@@ -583,6 +591,21 @@ class _Checker:
                                                 f"{', '.join(repr(n) for n in engine.namings)}")
         return value
 
+    def _kubernetes_labels(self, m, path, engine) -> str:
+        """`target` (default) or, for a source whose series may carry Kubernetes resource attributes instead,
+        `resource_attributes`."""
+        if "kubernetes_labels" not in m:
+            return "target"
+        value = self.string(m, "kubernetes_labels", path)
+        allowed = ("target", "resource_attributes") if engine.workload_attributes else ("target",)
+        if value not in allowed:
+            with_attributes = [e.name for e in ENGINES.values() if e.workload_attributes]
+            why = "" if engine.workload_attributes else (f" ({engine.title} is scraped per pod; resource_attributes "
+                                                         f"is only for {' or '.join(with_attributes)})")
+            self.fail(m, "kubernetes_labels", path, f"{value!r} is not allowed; expected one of "
+                                                    f"{', '.join(repr(a) for a in allowed)}{why}")
+        return value
+
     def _models(self, doc, defaults, teams) -> list[Model]:
         section = doc.get("models")
         if not isinstance(section, list) or not section:
@@ -606,7 +629,8 @@ class _Checker:
             "name": True, "served_name": True, "engine": True, "engine_version": True, "team": True,
             "namespace": True, "pod_regex": False, "backend_model": False, "gpu": True, "replicas": True,
             "labels": False, "slo": False, "thresholds": False, "buckets": False, "alerts": False,
-            "container": False, "severity_labels": False, "metric_naming": False})
+            "container": False, "severity_labels": False, "metric_naming": False,
+            "kubernetes_labels": False})
         name = self.string(m, "name", f"{path}.name", SLUG,
                            "a slug: lower-case letters, digits and '-', at most 48 characters")
         served_name = self.string(m, "served_name", f"{path}.served_name")
@@ -658,9 +682,11 @@ class _Checker:
         buckets = self._buckets(m, f"{path}.buckets") if "buckets" in m else {}
         container, image_pattern = self._container(m, f"{path}.container", engine)
         naming = self._metric_naming(m, f"{path}.metric_naming", engine)
+        kubernetes_labels = self._kubernetes_labels(m, f"{path}.kubernetes_labels", engine)
         model = Model(name, served_name, engine_name, version, team, namespace, pod_regex, backend_model,
                       gpu_type, per_replica, rmin, rmax, tuple(sorted(selector.items())), slo, thresholds,
-                      alert_options, buckets, path, container, image_pattern, severity_labels, naming)
+                      alert_options, buckets, path, container, image_pattern, severity_labels, naming,
+                      kubernetes_labels)
         self._check_slo_signals(model, m, path)
         if self.check_buckets:
             self._check_slo_buckets(model)

@@ -161,6 +161,10 @@ class Engine:
     # value of a label that fails its equality matcher (the HTTP requests that are not errors).
     matcher_examples: dict[str, str] = field(default_factory=dict)
     complements: dict[str, str] = field(default_factory=dict)
+    # The resource attributes naming a series' Kubernetes namespace and pod, for a telemetry source whose series
+    # may carry them instead of a scrape target's `namespace` and `pod` (OpenTelemetry: k8s.namespace.name,
+    # k8s.pod.name); () when series always come from a per-pod scrape target.
+    workload_attributes: tuple[str, ...] = ()
     # Runbook notes by alert name: where this engine differs for the alert (what to look at instead, what
     # it cannot tell); the alert's runbook lists them under its engine's title.
     runbook_notes: dict[str, str] = field(default_factory=dict)
@@ -200,7 +204,8 @@ class Engine:
             self, metrics=tuple(replace(m, name=names[m.name]) for m in self.metrics),
             signals={k: signal(s) for k, s in self.signals.items()},
             model_label=rule.label(self.model_label) if rule.model_scoped else "",
-            complements={rule.label(k): v for k, v in self.complements.items()}, namings={})
+            complements={rule.label(k): v for k, v in self.complements.items()},
+            workload_attributes=tuple(rule.label(a) for a in self.workload_attributes), namings={})
 
     def boundaries(self) -> tuple[Version, ...]:
         """Every version at which what the engine exposes changes, oldest first, from `oldest` on.

@@ -41,8 +41,9 @@ COLUMNS = (
 )
 LABEL_COLUMNS = {"engine_version": "Inventory version", "running_version": "Observed version"}
 # Columns and panels (by key) on a signal not every engine version exposes: shown when some model's does.
-COLUMN_NEEDS = {"Generated tok/s": "generation_tokens", "TTFT p95": "ttft"}
-PANEL_NEEDS = {p.panel_id("fleet.tokens"): "generation_tokens", p.panel_id("fleet.ttft_p95"): "ttft"}
+COLUMN_NEEDS = {"Generated tok/s": "generation_tokens", "TTFT p95": "ttft", "KV cache peak": "kv_cache"}
+PANEL_NEEDS = {p.panel_id("fleet.tokens"): "generation_tokens", p.panel_id("fleet.ttft_p95"): "ttft",
+               p.panel_id("fleet.kv_cache"): "kv_cache"}
 
 
 def fleet_dashboard(inventory: Inventory) -> dict:
@@ -58,13 +59,13 @@ def fleet_dashboard(inventory: Inventory) -> dict:
             lines_by_model("fleet.errors", "Error ratio by model", "Share of requests that failed.", p.RATIO,
                            by_model("max", fleet_series(c.ERROR_RATIO.format(window="5m")))),
         ])),
-        Section("capacity", "Capacity", [
+        Section("capacity", "Capacity", shown(inventory, [
             lines_by_model("fleet.kv_cache", "KV-cache usage by model", "Fullest replica's KV cache, 1 = full.",
                            p.RATIO, by_model("max", fleet_series(c.KV_CACHE))),
             lines_by_model("fleet.gpu_utilization", "GPU utilisation by model",
                            "Mean utilisation of each model's GPUs.", p.RATIO,
                            by_model("max", fleet_series(c.GPU_UTILIZATION))),
-        ]),
+        ])),
     ]
     sections += filter(None, [efficiency.fleet_section(inventory)])
     return dashboard(

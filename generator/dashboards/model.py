@@ -293,7 +293,8 @@ def _queue(q: ModelQueries) -> list:
     limit = q.model.thresholds["queue_depth"]
     return [
         p.timeseries("queue.running", "Requests running", "Requests in the engine's running batch.",
-                     p.SHORT, [p.target(q.gauge("running"), "running")]),
+                     p.SHORT, [p.target(q.gauge("running"), "running")])
+        if q.has("running") else _why_not(q, "queue.running", "Requests running", "running"),
         p.timeseries("queue.waiting", "Requests waiting",
                      f"Requests queued for a batch slot. The dashed line is the queue-depth threshold, "
                      f"{number(limit)}.",
@@ -308,7 +309,8 @@ def _kv_cache(q: ModelQueries) -> list:
     usage = p.timeseries(
         "kv.usage", "KV-cache usage",
         f"Fullest replica's KV cache, 1 = full. The dashed line is the threshold, {_percent(limit)}.",
-        p.RATIO, [p.target(q.gauge("kv_cache"), "usage")], thresholds=p.above(limit), minimum=0, maximum=1)
+        p.RATIO, [p.target(q.gauge("kv_cache"), "usage")], thresholds=p.above(limit), minimum=0, maximum=1) \
+        if q.has("kv_cache") else _why_not(q, "kv.usage", "KV-cache usage", "kv_cache")
     return [usage, _rate_or_text(
         q, "preemptions", "kv.preemptions", "Preemptions",
         f"Requests preempted per second when the KV cache runs out. The dashed line is the threshold, "

@@ -126,9 +126,10 @@ def cases(model: Model, inputs: Inputs, names: list[str]) -> list[Case]:
         result.append(Case("DCGM scraped with exported_namespace/exported_pod: the GPU join is reported missing",
                            ((30, exported),),
                            (Check(25, "LLMTelemetryMissing", True, {"signal": "gpus"}, Decimal(0)),)))
-    result.append(Case("the KV-cache metric missing while the engine is up: reported",
-                       ((30, replace(HEALTHY, kv_series=False)),),
-                       (Check(25, "LLMTelemetryMissing", True, {"signal": "kv_cache"}, Decimal(0)),)))
+    if q.has("kv_cache"):
+        result.append(Case("the KV-cache metric missing while the engine is up: reported",
+                           ((30, replace(HEALTHY, kv_series=False)),),
+                           (Check(25, "LLMTelemetryMissing", True, {"signal": "kv_cache"}, Decimal(0)),)))
     other = "9.9.9" if model.engine_version != "9.9.9" else "9.9.8"
     result.append(Case(f"pods run {other} while the inventory says {model.engine_version}: drift reported",
                        ((30, replace(HEALTHY, version=other)),),
@@ -179,7 +180,7 @@ def cases(model: Model, inputs: Inputs, names: list[str]) -> list[Case]:
     result.append(Case(f"the same served name in namespace {twin} at 5x the traffic: not merged",
                        ((15, replace(HEALTHY, twin=True)),), (),
                        ((f'{c.REQUESTS.format(window="5m")}', RATE),)))
-    if "LLMModelDown" in names:
+    if "LLMModelDown" in names and not model.pushed:  # pushed telemetry: no engine target to lose
         result.append(Case("every engine target down while a sidecar target of the same pods is up: model down",
                            ((10, HEALTHY), (15, replace(HEALTHY, engines_down=True))),
                            (Check(20, "LLMModelDown", True, value=Decimal(0)),)))
@@ -238,11 +239,11 @@ class _World:
             if q.has("batch_occupancy"):
                 active = BATCH if waiting_for_capacity else state.running
                 out += i.gauge_signal("batch_occupancy", active / BATCH)
-            else:
+            elif q.has("running"):
                 out += i.gauge_signal("running", state.running)
             if q.has("waiting"):
                 out += i.gauge_signal("waiting", state.waiting)
-            if state.kv_series:
+            if state.kv_series and q.has("kv_cache"):
                 out += i.gauge_signal("kv_cache", state.kv)
             if q.has("preemptions"):
                 out += i.counter_signal("preemptions", state.preemptions)
@@ -281,7 +282,7 @@ class _World:
     def _twin(self, series: Series) -> Series:
         """The series of a same-named model in another namespace, at five times the traffic."""
         labels = dict(series.labels)
-        labels["namespace"] = f"{self.model.namespace}-twin"
+        labels[self.inputs.q.engine_workload_labels()[0]] = f"{self.model.namespace}-twin"
         return replace(series, labels=tuple(sorted(labels.items())), per_minute=series.per_minute * 5)
 
     def _exported(self, series: Series) -> Series:

@@ -252,7 +252,7 @@ def _baseline(inventory: Inventory, model: Model, inputs: Inputs) -> dict:
     gauges = {"kv_cache": c.KV_CACHE, "waiting": c.WAITING, "gpu_utilization": c.GPU_UTILIZATION,
               "gpu_memory": c.GPU_MEMORY, "cold_start": c.COLD_START}
     for signal, record in gauges.items():
-        if signal == "waiting" and not q.has("waiting"):
+        if signal in ("waiting", "kv_cache") and not q.has(signal):
             continue
         series += inputs.signal(signal, values[signal], RATE)
         expected.append((record, values[signal]))

@@ -67,14 +67,16 @@ def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
         record(c.PROMPT_TOKENS, q.rate("prompt_tokens", "5m"))
     if q.has("generation_tokens"):
         record(c.GENERATION_TOKENS, q.rate("generation_tokens", "5m"))
-    record(c.RUNNING, q.gauge("running"))
+    if q.has("running"):  # a telemetry source (OpenTelemetry GenAI) may have no engine gauges
+        record(c.RUNNING, q.gauge("running"))
     if q.has("waiting"):
         record(c.WAITING, q.gauge("waiting"))
         record(c.REPLICA_WAITING, q.replica_max("waiting"))
     if q.has("batch_occupancy"):
         record(c.BATCH_OCCUPANCY, q.replica_max("batch_occupancy"))
     record(c.PROGRESS, q.progress(c.STALL_WINDOW))
-    record(c.KV_CACHE, q.gauge("kv_cache"))
+    if q.has("kv_cache"):
+        record(c.KV_CACHE, q.gauge("kv_cache"))
     if q.has("preemptions"):
         record(c.PREEMPTIONS, q.rate("preemptions", "5m"))
     if q.has("model_load"):

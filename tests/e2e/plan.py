@@ -17,7 +17,9 @@ scenario. What decides the order:
 
 Engine-specific alerts (TTFT, errors, KV cache, hangs) are proven on a vLLM model,
 on a Triton model and on the trtllm-serve model (round 1 its latency, error and KV faults, round 2 a
-hung engine, round 3 its recovery and a queue backlog). The per-request TPOT SLO (vLLM >= 0.11 only) is proven on
+hung engine, round 3 its recovery and a queue backlog). The OpenTelemetry GenAI model (pushed, its pods in
+`k8s_namespace_name`/`k8s_pod_name`) proves what its conventions can show: the TTFT, TPOT, end-to-end and
+error burns; it has no engine gauges, so no hung-engine, KV-cache or queue alert exists for it. The per-request TPOT SLO (vLLM >= 0.11 only) is proven on
 llama-3-1-8b (0.11.2, the first minor release that measures it), alongside its other
 latency faults. A scenario carried on into later rounds was proven where it started.
 """
@@ -44,6 +46,7 @@ ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
         "llama-3-1-70b-trt-eval": ("hung-engine",),
         "deepseek-r1-distill-7b": ("scale-to-zero",),
         "llama-3-1-8b-fp8-trtllm": ("ttft-spike", "slow-decode", "error-burst", "kv-cache-saturation"),
+        "support-assistant-otel": ("ttft-spike", "slow-decode", "e2e-spike", "error-burst"),
     },
     2: {
         "llama-3-1-8b": ("ttft-spike", "slow-decode", "e2e-spike", "kv-cache-saturation", "gpu-saturation",
