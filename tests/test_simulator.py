@@ -12,7 +12,15 @@ from generator.catalog import ENGINES, EXPORTERS
 from generator.catalog.base import HISTOGRAM
 from generator.errors import GeneratorError
 from generator.podnames import pod_name
-from generator.simulate import dcgm_metrics, pod_metrics, register, triton_metrics, trtllm_serve_metrics, vllm_metrics
+from generator.simulate import (
+    dcgm_metrics,
+    otel_genai_metrics,
+    pod_metrics,
+    register,
+    triton_metrics,
+    trtllm_serve_metrics,
+    vllm_metrics,
+)
 from generator.simulate.exposition import CPP, GO, PYTHON, number
 from generator.simulate.renderers import RENDERERS
 from generator.simulate.scenarios import SCENARIOS, ScenarioError, assignments, drift_version
@@ -156,7 +164,7 @@ def test_dcgm_and_kube_state_metrics_use_their_units_and_labels(sim):
 
 def test_every_catalog_metric_has_a_simulator_role():
     roles = {**vllm_metrics.roles(), **triton_metrics.roles(), **dcgm_metrics.roles(), **pod_metrics.roles(),
-             **trtllm_serve_metrics.roles("")}
+             **trtllm_serve_metrics.roles(""), **otel_genai_metrics.roles("NoTranslation")}
     for source in [*ENGINES.values(), EXPORTERS["dcgm"], EXPORTERS["kube_state_metrics"]]:
         assert {m.name for m in source.metrics} <= set(roles), source.name
 
