@@ -202,6 +202,17 @@ ENGINE = Engine(
     matcher_examples={".+": "timeout"},
     workload_attributes=("k8s.namespace.name", "k8s.pod.name"),
     namings=NAMINGS,
+    runbook_notes={
+        "LLMModelDown": "Pushed OpenTelemetry metrics have no per-pod scrape target: for a model with "
+                        "kubernetes_labels: resource_attributes, the ready pods stand in for engine targets, so "
+                        "this alert means no pod is Ready.",
+        "LLMErrorBudgetBurn": "Failed requests are gen_ai.server.request.duration observations carrying error.type; "
+                              "group the request-duration _count by error_type to see which errors.",
+        "LLMTelemetryMissing": "Check the translation strategy (models[].metric_naming) against the stored names "
+                               "(`_seconds` suffix or not, dots or underscores), that gen_ai.request.model is set, "
+                               "and, for pushed metrics, that k8s.namespace.name and k8s.pod.name are promoted to "
+                               "labels (otlp.promote_resource_attributes or resource_to_telemetry_conversion).",
+    },
     requirements=(
         "Send the metrics to Prometheus 3's OTLP receiver (--web.enable-otlp-receiver) or through an OpenTelemetry "
         "Collector, and set the model's metric_naming to the translation strategy in use.",
