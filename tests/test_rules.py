@@ -23,6 +23,11 @@ def model_text(engine: str, version: str, served_name: str = "org/small-1.0", ex
     header = HEADER
     if engine == "triton-trtllm":  # 1.0 s is not a bucket bound of Triton's TTFT histogram
         header = header.replace("ttft: {threshold_seconds: 1.0", "ttft: {threshold_seconds: 0.5")
+    e2e = ENGINES[engine].signals.get("e2e")
+    if isinstance(e2e, Histogram):  # the SLO threshold must be one of the engine's bucket bounds
+        bounds = [b * e2e.scale for b in ENGINES[engine].metric(e2e.candidates[0]).buckets]
+        near = max((b for b in bounds if b <= 30), default=bounds[0])
+        header = header.replace("e2e: {threshold_seconds: 30", f"e2e: {{threshold_seconds: {near}")
     return header + "models:\n" + model_yaml("small", served_name=served_name, engine=engine, engine_version=version,
                                              extra=extra)
 

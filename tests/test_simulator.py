@@ -8,7 +8,7 @@ import pytest
 
 from generator import conventions as c
 from generator import inventory as inventory_mod
-from generator.catalog import ENGINES, EXPORTERS
+from generator.catalog import ENGINES, EXPORTERS, engine_for
 from generator.catalog.base import HISTOGRAM
 from generator.errors import GeneratorError
 from generator.podnames import pod_name
@@ -73,7 +73,7 @@ def expected_series(engine, version) -> set[str]:
 @pytest.mark.parametrize("model", [m.name for m in EXAMPLE.models])
 def test_an_engine_serves_exactly_the_catalog_metrics_its_version_exposes(sim, model):
     m = next(x for x in EXAMPLE.models if x.name == model)
-    engine = ENGINES[m.engine]
+    engine = engine_for(m)
     served = {name for name in parse(render(sim, model)) if not name.endswith("_created")}
     expected = expected_series(engine, m.engine_version)
     # Labelled counters have no series before their first event (the catalog marks them optional).
