@@ -17,7 +17,7 @@ from generator import conventions as c
 from generator import located_yaml
 from generator import prometheus_syntax as prom
 from generator.capabilities import Capabilities
-from generator.catalog import ENGINES, EXPORTERS
+from generator.catalog import ENGINES, EXPORTERS, every_named_engine
 from generator.catalog.dcgm import node_label as dcgm_node_label
 from generator.errors import InventoryError, InventoryErrors
 from generator.kubernetes import config as kubernetes_config
@@ -933,7 +933,9 @@ class _Checker:
 
 def _matcher_labels() -> tuple[str, ...]:
     """Labels the generated queries match on themselves: the engines' model label, the workload's pods."""
-    return tuple(sorted({e.model_label for e in ENGINES.values()} | {"namespace", "pod", "condition"}))
+    named = every_named_engine()  # under every naming: gen_ai_request_model, k8s_pod_name, ...
+    return tuple(sorted(({e.model_label for e in named} - {""}) | {a for e in named for a in e.workload_attributes}
+                        | {"namespace", "pod", "condition"}))
 
 
 def derived_owner(runbook_base_url: str) -> str:

@@ -52,4 +52,4 @@ def engine_for(model) -> Engine:
 
 def every_named_engine() -> list[Engine]:
     """Each engine under each of its namings: every name a deployment may expose."""
-    return [ENGINES[e].named(n) if n else ENGINES[e] for e in ENGINES for n in (ENGINES[e].namings or [""])]
+    return [_named(e, n) if n else ENGINES[e] for e in ENGINES for n in (ENGINES[e].namings or [""])]
