@@ -137,13 +137,14 @@ def expected_labels(run: Run) -> dict[str, str]:
     model = FLEET.models[run.model]
     first = FLEET.replicas[run.model][0]
     pod = {"namespace": model.namespace, "pod": first.pod}
+    if run.scenario == "version-drift":  # only then: an engine the catalog knows at one version has no drift
+        return {"running_version": drift_version(model)}
     return {
         "gpu-xid": {**pod, "gpu": str(first.gpus[0].index), "node": first.gpus[0].node},
         "oom-killed": pod,
         "scrape-failing": pod,
         "crash-loop": {**pod, "reason": "CrashLoopBackOff"},
         "stuck-rollout": {"namespace": model.namespace, "pod": FLEET.surge_pods[run.model]},
-        "version-drift": {"running_version": drift_version(model)},
         "gpu-telemetry-lost": {"signal": "gpus", "collector": "dcgm-exporter"},
         "kube-state-metrics-down": {"collector": "kube-state-metrics", "job": "kube-state-metrics"},
         "dcgm-down": {"collector": "dcgm-exporter", "job": "dcgm-exporter"},
