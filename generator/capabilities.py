@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from generator.catalog import ENGINES
+from generator.catalog import engine_for
 from generator.catalog.base import Counters, Gauge, Histogram
 from generator.errors import CatalogError
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 class Capabilities:
     def __init__(self, model: Model):
         self.model = model
-        self.engine = ENGINES[model.engine]
+        self.engine = engine_for(model)
 
     def signal(self, name: str):
         """The signal with its metric resolved for this version, or None."""

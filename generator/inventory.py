@@ -17,7 +17,7 @@ from generator import conventions as c
 from generator import located_yaml
 from generator import prometheus_syntax as prom
 from generator.capabilities import Capabilities
-from generator.catalog import ENGINES, EXPORTERS
+from generator.catalog import ENGINES, EXPORTERS, every_named_engine
 from generator.catalog.dcgm import node_label as dcgm_node_label
 from generator.errors import InventoryError, InventoryErrors
 from generator.kubernetes import config as kubernetes_config
@@ -161,6 +161,15 @@ class Model:
     container: str = ""  # the engine container's name in the model's pods
     image_pattern: str = ""  # its image reference, `{version}` where the version stands
     severity_labels: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # severity -> labels
+    metric_naming: str = ""  # which of the engine's namings its deployment exposes ("" where it has none)
+    # Where engine series carry the pod: `target` (a per-pod scrape target's namespace and pod) or
+    # `resource_attributes` (pushed telemetry, its Kubernetes resource attributes promoted to labels).
+    kubernetes_labels: str = "target"
+
+    @property
+    def pushed(self) -> bool:
+        """Its engine series are pushed (OTLP): no per-pod scrape target, no `up` to read."""
+        return self.kubernetes_labels == "resource_attributes"
 
     @property
     def alert_for(self) -> dict[str, str]:
@@ -576,6 +585,36 @@ class _Checker:
             teams[name] = (Team(name, folder or name, tuple(sorted((labels or {}).items()))), team)
         return teams
 
+    def _metric_naming(self, m, path, engine) -> str:
+        """Which of the engine's metric namings the model's deployment exposes: its `metric_naming`, else the
+        engine's default; "" for an engine whose names do not vary."""
+        if "metric_naming" not in m:
+            return engine.default_naming
+        value = self.string(m, "metric_naming", path)
+        if not engine.namings:
+            varied = [e.name for e in ENGINES.values() if e.namings]
+            self.fail(m, "metric_naming", path, f"{engine.title} exposes one naming; metric_naming is only for "
+                                                f"engine {' or '.join(varied)}")
+        if value not in engine.namings:
+            self.fail(m, "metric_naming", path, f"{value!r} is not a {engine.title} naming; expected one of "
+                                                f"{', '.join(repr(n) for n in engine.namings)}")
+        return value
+
+    def _kubernetes_labels(self, m, path, engine) -> str:
+        """`target` (default) or, for a source whose series may carry Kubernetes resource attributes instead,
+        `resource_attributes`."""
+        if "kubernetes_labels" not in m:
+            return "target"
+        value = self.string(m, "kubernetes_labels", path)
+        allowed = ("target", "resource_attributes") if engine.workload_attributes else ("target",)
+        if value not in allowed:
+            with_attributes = [e.name for e in ENGINES.values() if e.workload_attributes]
+            why = "" if engine.workload_attributes else (f" ({engine.title} is scraped per pod; resource_attributes "
+                                                         f"is only for {' or '.join(with_attributes)})")
+            self.fail(m, "kubernetes_labels", path, f"{value!r} is not allowed; expected one of "
+                                                    f"{', '.join(repr(a) for a in allowed)}{why}")
+        return value
+
     def _models(self, doc, defaults, teams) -> list[Model]:
         section = doc.get("models")
         if not isinstance(section, list) or not section:
@@ -599,7 +638,8 @@ class _Checker:
             "name": True, "served_name": True, "engine": True, "engine_version": True, "team": True,
             "namespace": True, "pod_regex": False, "backend_model": False, "gpu": True, "replicas": True,
             "labels": False, "slo": False, "thresholds": False, "buckets": False, "alerts": False,
-            "container": False, "severity_labels": False})
+            "container": False, "severity_labels": False, "metric_naming": False,
+            "kubernetes_labels": False})
         name = self.string(m, "name", f"{path}.name", SLUG,
                            "a slug: lower-case letters, digits and '-', at most 48 characters")
         served_name = self.string(m, "served_name", f"{path}.served_name")
@@ -655,9 +695,12 @@ class _Checker:
         severity_labels = self._severity_labels(layers)
         buckets = self._buckets(m, f"{path}.buckets") if "buckets" in m else {}
         container, image_pattern = self._container(m, f"{path}.container", engine)
+        naming = self._metric_naming(m, f"{path}.metric_naming", engine)
+        kubernetes_labels = self._kubernetes_labels(m, f"{path}.kubernetes_labels", engine)
         model = Model(name, served_name, engine_name, version, team, namespace, pod_regex, backend_model,
                       gpu_type, per_replica, rmin, rmax, tuple(sorted(selector.items())), slo, thresholds,
-                      alert_options, buckets, path, container, image_pattern, severity_labels)
+                      alert_options, buckets, path, container, image_pattern, severity_labels, naming,
+                      kubernetes_labels)
         self._check_slo_signals(model, m, path)
         if self.check_buckets:
             self._check_slo_buckets(model)
@@ -907,7 +950,9 @@ class _Checker:
 
 def _matcher_labels() -> tuple[str, ...]:
     """Labels the generated queries match on themselves: the engines' model label, the workload's pods."""
-    return tuple(sorted({e.model_label for e in ENGINES.values() if e.model_label} | {"namespace", "pod", "condition"}))
+    named = every_named_engine()  # under every naming: gen_ai_request_model, k8s_pod_name, ...
+    return tuple(sorted({e.model_label for e in named if e.model_label}
+                        | {a for e in named for a in e.workload_attributes} | {"namespace", "pod", "condition"}))
 
 
 def derived_owner(runbook_base_url: str) -> str:

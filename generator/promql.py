@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from decimal import Decimal
 
 # RE2 treats these as syntax; a backslash before punctuation makes it literal.
@@ -26,14 +27,26 @@ def regex_escape(value: str) -> str:
     return "".join("\\" + c if c in _RE2_META else c for c in value)
 
 
+_LEGACY_METRIC = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+_LEGACY_LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+
 def matcher(label: str, op: str, value: str) -> str:
-    return f"{label}{op}{quote(value)}"
+    """`label op "value"`; a UTF-8 label name (Prometheus 3: `gen_ai.request.model`) quoted too."""
+    name = label if _LEGACY_LABEL.fullmatch(label) else quote(label)
+    return f"{name}{op}{quote(value)}"
 
 
 def selector(metric: str, matchers: list[tuple[str, str, str]]) -> str:
-    """`metric{l1="v1",l2=~"v2"}`; matchers are (label, op, value), op in = != =~ !~."""
+    """`metric{l1="v1",l2=~"v2"}`; matchers are (label, op, value), op in = != =~ !~.
+
+    A UTF-8 metric name (Prometheus 3, `gen_ai.server.request.duration_seconds_count`) goes inside the
+    braces as a quoted string, as Prometheus 3 requires: `{"name", l1="v1"}`.
+    """
     inner = ", ".join(matcher(label, op, value) for label, op, value in matchers)
-    return f"{metric}{{{inner}}}"
+    if _LEGACY_METRIC.fullmatch(metric):
+        return f"{metric}{{{inner}}}"
+    return f"{{{quote(metric)}{', ' + inner if inner else ''}}}"
 
 
 @functools.lru_cache(maxsize=1 << 16, typed=True)

@@ -68,17 +68,31 @@ class ModelQueries:
             base += [(self.engine.model_label, "=", self.model.backend_model or self.model.served_name),
                      ("namespace", "=", self.model.namespace)]
         elif scope == WORKLOAD:
-            base += self.workload_matchers(self._dcgm(name))
+            base += self.engine_workload_matchers() if self._engine_metric(name) else \
+                self.workload_matchers(self._dcgm(name))
         base += [(k, "=", v) for k, v in self.model.selector]
         return selector(name + suffix, base + list(matchers))
 
     def model_matchers(self) -> list[tuple[str, str, str]]:
         """The engine's model label and the namespace: two models served under one name in two namespaces
-        (Triton's `ensemble`, a staging copy) stay apart. An engine without a model label (one model per
-        process) is scoped by the model's workload: its namespace and pods."""
-        if self.engine.model_label is None:
-            return self.workload_matchers()
-        return [(self.engine.model_label, "=", self.model.served_name), ("namespace", "=", self.model.namespace)]
+        (Triton's `ensemble`, a staging copy) stay apart. Where the deployment's naming leaves the model label
+        without the served name (it reads "undefined"), the model's pods tell its series apart instead."""
+        if not self.engine.model_label:
+            return self.engine_workload_matchers()
+        return [(self.engine.model_label, "=", self.model.served_name),
+                (self.engine_workload_labels()[0], "=", self.model.namespace)]
+
+    def engine_workload_labels(self) -> tuple[str, str]:
+        """The labels carrying namespace and pod on the engine's series: its scrape target's, or (pushed
+        telemetry) its Kubernetes resource attributes under the model's naming (`k8s_namespace_name`)."""
+        return self.engine.workload_attributes if self.model.pushed else WORKLOAD_LABELS
+
+    def engine_workload_matchers(self) -> list[tuple[str, str, str]]:
+        namespace, pod = self.engine_workload_labels()
+        return [(namespace, "=", self.model.namespace), (pod, "=~", self.model.pod_regex)]
+
+    def _engine_metric(self, name: str) -> bool:
+        return any(m.name == name for m in self.engine.metrics)
 
     def workload_matchers(self, dcgm: bool = False) -> list[tuple[str, str, str]]:
         """The model's pods; on DCGM series in the labels the inventory's `collectors.dcgm` names."""
@@ -350,6 +364,8 @@ class ModelQueries:
                         "namespace", "pod", "running_version")
 
     def targets_up(self) -> str:
+        if self.model.pushed:  # the ready pods stand in, unknown (not 0) while kube-state-metrics is down
+            return self.replicas_ready()
         return f"{self.agg('sum', self._engine_targets())} or {self.zero()}"
 
     def target_up(self) -> str:
@@ -357,9 +373,16 @@ class ModelQueries:
         return self.agg("max", self._engine_targets(), "namespace", "pod")
 
     def targets(self) -> str:
+        if self.model.pushed:
+            return self._or_zero_while(self.agg("count", self._engine_targets()),
+                                       self.collectors.kube_state_metrics_job)
         return f"{self.agg('count', self._engine_targets())} or {self.zero()}"
 
     def _engine_targets(self) -> str:
+        """`up` of the engine container's targets; for pushed telemetry, which has no per-pod scrape target,
+        the pods' readiness stands in (1 Ready, 0 not), so a scrape failure cannot be told."""
+        if self.model.pushed:
+            return self._workload("kube_pod_status_ready", [("condition", "=", "true")])
         return self.selector("up", [("container", "=", self.model.container)], scope=WORKLOAD)
 
     def series_count(self, name: str, matchers=(), scope: str = MODEL, suffix: str = "") -> str:
@@ -416,12 +439,19 @@ class PodQueries:
     def __init__(self, q: ModelQueries):
         self.q = q
 
-    def _pod(self, dcgm: bool = False) -> tuple[str, str, str]:
-        return (self.q.collectors.dcgm_pod_label if dcgm else "pod", "=~", POD_VARIABLE)
+    def _pod(self, dcgm: bool = False, engine: bool = False) -> tuple[str, str, str]:
+        label = self.q.collectors.dcgm_pod_label if dcgm else self.q.engine_workload_labels()[1] if engine else "pod"
+        return (label, "=~", POD_VARIABLE)
 
     def _sel(self, part: Part) -> str:
         dcgm = part.scope == WORKLOAD and self.q._dcgm(part.metric)
-        return self.q.selector(part.metric, (*part.matchers, self._pod(dcgm)), part.scope, part.suffix)
+        engine = not dcgm and self.q._engine_metric(part.metric)
+        return self.q.selector(part.metric, (*part.matchers, self._pod(dcgm, engine)), part.scope, part.suffix)
+
+    def _as_pod(self, expr: str) -> str:
+        """An engine expression with its pod label renamed to `pod` (pushed telemetry: `k8s_pod_name`)."""
+        source = self.q.engine_workload_labels()[1]
+        return expr if source == "pod" else f'label_replace({expr}, "pod", "$1", {quote(source)}, "(.*)")'
 
     def variable_source(self) -> str:
         """The series whose `pod` values are the model's pods, ready or not: what `$pod` lists."""
@@ -461,14 +491,14 @@ class PodQueries:
         spec = self.q.signal(name)
         if not isinstance(spec, Gauge):
             return None
-        expr = f"{spec.aggregation} by (pod) ({self._sel(spec.candidates[0])})"
+        expr = f"{spec.aggregation} by (pod) ({self._as_pod(self._sel(spec.candidates[0]))})"
         return expr if spec.scale == 1 else f"{expr} * {number(spec.scale)}"
 
     def rate(self, name: str, window: str, zero: str | None = None) -> str:
         """Per-pod rate of a counter signal; a labelled counter with no series yet reads 0 on every pod
         `zero` (a per-pod expression) lists, by default the signal's first always-present part."""
         spec = self.q.can.need(name, Counters)
-        terms = {part: f"sum by (pod) (rate({self._sel(part)}[{window}]))" for part in spec.parts}
+        terms = {part: f"sum by (pod) ({self._as_pod(f'rate({self._sel(part)}[{window}])')})" for part in spec.parts}
         zero = zero or next((t for p, t in terms.items() if not p.optional), None)
         if zero is None and any(p.optional for p in spec.parts):
             raise CatalogError(f"{name}: every part is optional; give the pods to count 0 on")
@@ -481,7 +511,7 @@ class PodQueries:
     def quantile(self, name: str, quantile: str, window: str) -> str:
         metric, scale = self.q.can.histogram(name)
         buckets = self._sel(Part(metric, suffix="_bucket"))
-        expr = f"histogram_quantile({quantile}, sum by (pod, le) (rate({buckets}[{window}])))"
+        expr = f"histogram_quantile({quantile}, sum by (pod, le) ({self._as_pod(f'rate({buckets}[{window}])')}))"
         return expr if scale == 1 else f"{expr} * {number(scale)}"
 
     def _dcgm(self, name: str) -> str:

@@ -61,9 +61,13 @@ def runbooks(inventory: Inventory) -> dict[str, str]:
     for name, rules in sorted(by_alert.items()):
         doc = DOCS[name]
         tiers = any("long" in r["labels"] for r in rules)
-        engines = sorted({m.engine for m in inventory.models if any(r["model"] == m.name for r in rules)})
-        notes = [(ENGINES[e].title, ENGINES[e].runbook_notes[name]) for e in engines
-                 if name in ENGINES[e].runbook_notes]
+        notes = _engine_notes(inventory, name, {r["model"] for r in rules})
         files[c.runbook_file(name)] = template.render(header=c.GENERATED_HEADER, doc=doc, rules=rules, tiers=tiers,
                                                       notes=notes)
     return files
+
+
+def _engine_notes(inventory: Inventory, alert: str, models: set[str]) -> list[tuple[str, str]]:
+    """(engine title, note) for each engine of the alert's models that notes how it differs for it."""
+    engines = sorted({m.engine for m in inventory.models if m.name in models})
+    return [(ENGINES[e].title, ENGINES[e].runbook_notes[alert]) for e in engines if alert in ENGINES[e].runbook_notes]

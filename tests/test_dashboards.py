@@ -148,8 +148,10 @@ def test_dashboards_are_grouped_by_team_folder_on_disk(example):
         "dashboards/llm-platform/llm-model-mistral-7b-legacy.json",
         "dashboards/llm-platform/llm-model-qwen3-32b-dynamo.json",
         "dashboards/llm-platform/llm-model-qwen3-32b-sglang.json",
+        "dashboards/llm-platform/llm-model-support-assistant-otel.json",
         "dashboards/search/llm-model-llama-3-1-70b-trt-eval.json",
-        "dashboards/search/llm-model-llama-3-1-70b-trt.json", "dashboards/search/llm-model-qwen2-5-72b.json"]
+        "dashboards/search/llm-model-llama-3-1-70b-trt.json", "dashboards/search/llm-model-llama-3-1-8b-fp8-trtllm.json",
+        "dashboards/search/llm-model-qwen2-5-72b.json"]
 
 
 def test_publish_puts_every_dashboard_in_the_folder_its_directory_stands_for(example):

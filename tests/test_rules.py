@@ -8,7 +8,7 @@ import yaml
 from generator import conventions as c
 from generator import inventory
 from generator.build import build
-from generator.catalog import ENGINES, EXPORTERS, SIGNALS
+from generator.catalog import ENGINES, EXPORTERS, SIGNALS, engine_for
 from generator.catalog.base import Counters, Custom, Gauge, Histogram
 from generator.errors import InventoryErrors
 from generator.queries import ModelQueries
@@ -113,7 +113,7 @@ def test_vllm_version_picks_the_names_it_exposes(version, kv, itl):
 
 def test_every_metric_in_the_example_rules_exists_for_its_engine_version(example):
     for model in example.models:
-        engine = ENGINES[model.engine]
+        engine = engine_for(model)
         exposed = {s for m in engine.metrics if m.exposed_in(model.engine_version) for s in m.series()}
         exposed |= {s for e in EXPORTERS.values() for m in e.metrics for s in m.series()}
         rules = [r for g in rule_groups(example, model) for r in g["rules"]]

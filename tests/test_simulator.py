@@ -9,7 +9,7 @@ import pytest
 
 from generator import conventions as c
 from generator import inventory as inventory_mod
-from generator.catalog import ENGINES, EXPORTERS
+from generator.catalog import ENGINES, EXPORTERS, engine_for
 from generator.catalog.base import HISTOGRAM
 from generator.errors import GeneratorError
 from generator.podnames import pod_name
@@ -66,7 +66,7 @@ def expected_series(engine, version) -> set[str]:
 @pytest.mark.parametrize("model", [m.name for m in EXAMPLE.models])
 def test_an_engine_serves_exactly_the_catalog_metrics_its_version_exposes(sim, model):
     m = next(x for x in EXAMPLE.models if x.name == model)
-    engine = ENGINES[m.engine]
+    engine = engine_for(m)
     served = {name for name in parse(render(sim, model)) if not name.endswith("_created")}
     expected = expected_series(engine, m.engine_version)
     # Labelled counters have no series before their first event (the catalog marks them optional).
@@ -246,6 +246,9 @@ def test_every_replica_is_a_target_with_its_namespace_pod_and_selector_labels(si
     assert len(engines) == sum(max(1, m.replicas_min) for m in EXAMPLE.models)
     for target in engines:
         assert {"namespace", "pod", "cluster", "__metrics_path__"} <= set(target["labels"])
+    # Each engine's own path: trtllm-serve's Prometheus text is on /prometheus/metrics.
+    assert {t["labels"]["__metrics_path__"].split("/", 4)[4] for t in jobs["trtllm-serve"]["static_configs"]} \
+        == {"prometheus/metrics"}
     assert jobs["kube-state-metrics"]["honor_labels"] and jobs["dcgm-exporter"]["honor_labels"]
 
 

@@ -5,6 +5,7 @@ is registered, by its name: a new engine is one module here, with no edit anywhe
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 
@@ -38,3 +39,20 @@ def discover(attribute: str, kind: type[Engine] | type[Exporter]) -> dict:
 
 ENGINES: dict[str, Engine] = discover("ENGINE", Engine)
 EXPORTERS: dict[str, Exporter] = discover("EXPORTER", Exporter)
+
+
+@functools.cache
+def _named(engine: str, naming: str) -> Engine:
+    return ENGINES[engine].named(naming)
+
+
+def engine_for(model) -> Engine:
+    """A model's engine under the metric naming its deployment exposes (the inventory's `metric_naming`)."""
+    if ENGINES[model.engine].namings:
+        return _named(model.engine, getattr(model, "metric_naming", ""))
+    return ENGINES[model.engine]
+
+
+def every_named_engine() -> list[Engine]:
+    """Each engine under each of its namings: every name a deployment may expose."""
+    return [_named(e, n) if n else ENGINES[e] for e in ENGINES for n in (ENGINES[e].namings or [""])]

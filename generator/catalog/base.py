@@ -9,7 +9,7 @@ first and the engine version picks the one it exposes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from generator.versions import Version
@@ -124,6 +124,31 @@ class Custom:
 Signal = Histogram | Gauge | Counters | Custom
 
 
+def _same(name: str) -> str:
+    return name
+
+
+def _own_name(metric: Metric) -> str:
+    return metric.name
+
+
+@dataclass(frozen=True)
+class Naming:
+    """How one deployment exposes the catalog's names: the metric and label names Prometheus stores.
+
+    The catalog keeps the names its sources define (an engine's own, or a semantic convention's); a
+    naming derives what a deployment really exposes from them (a prefix, a translation strategy). An
+    engine that declares namings lets the inventory say, per model, which one its deployment uses.
+    """
+
+    summary: str  # one sentence: what this naming is and when it applies
+    metric: Callable[[Metric], str] = _own_name  # catalog metric -> stored name (histograms: base name)
+    label: Callable[[str], str] = _same  # catalog label -> stored label name
+    # False when the engine's model label does not carry the served name (it reads "undefined"): series
+    # are then told apart by the workload's pods, and the model label is not matched.
+    model_scoped: bool = True
+
+
 @dataclass(frozen=True)
 class Engine:
     name: str
@@ -147,6 +172,7 @@ class Engine:
     image_pattern: str = ".+:{version}"
     official_image: str = ""
     metrics_port: int = 8000
+    metrics_path: str = "/metrics"  # the path of that port serving Prometheus text
     # The model behind the served one whose series some metrics carry (Triton: the TensorRT-LLM model
     # behind an ensemble); None when the engine has no such model, and `backend_model` is refused.
     backend_model: str | None = None
@@ -161,9 +187,48 @@ class Engine:
     signal_notes: dict[str, str] = field(default_factory=dict)
     # Where an alert reads differently on this engine: alert name -> the sentence its runbook adds.
     runbook_notes: dict[str, str] = field(default_factory=dict)
+    # The resource attributes naming a series' Kubernetes namespace and pod, for a telemetry source whose series
+    # may carry them instead of a scrape target's `namespace` and `pod` (OpenTelemetry: k8s.namespace.name,
+    # k8s.pod.name); () when series always come from a per-pod scrape target.
+    workload_attributes: tuple[str, ...] = ()
+    # How a deployment may expose the names above, by the name the inventory's `metric_naming` uses; the
+    # first is the default. Empty: the catalog's names are the stored names.
+    namings: dict[str, Naming] = field(default_factory=dict)
 
     def metric(self, name: str) -> Metric:
         return find(self.metrics, name)
+
+    @property
+    def default_naming(self) -> str:
+        return next(iter(self.namings), "")
+
+    def named(self, naming: str) -> Engine:
+        """The engine as a deployment with this naming exposes it: every metric, signal, matcher and model
+        label under its stored name, so queries, validation and the simulator read stored names only."""
+        if not self.namings:
+            return self
+        rule = self.namings[naming or self.default_naming]
+        names = {m.name: rule.metric(m) for m in self.metrics}
+
+        def part(p: Part) -> Part:
+            return replace(p, metric=names[p.metric], matchers=tuple((rule.label(k), op, value)
+                                                                      for k, op, value in p.matchers))
+
+        def signal(spec: Signal) -> Signal:
+            if isinstance(spec, Histogram):
+                return replace(spec, candidates=tuple(names[c] for c in spec.candidates))
+            if isinstance(spec, Gauge):
+                return replace(spec, candidates=tuple(part(p) for p in spec.candidates))
+            if isinstance(spec, Counters):
+                return replace(spec, parts=tuple(part(p) for p in spec.parts))
+            raise TypeError(f"{self.name}: a Custom signal cannot be renamed by a naming")
+
+        return replace(
+            self, metrics=tuple(replace(m, name=names[m.name]) for m in self.metrics),
+            signals={k: signal(s) for k, s in self.signals.items()},
+            model_label=None if self.model_label is None else rule.label(self.model_label) if rule.model_scoped else "",
+            complements={rule.label(k): v for k, v in self.complements.items()},
+            workload_attributes=tuple(rule.label(a) for a in self.workload_attributes), namings={})
 
     def boundaries(self) -> tuple[Version, ...]:
         """Every version at which what the engine exposes changes, oldest first, from `oldest` on.

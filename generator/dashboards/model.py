@@ -310,7 +310,8 @@ def _queue(q: ModelQueries) -> list:
     return [
         p.timeseries("queue.running", "Requests running",
                      f"Requests in the engine's running batch.{notes.get('running', '')}",
-                     p.SHORT, [p.target(q.gauge("running"), "running")]),
+                     p.SHORT, [p.target(q.gauge("running"), "running")])
+        if q.has("running") else _why_not(q, "queue.running", "Requests running", "running"),
         p.timeseries("queue.waiting", "Requests waiting",
                      f"Requests queued for a batch slot.{notes.get('waiting', '')} The dashed line is the "
                      f"queue-depth threshold, {number(limit)}.",

@@ -375,12 +375,13 @@ def alerts(inventory: Inventory, model: Model) -> list[Alert]:
         alert("LLMModelDown", CRITICAL, Condition("replicas_ready", "==", Decimal(0)),
               f"{vocab(c.REPLICAS_READY)} == 0 or {vocab(c.TARGETS_UP)} == 0", "5m",
               f"{name} has no ready replica or no engine target up (value {{{{ $value }}}}).")
-    in_flight = f"({vocab(c.RUNNING)} > 0" + (f" or {vocab(c.WAITING)} > 0)" if q.has("waiting") else ")")
-    progress = "no request completes and no token is generated" if q.has("generation_tokens") \
-        else "no request completes"
-    alert("LLMEngineStalled", CRITICAL, None, f"{in_flight}\nand\n{vocab(c.PROGRESS)} == 0\n", "3m",
-          f"{name} has {{{{ $value }}}} requests in flight but {progress} (last {c.STALL_WINDOW}): the engine is "
-          f"hung while its pods stay Ready.")
+    if q.has("running"):  # without a gauge of requests in flight a hang looks like no traffic
+        in_flight = f"({vocab(c.RUNNING)} > 0" + (f" or {vocab(c.WAITING)} > 0)" if q.has("waiting") else ")")
+        progress = "no request completes and no token is generated" if q.has("generation_tokens") \
+            else "no request completes"
+        alert("LLMEngineStalled", CRITICAL, None, f"{in_flight}\nand\n{vocab(c.PROGRESS)} == 0\n", "3m",
+              f"{name} has {{{{ $value }}}} requests in flight but {progress} (last {c.STALL_WINDOW}): the engine "
+              f"is hung while its pods stay Ready.")
     if model.replicas_min >= 2:
         alert("LLMReplicasBelowMin", WARNING, Condition("replicas_ready", "<", Decimal(model.replicas_min)),
               f"{vocab(c.REPLICAS_READY)} < {model.replicas_min}", "15m",
@@ -395,10 +396,11 @@ def alerts(inventory: Inventory, model: Model) -> list[Alert]:
     alert("LLMEngineOOMKilled", WARNING, None, f"{vocab(c.OOM_KILLS)} > 0", "1m",
           f"The {go_template_literal(model.container)} container of pod {pod} of {name} was OOM-killed "
           f"{{{{ $value }}}} times in the last {c.OOM_WINDOW}.")
-    alert("LLMEngineScrapeFailing", WARNING, None,
-          f"{vocab(c.TARGET_UP)} == 0\nand {q.on('namespace', 'pod')}\n{vocab(c.POD_READY)} == 1\n", "10m",
-          f"Prometheus cannot scrape the engine of pod {pod} of {name} although the pod is Ready: its metrics "
-          f"(and every alert built on them) are blind for that replica.")
+    if not model.pushed:  # pushed telemetry has no per-pod scrape target whose failure could be told
+        alert("LLMEngineScrapeFailing", WARNING, None,
+              f"{vocab(c.TARGET_UP)} == 0\nand {q.on('namespace', 'pod')}\n{vocab(c.POD_READY)} == 1\n", "10m",
+              f"Prometheus cannot scrape the engine of pod {pod} of {name} although the pod is Ready: its "
+              f"metrics (and every alert built on them) are blind for that replica.")
 
     burns = [(s, f"LLM{doc}SLOBurn", what) for s, doc, what in (
         ("ttft", "TimeToFirstToken", "a time to first token"),

@@ -181,7 +181,7 @@ def cases(model: Model, inputs: Inputs, names: list[str]) -> list[Case]:
     result.append(Case(f"the same served name in namespace {twin} at 5x the traffic: not merged",
                        ((15, replace(HEALTHY, twin=True)),), (),
                        ((f'{c.REQUESTS.format(window="5m")}', RATE),)))
-    if "LLMModelDown" in names:
+    if "LLMModelDown" in names and not model.pushed:  # pushed telemetry: no engine target to lose
         result.append(Case("every engine target down while a sidecar target of the same pods is up: model down",
                            ((10, HEALTHY), (15, replace(HEALTHY, engines_down=True))),
                            (Check(20, "LLMModelDown", True, value=Decimal(0)),)))
@@ -240,7 +240,7 @@ class _World:
             if q.has("batch_occupancy"):
                 active = BATCH if waiting_for_capacity else state.running
                 out += i.gauge_signal("batch_occupancy", active / BATCH)
-            else:
+            elif q.has("running"):
                 out += i.gauge_signal("running", state.running)
             if q.has("waiting"):
                 out += i.gauge_signal("waiting", state.waiting)
@@ -285,7 +285,7 @@ class _World:
     def _twin(self, series: Series) -> Series:
         """The series of a same-named model in another namespace, at five times the traffic."""
         labels = dict(series.labels)
-        labels["namespace"] = f"{self.model.namespace}-twin"
+        labels[self.inputs.q.engine_workload_labels()[0]] = f"{self.model.namespace}-twin"
         return replace(series, labels=tuple(sorted(labels.items())), per_minute=series.per_minute * 5)
 
     def _exported(self, series: Series) -> Series:

@@ -78,7 +78,8 @@ def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
         record(c.PROMPT_TOKENS, q.rate("prompt_tokens", "5m"))
     if q.has("generation_tokens"):
         record(c.GENERATION_TOKENS, q.rate("generation_tokens", "5m"))
-    record(c.RUNNING, q.gauge("running"))
+    if q.has("running"):  # a telemetry source (OpenTelemetry GenAI) may have no engine gauges
+        record(c.RUNNING, q.gauge("running"))
     if q.has("waiting"):
         record(c.WAITING, q.gauge("waiting"))
         record(c.REPLICA_WAITING, q.replica_max("waiting"))

@@ -36,10 +36,15 @@ def telemetry(q: ModelQueries) -> list[Telemetry]:
                                 cause or drift))
 
     requests = q.signal("requests")
-    scoped = (f"the engine's model label {engine.model_label} may not equal served_name {model.served_name!r} "
-              f"or its series may lack namespace={model.namespace!r}" if engine.model_label is not None else
-              f"{engine.title} has no model label: its series may lack namespace={model.namespace!r} or a pod "
-              f"matching {model.pod_regex!r} (keep the namespace and pod target labels)")
+    if engine.model_label:
+        scoped = (f"the engine's model label {engine.model_label} may not equal served_name {model.served_name!r} "
+                  f"or its series may lack namespace={model.namespace!r}")
+    elif engine.model_label is None:
+        scoped = (f"{engine.title} has no model label: its series may lack namespace={model.namespace!r} or a pod "
+                  f"matching {model.pod_regex!r} (keep the namespace and pod target labels)")
+    else:  # the deployment's naming leaves the model label without the served name
+        scoped = (f"the deployment may expose another metric naming than the inventory's {model.metric_naming!r}, "
+                  f"or its pods may not match namespace={model.namespace!r} and pod_regex")
     engine_signal("requests", requests.parts[0].metric, requests.parts[0].suffix, requests.parts[0].matchers,
                   requests.parts[0].scope, f"{scoped}; or {drift}")
     if q.has("ttft"):

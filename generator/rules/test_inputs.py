@@ -63,11 +63,14 @@ class Inputs:
         and container; DCGM series the workload in the labels `collectors.dcgm` names, and the node."""
         result: dict[str, str] = dict(self.model.selector)
         if scope in (MODEL, BACKEND):
-            label = self.q.engine.model_label
-            if label is not None:  # an engine without one is scoped by namespace and pod alone
+            label = self.q.engine.model_label  # "" where the deployment's naming carries no model name
+            if label:
                 result[label] = self.model.served_name if scope == MODEL else \
                     self.model.backend_model or self.model.served_name
-            result.update(namespace=self.model.namespace, pod=self.pods[pod], container=self.model.container)
+            namespace, pod_label = self.q.engine_workload_labels()
+            result.update({namespace: self.model.namespace, pod_label: self.pods[pod]})
+            if not self.model.pushed:  # a scrape target's label; pushed series have none
+                result["container"] = self.model.container
         elif scope == WORKLOAD and dcgm:
             c = self.collectors
             result.update({c.dcgm_namespace_label: self.model.namespace, c.dcgm_pod_label: self.pods[pod],
@@ -124,6 +127,10 @@ class Inputs:
         if others:
             # Triton: requests = success + failure.
             return [self._counter(errors, rate * ratio), self._counter(others[0], rate * (1 - ratio))]
+        same = [p for p in base.parts if (p.metric, p.suffix) == (errors.metric, errors.suffix)]
+        if same and not same[0].matchers:
+            # OpenTelemetry: failed requests are the request counter's series that carry error.type.
+            return [self._counter(errors, rate * ratio), self._counter(same[0], rate * (1 - ratio))]
         # vLLM: errors are the 5xx share of all HTTP requests; the rest answer 2xx.
         base_labels = {m[0] for m in base.parts[0].matchers}
         complement = {label: self.q.engine.complements.get(label, f"not-{value}")

@@ -1,8 +1,10 @@
 """The simulator's HTTP server (standard library only): every endpoint's /metrics and scenario control.
 
     GET  /                                   what is served, and how to switch scenarios
-    GET  /pods/<namespace>/<pod>/metrics     one replica's engine (503 while its engine is crashed or its
-                                             metrics endpoint fails, 404 while the model is scaled to zero)
+    GET  /pods/<namespace>/<pod><path>       one replica's engine on its engine's metrics path (/metrics;
+                                             /prometheus/metrics for trtllm-serve); 503 while its engine is
+                                             crashed or its metrics endpoint fails, 404 while the model is
+                                             scaled to zero
     GET  /kube-state-metrics/<site>/metrics  kube-state-metrics of one site (selector label set; 503 while down)
     GET  /dcgm/<node>/metrics                dcgm-exporter of one GPU node (503 while down)
     GET  /scenarios                          scenarios per model, and every scenario known (JSON)
@@ -18,6 +20,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
+from generator.catalog import ENGINES
 from generator.errors import GeneratorError
 from generator.simulate import dcgm_metrics, pod_metrics
 from generator.simulate.renderers import RENDERERS
@@ -76,10 +79,13 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(200, json.dumps(body, indent=2) + "\n", "application/json")
             t = sim.now()
             timelines = sim.snapshot()
-            if len(parts) == 4 and parts[0] == "pods" and parts[3] == "metrics":
+            if len(parts) >= 4 and parts[0] == "pods":
                 replica = sim.fleet.replica(parts[1], parts[2])
                 if replica is None:
                     return self._send(404, "no such pod\n")
+                if "/" + "/".join(parts[3:]) != ENGINES[replica.model.engine].metrics_path:
+                    return self._send(404, f"{ENGINES[replica.model.engine].title} serves Prometheus text on "
+                                           f"{ENGINES[replica.model.engine].metrics_path}\n")
                 timeline = timelines[replica.model.name]
                 load = timeline.at(t).load
                 if load.scaled_to_zero:

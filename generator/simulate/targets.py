@@ -1,6 +1,7 @@
 """Scrape targets of the simulated fleet, and the Prometheus configuration that scrapes them.
 
-Every replica is its own target (`/pods/<namespace>/<pod>/metrics`) carrying `namespace`, `pod`,
+Every replica is its own target (`/pods/<namespace>/<pod>` and its engine's metrics path, `/metrics` or
+trtllm-serve's `/prometheus/metrics`) carrying `namespace`, `pod`,
 `container` (the engine container) and the model's selector labels as target labels, as a PodMonitor
 would add them, so `up{namespace,pod,container}` exists per replica. kube-state-metrics (one per site)
 is scraped with `honor_labels: true`, as kube-prometheus-stack does, so its series keep the pod's own
@@ -37,9 +38,11 @@ def targets(fleet: Fleet) -> list[Target]:
     result = []
     for model in fleet.inventory.models:
         for replica in fleet.replicas[model.name]:
+            engine = ENGINES[model.engine]
             labels = (("namespace", replica.namespace), ("pod", replica.pod), ("container", replica.container),
-                      ("instance", f"{replica.pod}:{ENGINES[model.engine].metrics_port}"), *model.selector)
-            result.append(Target(model.engine, f"/pods/{replica.namespace}/{replica.pod}/metrics", labels))
+                      ("instance", f"{replica.pod}:{engine.metrics_port}"), *model.selector)
+            result.append(Target(model.engine, f"/pods/{replica.namespace}/{replica.pod}{engine.metrics_path}",
+                                 labels))
     for site in fleet.sites.values():
         result.append(Target(fleet.inventory.collectors.kube_state_metrics_job,
                              f"/kube-state-metrics/{site.name}/metrics",

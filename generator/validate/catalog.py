@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from generator.catalog import ENGINES, EXPORTERS
+from generator.catalog import ENGINES, EXPORTERS, engine_for, every_named_engine
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM, Engine, Exporter, Metric
 from generator.inventory import Inventory, Model
 
@@ -30,7 +30,7 @@ class Known:
 
 
 def _owners() -> list[Engine | Exporter]:
-    return [*ENGINES.values(), *EXPORTERS.values()]
+    return [*every_named_engine(), *EXPORTERS.values()]
 
 
 def _find(owner, name: str) -> Metric | None:
@@ -40,7 +40,7 @@ def _find(owner, name: str) -> Metric | None:
 def lookup(name: str, model: Model | None, inventory: Inventory | None) -> Known | None:
     """The catalog entry for a series name, seen from a model (engine + exporters), or from anywhere."""
     if model is not None and model.engine in ENGINES:
-        engine = ENGINES[model.engine]
+        engine = engine_for(model)
         metric = _find(engine, name)
         if metric is not None:
             return Known(metric, engine, metric.exposed_in(model.engine_version), model.engine_version)
@@ -89,7 +89,7 @@ def elsewhere(name: str, model: Model) -> str | None:
     for owner in _owners():
         metric = _find(owner, name)
         if metric is not None and owner.name != model.engine:
-            return f"{name} is a {owner.title} metric, and model {model.name} runs {ENGINES[model.engine].title}"
+            return f"{name} is a {owner.title} metric, and model {model.name} runs {engine_for(model).title}"
         base = next((m for m in owner.metrics if m.name == name and m.type == HISTOGRAM), None)
         if base is not None:
             return (f"{name} is a histogram: its series are {', '.join(base.series())}; the base name has "
@@ -100,7 +100,7 @@ def elsewhere(name: str, model: Model) -> str | None:
 def suggestion(name: str, model: Model | None) -> str:
     owners: list[Engine | Exporter] = _owners()
     if model and model.engine in ENGINES:
-        owners = [ENGINES[model.engine], *EXPORTERS.values()]
+        owners = [engine_for(model), *EXPORTERS.values()]
     names = [s for owner in owners for m in owner.metrics for s in m.series()]
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.7)
     return f"; did you mean {close[0]}?" if close else ""

@@ -217,7 +217,8 @@ def healthy(stack) -> Healthy:
     samples = {}
     for model in stack.inventory.models:  # how much history rate(...[5m]) had
         q = ModelQueries(stack.inventory, model)
-        counter = q.selector(q.signal("requests").parts[0].metric)
+        part = q.signal("requests").parts[0]  # a counter, or a histogram's _count (OpenTelemetry)
+        counter = q.selector(part.metric, part.matchers, part.scope, part.suffix)
         samples[model.name] = int(float(prometheus.query(f"max(count_over_time({counter}[5m]))")[0]["value"][1]))
     result = Healthy(prometheus.targets(), prometheus.rules(), _recorded_series(prometheus), dashboards, alerts,
                      list(stack.webhook.notifications), time.monotonic() - stack.started, rates, samples)

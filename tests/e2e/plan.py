@@ -16,12 +16,7 @@ scenario. What decides the order:
   inhibit the model's other alerts in Alertmanager. Round 4 brings them back.
 
 Engine-specific alerts (TTFT, errors, KV cache, hangs) are proven on a vLLM model
-and on a Triton model, and those that apply to Dynamo (TTFT, ITL and E2E burns, errors, queue, GPU
-saturation, version drift, hangs; it has no KV-cache or preemption alert) on qwen3-32b-dynamo: its latency
-and error faults from round 1 on, carried on; its hang in round 3 on top of them (round 1 already hangs two
-models and needs those faults' short history), resolved in round 4. Its busy-but-healthy is not run: the
-frontend's queued_requests counts requests in prefill, so LLMGPUSaturated holds at 99% GPU (README, NVIDIA
-Dynamo). The per-request TPOT SLO (vLLM >= 0.11 only) is proven on
+and on a Triton model. The per-request TPOT SLO (vLLM >= 0.11 only) is proven on
 llama-3-1-8b (0.11.2, the first minor release that measures it), alongside its other
 latency faults. Each other engine's alerts are proven on its model:
 - SGLang on qwen3-32b-sglang (0.5.23): latency, TPOT (from 0.5.22), HTTP 5xx and KV cache
@@ -35,6 +30,11 @@ latency faults. Each other engine's alerts are proven on its model:
   burns in round 1, queue backlog, GPU saturation and version drift in round 2, a hang on top
   in round 3 that resolves in round 4. Not busy-but-healthy: the frontend's waiting count
   includes requests in prefill, so the GPU-saturation alert reads utilisation alone there.
+- trtllm-serve on llama-3-1-8b-fp8-trtllm: its latency, error and KV faults in round 1, a hung
+  engine in round 2, its recovery and a queue backlog in round 3.
+- OpenTelemetry GenAI on support-assistant-otel (pushed, its pods in `k8s_namespace_name` /
+  `k8s_pod_name`): the TTFT, TPOT, end-to-end and error burns; it has no engine gauges, so no
+  hung-engine, KV-cache or queue alert exists for it.
 A scenario carried on into later rounds was proven where it started.
 """
 from __future__ import annotations
@@ -65,6 +65,8 @@ ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
         "qwen3-32b-sglang": ("ttft-spike", "slow-decode", "error-burst", "kv-cache-saturation"),
         "gemma-2-9b-tgi": ("e2e-spike", "queue-backlog"),
         "qwen3-32b-dynamo": ("ttft-spike", "itl-spike", "e2e-spike", "error-burst"),
+        "llama-3-1-8b-fp8-trtllm": ("ttft-spike", "slow-decode", "error-burst", "kv-cache-saturation"),
+        "support-assistant-otel": ("ttft-spike", "slow-decode", "e2e-spike", "error-burst"),
     },
     2: {
         "llama-3-1-8b": ("ttft-spike", "slow-decode", "e2e-spike", "kv-cache-saturation", "gpu-saturation",
@@ -77,6 +79,7 @@ ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
         "qwen3-32b-sglang": ("hung-engine",),
         "gemma-2-9b-tgi": ("hung-engine",),
         "qwen3-32b-dynamo": DYNAMO_ROUND_2,
+        "llama-3-1-8b-fp8-trtllm": ("hung-engine",),
     },
     3: {
         "mistral-7b-legacy": ("model-down",),
@@ -86,6 +89,7 @@ ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
                               "crash-loop"),
         "qwen3-32b-sglang": ("preemption-storm",),
         "qwen3-32b-dynamo": (*DYNAMO_ROUND_2, "hung-engine"),
+        "llama-3-1-8b-fp8-trtllm": ("queue-backlog",),
     },
     4: {  # the crashed replicas come back; the surge pod stays stuck
         "mistral-7b-legacy": (),
@@ -99,7 +103,8 @@ ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
 RECOVERIES = {
     2: {("LLMEngineStalled", "mistral-7b-legacy"), ("LLMEngineStalled", "llama-3-1-70b-trt-eval"),
         ("LLMCollectorDown", PROD)},
-    3: {("LLMEngineScrapeFailing", "qwen2-5-72b"), ("LLMEngineStalled", "qwen3-32b-sglang")},
+    3: {("LLMEngineScrapeFailing", "qwen2-5-72b"), ("LLMEngineStalled", "qwen3-32b-sglang"),
+        ("LLMEngineStalled", "llama-3-1-8b-fp8-trtllm")},
     4: {("LLMModelDown", "mistral-7b-legacy"), ("LLMReplicasBelowMin", "qwen2-5-72b"),
         ("LLMReplicasBelowMin", "llama-3-1-70b-trt"), ("LLMEngineStalled", "qwen3-32b-dynamo")},
 }
@@ -160,13 +165,14 @@ def expected_labels(run: Run) -> dict[str, str]:
     model = FLEET.models[run.model]
     first = FLEET.replicas[run.model][0]
     pod = {"namespace": model.namespace, "pod": first.pod}
+    if run.scenario == "version-drift":  # only then: an engine the catalog knows at one version has no drift
+        return {"running_version": drift_version(model)}
     return {
         "gpu-xid": {**pod, "gpu": str(first.gpus[0].index), "node": first.gpus[0].node},
         "oom-killed": pod,
         "scrape-failing": pod,
         "crash-loop": {**pod, "reason": "CrashLoopBackOff"},
         "stuck-rollout": {"namespace": model.namespace, "pod": FLEET.surge_pods[run.model]},
-        "version-drift": {"running_version": drift_version(model)},
         "gpu-telemetry-lost": {"signal": "gpus", "collector": "dcgm-exporter"},
         "kube-state-metrics-down": {"collector": "kube-state-metrics", "job": "kube-state-metrics"},
         "dcgm-down": {"collector": "dcgm-exporter", "job": "dcgm-exporter"},

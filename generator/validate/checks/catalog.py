@@ -1,7 +1,7 @@
 """Checks that every series a query reads exists: in the catalog for that model, or as a recording rule."""
 from __future__ import annotations
 
-from generator.catalog import ENGINES, EXPORTERS
+from generator.catalog import EXPORTERS, engine_for
 from generator.catalog.base import Exporter
 from generator.validate import catalog
 from generator.validate import expr as x
@@ -50,7 +50,7 @@ class UnknownMetric(Check):
             return (f"{name} is read by a query no inventory model owns (fleet and GPU dashboards, shared rules): "
                     f"those read only the llm: recorded series or exporter metrics, which hide engine differences")
         known = catalog.lookup(name, model, ctx.inventory)
-        engine = ENGINES[model.engine]
+        engine = engine_for(model)
         if known is None:
             other = catalog.elsewhere(name, model)
             if other:

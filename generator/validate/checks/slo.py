@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 import promql_parser as pp
 
-from generator.catalog import ENGINES
+from generator.catalog import ENGINES, engine_for
 from generator.catalog.base import HISTOGRAM, Histogram
 from generator.inventory import Model
 from generator.promql import number
@@ -23,9 +23,9 @@ _BOUND_REGEX = re.compile(rf"^({_NUMBER})(?:\(\\\.0\)\?)?$")  # 1(\.0)?  or  0.5
 
 def histogram_bounds(model: Model, metric_name: str):
     """(bounds in the metric's unit, where they come from) for one of the model's histograms, or None."""
-    engine = ENGINES.get(model.engine)
-    if engine is None:
+    if model.engine not in ENGINES:
         return None
+    engine = engine_for(model)
     metric = next((m for m in engine.metrics if m.name == metric_name and m.type == HISTOGRAM), None)
     if metric is None:
         return None

@@ -1,0 +1,129 @@
+"""One trtllm-serve replica's /prometheus/metrics, as TensorRT-LLM's MetricsCollector writes it.
+
+- prometheus_client: counters defined with `_total` and exposed so, each with a `<name>_created`
+  family (histograms too); `le` bounds are Python floats (`le="1.0"`).
+- Every metric carries the collector's labels `model_name` and `engine_type="trtllm"`; under the early
+  `unprefixed` naming the names lack `trtllm_` and both labels read "undefined" (aibrix#2004).
+- `request_success_total` counts every finished request by `finished_reason` (values unconfirmed:
+  `stop` and `length` here); `request_error_total{http_code}` gets a series per code once it happened.
+- Gauges are iteration stats: one value per replica.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cache, partial
+
+from generator.catalog import ENGINES, engine_for
+from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
+from generator.simulate.exposition import PYTHON, Exposition, bound
+from generator.simulate.fleet import Replica
+from generator.simulate.histograms import counter, histogram
+from generator.simulate.roles import engine_roles
+from generator.simulate.timeline import ModelTimeline, wave
+from generator.simulate.workload import Latency
+
+ENGINE = ENGINES["trtllm-serve"]
+LATENCIES = {
+    "ttft": lambda load: load.ttft,
+    "tpot": lambda load: load.tpot,
+    "e2e": lambda load: load.e2e,
+    "queue_time": lambda load: load.queue,
+    "prefill_time": lambda load: Latency(max(0.0, load.ttft.floor - load.queue.mean()), load.ttft.median,
+                                         load.ttft.sigma),
+    "decode_time": lambda load: Latency(load.itl.floor * max(load.output_tokens - 1, 1),
+                                        load.itl.median * max(load.output_tokens - 1, 1), 0.35),
+}
+PREFIX_CACHE_HIT_SHARE = 0.3  # of prompt tokens found in the KV cache
+CLIENT_ERROR_CODE = "400"  # request validation errors
+
+
+@cache
+def roles(naming: str | None = None) -> dict[str, str]:
+    """Stored metric name -> what it carries, under one naming (None: the catalog's own names)."""
+    return engine_roles(ENGINE if naming is None else ENGINE.named(naming),
+                        ("ttft", "tpot", "e2e", "queue_time", "prefill_time", "decode_time", "errors", "requests",
+                         "prompt_tokens", "generation_tokens", "prefix_cache_hits", "running", "waiting", "kv_cache"))
+
+
+def bounds(replica: Replica, signal: str, metric) -> tuple[Decimal, ...]:
+    declared = replica.model.buckets.get(signal)
+    return declared if declared else metric.buckets
+
+
+def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
+    model = replica.model
+    engine = engine_for(model)
+    version = timeline.version(t)
+    r = replica.index
+    served = timeline.served(r, t)
+    load = timeline.load(r, t)
+    serving = max(len(timeline.at(t).serving), 1)
+    started = timeline.process_start(r, t)
+    named = bool(engine.model_label)
+    base = [("engine_type", "trtllm" if named else "undefined"),
+            ("model_name", model.served_name if named else "undefined")]
+    out = Exposition(PYTHON)
+    created: list[tuple[str, str, list]] = []
+    for metric in engine.metrics:
+        if not metric.exposed_in(version):
+            continue
+        role = roles(model.metric_naming)[metric.name]
+        if metric.type == HISTOGRAM:
+            value = histogram(served, bounds(replica, role, metric), 1.0, LATENCIES[role])
+            out.family(metric.name, "histogram", metric.help)
+            for le, count in value.buckets:
+                out.sample(f"{metric.name}_bucket", base + [("le", bound(le, PYTHON))], count)
+            out.sample(f"{metric.name}_bucket", base + [("le", "+Inf")], value.count)
+            out.sample(f"{metric.name}_count", base, value.count)
+            out.sample(f"{metric.name}_sum", base, value.total)
+            created.append((metric.name, metric.help, [base]))
+        elif metric.type == COUNTER:
+            series = _counter_series(role, served, base)
+            out.family(metric.name, "counter", metric.help)
+            for labels, number in series:
+                out.sample(metric.name, labels, number)
+            created.append((metric.name.removesuffix("_total"), metric.help, [labels for labels, _ in series]))
+        elif metric.type == GAUGE:
+            out.family(metric.name, "gauge", metric.help)
+            out.sample(metric.name, base, _gauge(role, load, serving, model.name, r, t))
+    for family, help_text, label_sets in created:
+        out.family(f"{family}_created", "gauge", help_text)
+        for labels in label_sets:
+            out.sample(f"{family}_created", labels, started)
+    return out.text()
+
+
+def _finished(share: float, load) -> float:
+    """Requests finished for one reason, per second of load: the successful ones."""
+    return (1 - load.error_ratio) * share
+
+
+def _counter_series(role: str, served, base) -> list:
+    if role == "requests":  # finished requests; failed ones are counted as errors instead
+        return [(base + [("finished_reason", reason)], float(counter(served, partial(_finished, share))))
+                for reason, share in (("length", 0.25), ("stop", 0.75))]
+    if role == "errors":
+        series = []
+        for code, share in (("500", lambda load: load.error_ratio), (CLIENT_ERROR_CODE,
+                                                                      lambda load: load.client_error_ratio)):
+            value = counter(served, share)
+            if value > 0:
+                series.append((base + [("http_code", code)], float(value)))
+        return series
+    if role == "prompt_tokens":
+        return [(base, float(counter(served, lambda load: load.prompt_tokens)))]
+    if role == "generation_tokens":
+        return [(base, float(counter(served, lambda load: load.output_tokens)))]
+    if role == "prefix_cache_hits":
+        return [(base, float(counter(served, lambda load: PREFIX_CACHE_HIT_SHARE * load.prompt_tokens)))]
+    raise AssertionError(f"no counter behaviour for trtllm-serve role {role}")
+
+
+def _gauge(role: str, load, serving: int, model: str, r: int, t: float) -> float:
+    if role == "running":
+        return float(round(load.running(serving) * (1 + 0.05 * wave(t, 37, model, r, "running"))))
+    if role == "waiting":
+        return float(round(load.waiting / serving * (1 + 0.1 * wave(t, 23, model, r, "waiting"))))
+    if role == "kv_cache":
+        return min(1.0, max(0.0, load.kv_cache - 0.02 * r + 0.004 * wave(t, 41, model, r, "kv")))
+    raise AssertionError(f"no gauge behaviour for trtllm-serve role {role}")
