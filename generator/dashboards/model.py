@@ -323,7 +323,7 @@ def _queue(q: ModelQueries) -> list:
 def _kv_cache(q: ModelQueries) -> list:
     limit = q.model.thresholds["kv_cache_usage"]
     preemptions = q.model.thresholds["preemptions_per_second"]
-    usage = _why_not(q, "kv.usage", "KV-cache usage", "kv_cache") if not q.has("kv_cache") else p.timeseries(
+    usage = p.timeseries(
         "kv.usage", "KV-cache usage",
         f"Fullest replica's KV cache, 1 = full. The dashed line is the threshold, {_percent(limit)}.",
         p.RATIO, [p.target(q.gauge("kv_cache"), "usage")], thresholds=p.above(limit), minimum=0, maximum=1) \

@@ -16,14 +16,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 from functools import cache, partial
 
 from generator.catalog import ENGINES
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
 from generator.simulate.exposition import RUST, Exposition, bound
 from generator.simulate.fleet import Replica
-from generator.simulate.histograms import counter, histogram, lognormal
+from generator.simulate.histograms import bucket_bounds, counter, histogram, lognormal
 from generator.simulate.roles import engine_roles
 from generator.simulate.timeline import ModelTimeline, wave
 from generator.versions import v
@@ -53,14 +52,6 @@ def roles() -> dict[str, str]:
                                  "prompt_tokens", "generation_tokens", "running", "waiting"))
 
 
-def bounds(replica: Replica, signal: str, metric, version) -> tuple[Decimal, ...]:
-    """Bucket bounds: as declared in the inventory (DYN_METRICS_* set), else the version's default."""
-    declared = replica.model.buckets.get(signal)
-    if declared:
-        return declared
-    return metric.buckets_in(version)
-
-
 def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
     model = replica.model
     version = timeline.version(t)  # the inventory's, unless the pods drifted
@@ -78,7 +69,7 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
             continue
         role = roles()[metric.name]
         if metric.type == HISTOGRAM:
-            value = histogram(served, bounds(replica, role, metric, version), 1.0, LATENCIES[role],
+            value = histogram(served, bucket_bounds(replica, ENGINE, role, metric, version), 1.0, LATENCIES[role],
                               OBSERVATIONS.get(role, lambda load: 1.0))
             out.family(metric.name, "histogram", metric.help)
             for le, count in value.buckets:

@@ -6,7 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from generator.catalog.base import Engine, Histogram, Metric
+from generator.simulate.fleet import Replica
 from generator.simulate.workload import Latency, Load
+from generator.versions import Version
 
 
 @dataclass(frozen=True)
@@ -45,3 +48,15 @@ def lognormal(median: float, sigma: float) -> Latency:
 def counter(served: list[tuple[Load, float]], per_request: Callable[[Load], float]) -> int:
     """Whole events: each segment's share floored, so a counter only ever grows by whole events."""
     return sum(math.floor(requests * per_request(load)) for load, requests in served)
+
+
+def bucket_bounds(replica: Replica, engine: Engine, signal: str, metric: Metric,
+                  version: Version) -> tuple[Decimal, ...]:
+    """A histogram's bounds in its metric's unit: the model's declared buckets (`models[].buckets`, seconds),
+    else the engine version's defaults."""
+    declared = replica.model.buckets.get(signal)
+    if declared:
+        spec = engine.signals.get(signal)
+        scale = spec.scale if isinstance(spec, Histogram) else Decimal(1)
+        return tuple(b / scale for b in declared)
+    return metric.buckets_in(version)

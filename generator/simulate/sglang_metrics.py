@@ -18,16 +18,16 @@ writes it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 from functools import cache, partial
 
 from generator.catalog import ENGINES
-from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM, Histogram
+from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
 from generator.simulate.exposition import PYTHON, Exposition, bound
 from generator.simulate.fleet import Replica
-from generator.simulate.histograms import counter, histogram
+from generator.simulate.gauges import replica_gauge
+from generator.simulate.histograms import bucket_bounds, counter, histogram
 from generator.simulate.roles import engine_roles, kind
-from generator.simulate.timeline import ModelTimeline, wave
+from generator.simulate.timeline import ModelTimeline
 from generator.versions import v
 
 ENGINE = ENGINES["sglang"]
@@ -99,14 +99,6 @@ def _scaled(per: Callable[..., float], share: float, load) -> float:
     return per(load) * share
 
 
-def bounds(replica: Replica, signal: str, metric, version) -> tuple[Decimal, ...]:
-    declared = replica.model.buckets.get(signal)
-    spec = ENGINE.signals[signal]
-    if declared and isinstance(spec, Histogram):
-        return tuple(b / spec.scale for b in declared)
-    return metric.buckets_in(version)
-
-
 def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
     model = replica.model
     version = timeline.version(t)  # the inventory's, unless the pods drifted
@@ -127,7 +119,7 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
             out.family(metric.name, "histogram", HELP)
             for labels, share in _split(role, base, version):
                 per: Callable[..., float] = OBSERVATIONS.get(role, _once)
-                value = histogram(served, bounds(replica, role, metric, version), 1.0, LATENCIES[role],
+                value = histogram(served, bucket_bounds(replica, ENGINE, role, metric, version), 1.0, LATENCIES[role],
                                   partial(_scaled, per, share))
                 for le, count in value.buckets:
                     out.sample(f"{metric.name}_bucket", labels + [("le", bound(le, PYTHON))], count)
@@ -190,13 +182,8 @@ def _counter_series(name, role, served, timeline, r, t, version, base):
 
 def _gauge_series(name: str, role: str, load, serving: int, timeline: ModelTimeline, base, model: str, r: int,
                   t: float):
-    if role == "running":
-        return [(base, float(round(load.running(serving) * (1 + 0.05 * wave(t, 37, model, r, "running")))))]
-    if role == "waiting":
-        return [(base, float(round(load.waiting / serving * (1 + 0.1 * wave(t, 23, model, r, "waiting")))))]
-    if role == "kv_cache":
-        level = load.kv_cache - 0.02 * r + 0.004 * wave(t, 41, model, r, "kv")
-        return [(base, min(1.0, max(0.0, level)))]
+    if role in ("running", "waiting", "kv_cache"):
+        return [(base, replica_gauge(role, load, serving, model, r, t))]
     pod = timeline.pod(r, t)
     startup = ((pod.ready_time or t) - pod.created) if pod else 0.0  # the pod's time to Ready (or so far)
     if role == "model_load" and name == "sglang:startup_time_seconds":

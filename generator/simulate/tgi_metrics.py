@@ -15,16 +15,16 @@
 """
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import cache
 
 from generator.catalog import ENGINES
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM, Metric
 from generator.simulate.exposition import RUST, Exposition, bound
 from generator.simulate.fleet import Replica
-from generator.simulate.histograms import counter, histogram, lognormal
+from generator.simulate.gauges import replica_gauge
+from generator.simulate.histograms import bucket_bounds, counter, histogram, lognormal
 from generator.simulate.roles import engine_roles, kind
-from generator.simulate.timeline import ModelTimeline, wave
+from generator.simulate.timeline import ModelTimeline
 from generator.simulate.workload import Latency
 from generator.versions import v
 
@@ -78,12 +78,6 @@ def roles() -> dict[str, str]:
                ("mean_time_per_token", kind(HISTOGRAM, "seconds", "per request", "generated tokens"))])
 
 
-def bounds(replica: Replica, role: str, metric) -> tuple[Decimal, ...]:
-    """Bucket bounds in the metric's unit: as declared in the inventory (custom buckets) or the default."""
-    declared = replica.model.buckets.get(role)
-    return declared if declared else metric.buckets
-
-
 def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
     model = replica.model
     version = timeline.version(t)  # the inventory's, unless the pods drifted
@@ -119,16 +113,10 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
     for metric in families[GAUGE]:
         role = roles()[metric.name]
         family(metric, "gauge")
-        if role == "running":
-            level = round(load.running(serving) * (1 + 0.05 * wave(t, 37, model.name, r, "running")))
-        elif role == "waiting":
-            level = round(load.waiting / serving * (1 + 0.1 * wave(t, 23, model.name, r, "waiting")))
-        else:
-            raise AssertionError(f"no gauge behaviour for TGI role {role}")
-        out.sample(metric.name, [], level)
+        out.sample(metric.name, [], int(replica_gauge(role, load, serving, model.name, r, t)))
     for metric in families[HISTOGRAM]:
         role = roles()[metric.name]
-        observed = histogram(served, bounds(replica, role, metric), 1.0, LATENCIES[role],
+        observed = histogram(served, bucket_bounds(replica, ENGINE, role, metric, version), 1.0, LATENCIES[role],
                              OBSERVATIONS.get(role, _once))
         family(metric, "histogram")
         for le, count in observed.buckets:

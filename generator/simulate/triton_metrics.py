@@ -25,11 +25,12 @@ from functools import cache
 
 from generator.catalog import ENGINES
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
+from generator.simulate import gauges
 from generator.simulate.exposition import CPP, Exposition, bound
 from generator.simulate.fleet import Replica
 from generator.simulate.histograms import counter, histogram, lognormal
 from generator.simulate.roles import engine_roles, kind
-from generator.simulate.timeline import ModelTimeline, wave
+from generator.simulate.timeline import ModelTimeline
 from generator.simulate.workload import MAX_NUM_SEQS
 from generator.versions import v
 
@@ -135,14 +136,14 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
             out.sample(f"{metric.name}_count", labels, value.count)
             out.sample(f"{metric.name}_sum", labels, math.floor(value.total))
         elif role == "running":
-            running = round(load.running(serving) * (1 + 0.05 * wave(t, 37, model.name, r, "running")))
+            running = int(gauges.running(load, serving, model.name, r, t))
             queued = round(load.waiting / serving)
             active = MAX_NUM_SEQS if load.batch_full else min(MAX_NUM_SEQS, running + queued)
             for request_type, value in (("active", active), ("max", MAX_NUM_SEQS), ("scheduled", min(running, active)),
                                         ("context", max(1, round(0.08 * running)))):
                 out.sample(metric.name, _labels(backend, request_type=request_type), value)
         elif role == "kv_cache":
-            fraction = min(1.0, max(0.0, load.kv_cache - 0.02 * r + 0.004 * wave(t, 41, model.name, r, "kv")))
+            fraction = gauges.kv_cache(load, model.name, r, t)
             used = round(fraction * KV_BLOCKS)
             for block_type, value in (("max", KV_BLOCKS), ("free", KV_BLOCKS - used), ("used", used),
                                       ("tokens_per", TOKENS_PER_BLOCK)):

@@ -10,16 +10,16 @@
 """
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import cache, partial
 
 from generator.catalog import ENGINES, engine_for
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
 from generator.simulate.exposition import PYTHON, Exposition, bound
 from generator.simulate.fleet import Replica
-from generator.simulate.histograms import counter, histogram
+from generator.simulate.gauges import replica_gauge
+from generator.simulate.histograms import bucket_bounds, counter, histogram
 from generator.simulate.roles import engine_roles
-from generator.simulate.timeline import ModelTimeline, wave
+from generator.simulate.timeline import ModelTimeline
 from generator.simulate.workload import Latency
 
 ENGINE = ENGINES["trtllm-serve"]
@@ -45,11 +45,6 @@ def roles(naming: str | None = None) -> dict[str, str]:
                          "prompt_tokens", "generation_tokens", "prefix_cache_hits", "running", "waiting", "kv_cache"))
 
 
-def bounds(replica: Replica, signal: str, metric) -> tuple[Decimal, ...]:
-    declared = replica.model.buckets.get(signal)
-    return declared if declared else metric.buckets
-
-
 def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
     model = replica.model
     engine = engine_for(model)
@@ -69,7 +64,7 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
             continue
         role = roles(model.metric_naming)[metric.name]
         if metric.type == HISTOGRAM:
-            value = histogram(served, bounds(replica, role, metric), 1.0, LATENCIES[role])
+            value = histogram(served, bucket_bounds(replica, engine, role, metric, version), 1.0, LATENCIES[role])
             out.family(metric.name, "histogram", metric.help)
             for le, count in value.buckets:
                 out.sample(f"{metric.name}_bucket", base + [("le", bound(le, PYTHON))], count)
@@ -85,7 +80,7 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
             created.append((metric.name.removesuffix("_total"), metric.help, [labels for labels, _ in series]))
         elif metric.type == GAUGE:
             out.family(metric.name, "gauge", metric.help)
-            out.sample(metric.name, base, _gauge(role, load, serving, model.name, r, t))
+            out.sample(metric.name, base, replica_gauge(role, load, serving, model.name, r, t))
     for family, help_text, label_sets in created:
         out.family(f"{family}_created", "gauge", help_text)
         for labels in label_sets:
@@ -117,13 +112,3 @@ def _counter_series(role: str, served, base) -> list:
     if role == "prefix_cache_hits":
         return [(base, float(counter(served, lambda load: PREFIX_CACHE_HIT_SHARE * load.prompt_tokens)))]
     raise AssertionError(f"no counter behaviour for trtllm-serve role {role}")
-
-
-def _gauge(role: str, load, serving: int, model: str, r: int, t: float) -> float:
-    if role == "running":
-        return float(round(load.running(serving) * (1 + 0.05 * wave(t, 37, model, r, "running"))))
-    if role == "waiting":
-        return float(round(load.waiting / serving * (1 + 0.1 * wave(t, 23, model, r, "waiting"))))
-    if role == "kv_cache":
-        return min(1.0, max(0.0, load.kv_cache - 0.02 * r + 0.004 * wave(t, 41, model, r, "kv")))
-    raise AssertionError(f"no gauge behaviour for trtllm-serve role {role}")

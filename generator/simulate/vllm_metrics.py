@@ -11,16 +11,16 @@
 """
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import cache
 
 from generator.catalog import ENGINES
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
 from generator.simulate.exposition import PYTHON, Exposition, bound
 from generator.simulate.fleet import Replica
-from generator.simulate.histograms import counter, histogram, lognormal
+from generator.simulate.gauges import replica_gauge
+from generator.simulate.histograms import bucket_bounds, counter, histogram, lognormal
 from generator.simulate.roles import engine_roles
-from generator.simulate.timeline import ModelTimeline, wave
+from generator.simulate.timeline import ModelTimeline
 from generator.simulate.workload import Latency
 from generator.versions import v
 
@@ -63,14 +63,6 @@ def roles() -> dict[str, str]:
                                  "lora_adapters"))
 
 
-def bounds(replica: Replica, signal: str, metric) -> tuple[Decimal, ...]:
-    """Bucket bounds in the metric's unit: as declared in the inventory (custom buckets) or the default."""
-    declared = replica.model.buckets.get(signal)
-    if declared:
-        return tuple(b / ENGINE.signals[signal].scale for b in declared)
-    return metric.buckets
-
-
 def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
     model = replica.model
     version = timeline.version(t)  # the inventory's, unless the pods drifted
@@ -89,8 +81,9 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
             continue
         role = roles()[metric.name]
         if metric.type == HISTOGRAM:
-            value = histogram(served, bounds(replica, role, metric), float(ENGINE.signals[role].scale),
-                              LATENCIES[role], OBSERVATIONS.get(role, lambda load: 1.0))
+            value = histogram(served, bucket_bounds(replica, ENGINE, role, metric, version),
+                              float(ENGINE.signals[role].scale), LATENCIES[role],
+                              OBSERVATIONS.get(role, lambda load: 1.0))
             out.family(metric.name, "histogram", metric.help)
             for le, count in value.buckets:
                 out.sample(f"{metric.name}_bucket", base + [("le", bound(le, PYTHON))], count)
@@ -111,12 +104,12 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
                                      ("running_lora_adapters", ",".join(LORA_ADAPTERS))], t)
         elif metric.type == GAUGE and role == "waiting_by_reason":  # every waiting request waits for capacity
             out.family(metric.name, "gauge", metric.help)
-            waiting = _gauge("waiting", load, serving, model.name, r, t)
+            waiting = replica_gauge("waiting", load, serving, model.name, r, t)
             for reason, value in (("capacity", waiting), ("deferred", 0.0)):
                 out.sample(metric.name, base + [("reason", reason)], value)
         elif metric.type == GAUGE:
             out.family(metric.name, "gauge", metric.help)
-            out.sample(metric.name, base, _gauge(role, load, serving, model.name, r, t))
+            out.sample(metric.name, base, replica_gauge(role, load, serving, model.name, r, t))
     for family, help_text, label_sets in created:
         out.family(f"{family}_created", "gauge", help_text)
         for labels in label_sets:
@@ -165,14 +158,3 @@ def _counter_series(role, served, timeline, r, t, version, base):
         total = sum(load.preemption_rate / serving * dt for load, dt, serving in timeline.elapsed(r, t))
         return [(base, float(int(total)))]
     raise AssertionError(f"no counter behaviour for vLLM role {role}")
-
-
-def _gauge(role: str, load, serving: int, model: str, r: int, t: float) -> float:
-    if role == "running":
-        return float(round(load.running(serving) * (1 + 0.05 * wave(t, 37, model, r, "running"))))
-    if role == "waiting":
-        return float(round(load.waiting / serving * (1 + 0.1 * wave(t, 23, model, r, "waiting"))))
-    if role == "kv_cache":
-        level = load.kv_cache - 0.02 * r + 0.004 * wave(t, 41, model, r, "kv")
-        return min(1.0, max(0.0, level))
-    raise AssertionError(f"no gauge behaviour for vLLM role {role}")
