@@ -104,8 +104,11 @@ def test_a_hung_engine_pages_within_ten_minutes_and_a_collector_outage_pages_no_
                   if g["name"].startswith("fault: ")}
         hung = next(g for t, g in faults.items() if t.startswith("hung engine"))
         stalled = [t for t in hung["alert_rule_test"] if t["alertname"] == "LLMEngineStalled" and t["exp_alerts"]]
-        assert stalled and int(stalled[0]["eval_time"][:-1]) - 10 <= 10
-        assert stalled[0]["exp_alerts"][0]["exp_labels"]["severity"] == "critical"
+        if "LLMEngineStalled" in {a.rule["alert"] for a in alerts(example, model)}:
+            assert stalled and int(stalled[0]["eval_time"][:-1]) - 10 <= 10
+            assert stalled[0]["exp_alerts"][0]["exp_labels"]["severity"] == "critical"
+        else:  # no gauge of requests in flight (OpenTelemetry GenAI): a hang cannot be told from no traffic
+            assert not ModelQueries(example, model).has("running") and not stalled
         outage = next(g for t, g in faults.items() if t.startswith("kube-state-metrics gone"))
         assert all(t["exp_alerts"] == [] for t in outage["alert_rule_test"])
         assert "LLMModelDown" in {t["alertname"] for t in outage["alert_rule_test"]} or model.replicas_min == 0

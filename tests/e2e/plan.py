@@ -20,18 +20,18 @@ and on a Triton model. The per-request TPOT SLO (vLLM >= 0.11 only) is proven on
 llama-3-1-8b (0.11.2, the first minor release that measures it), alongside its other
 latency faults. Each other engine's alerts are proven on its model:
 - SGLang on qwen3-32b-sglang (0.5.23): latency, TPOT (from 0.5.22), HTTP 5xx and KV cache
-  in round 1, a hung engine alone in round 2, retractions (its preemptions) in round 3.
+  in round 1, carried on; a hung engine on top in round 2, retractions (its preemptions) in round 3.
 - TGI on gemma-2-9b-tgi, which measures no TTFT, ITL, TPOT or KV cache: the end-to-end SLO
-  and the queue in round 1, a hung engine in round 2 (which ends its round-1 faults: nothing
-  completes), errors in round 3. Not in round 1: TGI records request durations for successful
+  and the queue in round 1, carried on; a hung engine on top in round 2 (nothing completes),
+  errors in round 3. Not in round 1: TGI records request durations for successful
   requests only, so failing 30% of them would slow the end-to-end burn past a loaded
   machine's round timeout.
 - Dynamo on qwen3-32b-dynamo (the frontend; no KV cache): TTFT, ITL, end-to-end and error
   burns in round 1, queue backlog, GPU saturation and version drift in round 2, a hang on top
   in round 3 that resolves in round 4. Not busy-but-healthy: the frontend's waiting count
   includes requests in prefill, so the GPU-saturation alert reads utilisation alone there.
-- trtllm-serve on llama-3-1-8b-fp8-trtllm: its latency, error and KV faults in round 1, a hung
-  engine in round 2, its recovery and a queue backlog in round 3.
+- trtllm-serve on llama-3-1-8b-fp8-trtllm: its latency, error and KV faults in round 1, carried
+  on; a hung engine on top in round 2, its recovery and a queue backlog in round 3.
 - OpenTelemetry GenAI on support-assistant-otel (pushed, its pods in `k8s_namespace_name` /
   `k8s_pod_name`): the TTFT, TPOT, end-to-end and error burns; it has no engine gauges, so no
   hung-engine, KV-cache or queue alert exists for it.
@@ -50,6 +50,11 @@ ROOT = Path(__file__).resolve().parents[2]
 FLEET = Fleet(inventory_mod.load(ROOT / "inventory.yaml"))
 PROD = "prod-eu"  # the site of every model but the staging one
 
+# Round-1 faults carried on into later rounds, so that their alerts, which outlast the fault by their windows,
+# stay explained there (a burn's 5m window still holds round 1's errors two rounds later).
+SGLANG_ROUND_1 = ("ttft-spike", "slow-decode", "error-burst", "kv-cache-saturation")
+TGI_ROUND_1 = ("e2e-spike", "queue-backlog")
+TRTLLM_ROUND_1 = ("ttft-spike", "slow-decode", "error-burst", "kv-cache-saturation")
 DYNAMO_ROUND_2 = ("ttft-spike", "itl-spike", "e2e-spike", "error-burst", "queue-backlog", "gpu-saturation",
                   "version-drift")
 
@@ -62,10 +67,10 @@ ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
         "mistral-7b-legacy": ("hung-engine",),
         "llama-3-1-70b-trt-eval": ("hung-engine",),
         "deepseek-r1-distill-7b": ("scale-to-zero",),
-        "qwen3-32b-sglang": ("ttft-spike", "slow-decode", "error-burst", "kv-cache-saturation"),
-        "gemma-2-9b-tgi": ("e2e-spike", "queue-backlog"),
+        "qwen3-32b-sglang": SGLANG_ROUND_1,
+        "gemma-2-9b-tgi": TGI_ROUND_1,
         "qwen3-32b-dynamo": ("ttft-spike", "itl-spike", "e2e-spike", "error-burst"),
-        "llama-3-1-8b-fp8-trtllm": ("ttft-spike", "slow-decode", "error-burst", "kv-cache-saturation"),
+        "llama-3-1-8b-fp8-trtllm": TRTLLM_ROUND_1,
         "support-assistant-otel": ("ttft-spike", "slow-decode", "e2e-spike", "error-burst"),
     },
     2: {
@@ -76,20 +81,20 @@ ROUNDS: dict[int, dict[str, tuple[str, ...]]] = {
         "mistral-7b-legacy": ("version-drift",),
         "llama-3-1-70b-trt-eval": ("busy-but-healthy",),
         "deepseek-r1-distill-7b": ("queue-backlog", "slow-cold-start", "gpu-telemetry-lost"),
-        "qwen3-32b-sglang": ("hung-engine",),
-        "gemma-2-9b-tgi": ("hung-engine",),
+        "qwen3-32b-sglang": (*SGLANG_ROUND_1, "hung-engine"),
+        "gemma-2-9b-tgi": (*TGI_ROUND_1, "hung-engine"),
         "qwen3-32b-dynamo": DYNAMO_ROUND_2,
-        "llama-3-1-8b-fp8-trtllm": ("hung-engine",),
+        "llama-3-1-8b-fp8-trtllm": (*TRTLLM_ROUND_1, "hung-engine"),
     },
     3: {
         "mistral-7b-legacy": ("model-down",),
-        "gemma-2-9b-tgi": ("error-burst",),  # the engine recovers from its hang, then fails 30% of requests
+        "gemma-2-9b-tgi": (*TGI_ROUND_1, "error-burst"),  # the engine recovers from its hang, then fails 30%
         "qwen2-5-72b": ("itl-spike", "error-burst", "preemption-storm", "gpu-memory-full", "replica-down"),
         "llama-3-1-70b-trt": ("ttft-spike", "error-burst", "kv-cache-saturation", "gpu-xid", "stuck-rollout",
                               "crash-loop"),
-        "qwen3-32b-sglang": ("preemption-storm",),
+        "qwen3-32b-sglang": (*SGLANG_ROUND_1, "preemption-storm"),
         "qwen3-32b-dynamo": (*DYNAMO_ROUND_2, "hung-engine"),
-        "llama-3-1-8b-fp8-trtllm": ("queue-backlog",),
+        "llama-3-1-8b-fp8-trtllm": (*TRTLLM_ROUND_1, "queue-backlog"),
     },
     4: {  # the crashed replicas come back; the surge pod stays stuck
         "mistral-7b-legacy": (),
