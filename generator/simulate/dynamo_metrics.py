@@ -20,7 +20,7 @@ from functools import cache, partial
 
 from generator.catalog import ENGINES
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
-from generator.simulate.exposition import RUST, Exposition, bound
+from generator.simulate.exposition import RUST, Exposition
 from generator.simulate.fleet import Replica
 from generator.simulate.histograms import bucket_bounds, counter, histogram, lognormal
 from generator.simulate.roles import engine_roles
@@ -72,9 +72,7 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
             value = histogram(served, bucket_bounds(replica, ENGINE, role, metric, version), 1.0, LATENCIES[role],
                               OBSERVATIONS.get(role, lambda load: 1.0))
             out.family(metric.name, "histogram", metric.help)
-            for le, count in value.buckets:
-                out.sample(f"{metric.name}_bucket", base + [("le", bound(le, RUST))], count)
-            out.sample(f"{metric.name}_bucket", base + [("le", "+Inf")], value.count)
+            out.buckets(metric.name, base, value)
             out.sample(f"{metric.name}_sum", base, value.total)
             out.sample(f"{metric.name}_count", base, value.count)
         elif metric.type == COUNTER:

@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from generator.simulate.histograms import HistogramValue
 
 PYTHON, GO, CPP, DCGM, RUST = "python", "go", "cpp", "dcgm", "rust"
 
@@ -119,6 +123,13 @@ class Exposition:
         inner = ",".join(f'{k}="{_escape(str(v))}"' for k, v in labels)
         text = number(value, self.style, integer)
         self._lines.append(f"{name}{{{inner}}} {text}" if labels else f"{name} {text}")
+
+    def buckets(self, name: str, labels: list[tuple[str, str]], value: HistogramValue) -> None:
+        """A histogram's `_bucket` series, `+Inf` last, bounds in this exporter's number style; the `_sum` and
+        `_count` follow in the order the exporter's client library writes them."""
+        for le, count in value.buckets:
+            self.sample(f"{name}_bucket", labels + [("le", bound(le, self.style))], count)
+        self.sample(f"{name}_bucket", labels + [("le", "+Inf")], value.count)
 
     def text(self) -> str:
         return "\n".join(self._lines) + "\n"

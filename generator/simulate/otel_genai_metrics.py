@@ -16,7 +16,7 @@ from functools import cache, partial
 
 from generator.catalog import ENGINES, engine_for
 from generator.errors import GeneratorError
-from generator.simulate.exposition import GO, Exposition, bound
+from generator.simulate.exposition import GO, Exposition
 from generator.simulate.fleet import Replica
 from generator.simulate.histograms import counter, histogram, lognormal
 from generator.simulate.roles import engine_roles
@@ -79,9 +79,7 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
 
 
 def _histogram(out: Exposition, name: str, labels: list, value) -> None:
-    for le, count in value.buckets:
-        out.sample(f"{name}_bucket", labels + [("le", bound(le, GO))], count)
-    out.sample(f"{name}_bucket", labels + [("le", "+Inf")], value.count)
+    out.buckets(name, labels, value)
     out.sample(f"{name}_sum", labels, value.total)
     out.sample(f"{name}_count", labels, value.count)
 

@@ -22,7 +22,7 @@ from functools import cache, partial
 
 from generator.catalog import ENGINES
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
-from generator.simulate.exposition import PYTHON, Exposition, bound
+from generator.simulate.exposition import PYTHON, Exposition
 from generator.simulate.fleet import Replica
 from generator.simulate.gauges import replica_gauge
 from generator.simulate.histograms import bucket_bounds, counter, histogram
@@ -121,9 +121,7 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
                 per: Callable[..., float] = OBSERVATIONS.get(role, _once)
                 value = histogram(served, bucket_bounds(replica, ENGINE, role, metric, version), 1.0, LATENCIES[role],
                                   partial(_scaled, per, share))
-                for le, count in value.buckets:
-                    out.sample(f"{metric.name}_bucket", labels + [("le", bound(le, PYTHON))], count)
-                out.sample(f"{metric.name}_bucket", labels + [("le", "+Inf")], value.count)
+                out.buckets(metric.name, labels, value)
                 out.sample(f"{metric.name}_count", labels, value.count)
                 out.sample(f"{metric.name}_sum", labels, value.total)
         elif metric.type == COUNTER:

@@ -19,7 +19,7 @@ from functools import cache
 
 from generator.catalog import ENGINES
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM, Metric
-from generator.simulate.exposition import RUST, Exposition, bound
+from generator.simulate.exposition import RUST, Exposition
 from generator.simulate.fleet import Replica
 from generator.simulate.gauges import replica_gauge
 from generator.simulate.histograms import bucket_bounds, counter, histogram, lognormal
@@ -119,9 +119,7 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
         observed = histogram(served, bucket_bounds(replica, ENGINE, role, metric, version), 1.0, LATENCIES[role],
                              OBSERVATIONS.get(role, _once))
         family(metric, "histogram")
-        for le, count in observed.buckets:
-            out.sample(f"{metric.name}_bucket", [("le", bound(le, RUST))], count)
-        out.sample(f"{metric.name}_bucket", [("le", "+Inf")], observed.count)
+        out.buckets(metric.name, [], observed)
         out.sample(f"{metric.name}_sum", [], observed.total)
         out.sample(f"{metric.name}_count", [], observed.count)
     return out.text()

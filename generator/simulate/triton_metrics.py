@@ -26,7 +26,7 @@ from functools import cache
 from generator.catalog import ENGINES
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
 from generator.simulate import gauges
-from generator.simulate.exposition import CPP, Exposition, bound
+from generator.simulate.exposition import CPP, Exposition
 from generator.simulate.fleet import Replica
 from generator.simulate.histograms import counter, histogram, lognormal
 from generator.simulate.roles import engine_roles, kind
@@ -118,9 +118,7 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
                 shift = 0.0 if name == ensemble else -PIPELINE_SECONDS / 2
                 value = histogram(served, _ttft_bounds(replica, metric), scale,
                                   lambda load, s=shift: load.ttft.shifted(s))
-                for le, count in value.buckets:
-                    out.sample(f"{metric.name}_bucket", _labels(name) + [("le", bound(le, CPP))], count)
-                out.sample(f"{metric.name}_bucket", _labels(name) + [("le", "+Inf")], value.count)
+                out.buckets(metric.name, _labels(name), value)
                 out.sample(f"{metric.name}_count", _labels(name), value.count)
                 out.sample(f"{metric.name}_sum", _labels(name), math.floor(value.total))
         elif role in ("prompt_tokens", "generation_tokens"):
@@ -130,9 +128,7 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
                               lambda load, prompt=prompt: lognormal(
                                   load.prompt_tokens if prompt else load.output_tokens, 0.6))
             labels = _labels(backend, response_metric_type=kind_label)
-            for le, count in value.buckets:
-                out.sample(f"{metric.name}_bucket", labels + [("le", bound(le, CPP))], count)
-            out.sample(f"{metric.name}_bucket", labels + [("le", "+Inf")], value.count)
+            out.buckets(metric.name, labels, value)
             out.sample(f"{metric.name}_count", labels, value.count)
             out.sample(f"{metric.name}_sum", labels, math.floor(value.total))
         elif role == "running":

@@ -14,7 +14,7 @@ from functools import cache, partial
 
 from generator.catalog import ENGINES, engine_for
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
-from generator.simulate.exposition import PYTHON, Exposition, bound
+from generator.simulate.exposition import PYTHON, Exposition
 from generator.simulate.fleet import Replica
 from generator.simulate.gauges import replica_gauge
 from generator.simulate.histograms import bucket_bounds, counter, histogram
@@ -66,9 +66,7 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
         if metric.type == HISTOGRAM:
             value = histogram(served, bucket_bounds(replica, engine, role, metric, version), 1.0, LATENCIES[role])
             out.family(metric.name, "histogram", metric.help)
-            for le, count in value.buckets:
-                out.sample(f"{metric.name}_bucket", base + [("le", bound(le, PYTHON))], count)
-            out.sample(f"{metric.name}_bucket", base + [("le", "+Inf")], value.count)
+            out.buckets(metric.name, base, value)
             out.sample(f"{metric.name}_count", base, value.count)
             out.sample(f"{metric.name}_sum", base, value.total)
             created.append((metric.name, metric.help, [base]))

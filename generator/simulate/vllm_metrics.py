@@ -15,7 +15,7 @@ from functools import cache
 
 from generator.catalog import ENGINES
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
-from generator.simulate.exposition import PYTHON, Exposition, bound
+from generator.simulate.exposition import PYTHON, Exposition
 from generator.simulate.fleet import Replica
 from generator.simulate.gauges import replica_gauge
 from generator.simulate.histograms import bucket_bounds, counter, histogram, lognormal
@@ -85,9 +85,7 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
                               float(ENGINE.signals[role].scale), LATENCIES[role],
                               OBSERVATIONS.get(role, lambda load: 1.0))
             out.family(metric.name, "histogram", metric.help)
-            for le, count in value.buckets:
-                out.sample(f"{metric.name}_bucket", base + [("le", bound(le, PYTHON))], count)
-            out.sample(f"{metric.name}_bucket", base + [("le", "+Inf")], value.count)
+            out.buckets(metric.name, base, value)
             out.sample(f"{metric.name}_count", base, value.count)
             out.sample(f"{metric.name}_sum", base, value.total)
             created.append((metric.name, metric.help, [base]))
