@@ -60,6 +60,7 @@ CONTAINER_WAITING = "llm:engine_container_waiting:max"  # per pod and reason: th
 OOM_KILLS = "llm:engine_oom_kills:increase10m"  # per pod: restarts after an OOM kill
 ENGINE_VERSION = "llm:engine_version:info"  # per pod: the version its image says (`running_version`)
 GPU_XID_NEW = "llm:gpu_xid_error:new10m"  # per GPU: an XID code reported within 10 minutes
+GPU_HELD = "llm:gpu_held:info"  # per GPU the model's pods hold (labels node, gpu): 1; the GPU fleet reads it
 NEW_PODS = "llm:new_pods:created2m"  # per pod created within 2 minutes: its creation time, owner and image
 NEW_POD_SECONDS = 120
 TELEMETRY = "llm:telemetry_series:count"  # per `signal`: series of the metric the signal needs

@@ -15,8 +15,7 @@ from generator.catalog import EXPORTERS
 from generator.catalog.base import Metric
 from generator.errors import CatalogError
 from generator.inventory import Inventory
-from generator.promql import quote, selector
-from generator.queries import ModelQueries
+from generator.promql import selector
 
 NODE_VARIABLE = "$node"
 UTIL = "DCGM_FI_DEV_GPU_UTIL"  # in the default CSV of every release: the series that lists every GPU
@@ -101,17 +100,10 @@ class GpuQueries:
         return self.series(UTIL, (self.collectors.dcgm_pod_label, "=", ""))
 
     def allocated(self) -> str:
-        """The GPUs inventory models' pods hold, labelled with the `model` and its dashboard's uid: one
-        selector per model, in the labels `ModelQueries` joins the model's GPUs by."""
-        parts = []
-        for model in self.inventory.models:
-            q = ModelQueries(self.inventory, model)
-            matchers = [*q.workload_matchers(dcgm=True), *((k, "=", v) for k, v in model.selector)]
-            expr = self.series(UTIL, *matchers)
-            for label, value in ((c.MODEL_LABEL, model.name), ("dashboard_uid", c.model_dashboard_uid(model.name))):
-                expr = f'label_replace({expr}, "{label}", {quote(value)}, "", "")'
-            parts.append(expr)
-        return " or ".join(parts)
+        """The GPUs inventory models' pods hold on the selected nodes, labelled with the `model` and its
+        dashboard's uid: each model's rules record them (`llm:gpu_held:info`, matched by namespace and pod name as
+        `ModelQueries` matches the model's GPUs), so the query stays one selector however many models there are."""
+        return selector(c.GPU_HELD, [("node", "=~", NODE_VARIABLE)])
 
     def count_by_node(self, expr: str) -> str:
         """GPUs per node among `expr`, 0 on a selected node with none (so every node has a value)."""

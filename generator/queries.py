@@ -313,6 +313,10 @@ class ModelQueries:
     def gpu_count(self) -> str:
         return self.agg("count", self._workload("DCGM_FI_DEV_GPU_UTIL"))
 
+    def gpus_held(self) -> str:
+        """1 per GPU the model's pods hold, labelled with its `node` and `gpu` index."""
+        return self.agg("count", self._canonical(self._workload("DCGM_FI_DEV_GPU_UTIL")), "node", "gpu")
+
     def gpu_energy(self, window: str) -> str:
         """Joules per second the model's GPUs draw, from DCGM's energy counter (millijoules since boot)."""
         energy = self._workload("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION")

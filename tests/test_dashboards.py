@@ -17,6 +17,7 @@ from generator.dashboards.clean import clean, violations
 from generator.dashboards.folders import dashboard_folders
 from generator.inventory import load, parse
 from generator.publish import desired
+from generator.rules.recording import recording_rules
 
 from conftest import ROOT, model_yaml
 
@@ -580,11 +581,16 @@ def test_fleet_and_gpu_dashboards_narrow_models_by_team_and_namespace(example):
 def test_gpu_fleet_reads_every_gpu_in_the_labels_the_inventory_names():
     text = SMALL.replace("teams:", "collectors: {dcgm: {namespace_label: exported_namespace, pod_label: exported_pod, "
                                    "node_label: kubernetes_node}}\nteams:", 1)
-    board = at(build_dashboards(parse(text, "test.yaml")), c.GPU_UID)
+    inv = parse(text, "test.yaml")
+    board = at(build_dashboards(inv), c.GPU_UID)
     panels = {p["title"]: p for p in every_panel(board)}
     held = panels["Held by inventory models"]["targets"][0]["expr"]
-    assert 'exported_namespace="ns"' in held and 'exported_pod=~"' in held and 'kubernetes_node=~"$node"' in held
-    assert 'label_replace(' in held and '"model", "small-vllm"' in held
+    assert held == f'count({c.GPU_HELD}{{node=~"$node"}}) or vector(0)'  # one selector, however many models
+    # Each model's rules record the GPUs its pods hold, read in the labels the inventory names.
+    record = next(r for r in recording_rules(inv, inv.models[0]) if r["record"] == c.GPU_HELD)
+    assert 'exported_namespace="ns"' in record["expr"] and 'exported_pod=~"' in record["expr"]
+    assert '"node", "$1", "kubernetes_node"' in record["expr"] and "count by (node, gpu)" in record["expr"]
+    assert record["labels"]["dashboard_uid"] == c.model_dashboard_uid("small-vllm")
     nodes = {t["refId"]: t["expr"] for t in panels["Nodes"]["targets"]}
     assert 'exported_pod=""' in nodes["D"] and "count by (node)" in nodes["D"]  # idle: no pod holds them
     unallocated = panels["Not held by inventory models"]["targets"][0]["expr"]

@@ -99,6 +99,7 @@ def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
     record(c.GPU_XID, q.gpu_xid())
     record(c.GPU_XID_NEW, q.gpu_xid_events(c.XID_WINDOW))
     record(c.GPU_COUNT, q.gpu_count())
+    record(c.GPU_HELD, q.gpus_held(), dashboard_uid=c.model_dashboard_uid(model.name))
     record(c.COLD_START, q.cold_start())
     record(c.REPLICAS_READY, q.replicas_ready())
     record(c.TARGETS_UP, q.targets_up())
