@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INVENTORY ?= inventory.yaml
+# pytest workers (pytest-xdist): one per core; the end-to-end tests stay together in one of them.
+TEST_WORKERS ?= auto
 
 .PHONY: setup generate check validate lint test test-fast golden publish demo clean
 
@@ -36,11 +38,11 @@ test: setup lint validate
 	@command -v prometheus-alertmanager >/dev/null || { echo "prometheus-alertmanager not found: apt-get install prometheus-alertmanager"; exit 1; }
 	promtool check rules alerts/*.rules.yaml
 	promtool test rules alerts/tests/*.test.yaml
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # Everything but the end-to-end suite (which starts Prometheus and Alertmanager).
 test-fast: setup
-	$(PY) -m pytest -m "not e2e"
+	$(PY) -m pytest -n $(TEST_WORKERS) -m "not e2e"
 
 # The simulator, Prometheus and Alertmanager on 127.0.0.1 for the example inventory; Ctrl-C stops them.
 demo: setup
