@@ -56,7 +56,12 @@ def bucket_bounds(replica: Replica, engine: Engine, signal: str, metric: Metric,
     else the engine version's defaults."""
     declared = replica.model.buckets.get(signal)
     if declared:
-        spec = engine.signals.get(signal)
-        scale = spec.scale if isinstance(spec, Histogram) else Decimal(1)
+        scale = histogram_scale(engine, signal)
         return tuple(b / scale for b in declared)
     return metric.buckets_in(version)
+
+
+def histogram_scale(engine: Engine, signal: str) -> Decimal:
+    """Seconds per unit of the engine's histogram for `signal` (1 where the signal is not a histogram)."""
+    spec = engine.signals.get(signal)
+    return spec.scale if isinstance(spec, Histogram) else Decimal(1)

@@ -182,8 +182,7 @@ def _gauge_series(name: str, role: str, load, serving: int, timeline: ModelTimel
                   t: float):
     if role in ("running", "waiting", "kv_cache"):
         return [(base, replica_gauge(role, load, serving, model, r, t))]
-    pod = timeline.pod(r, t)
-    startup = ((pod.ready_time or t) - pod.created) if pod else 0.0  # the pod's time to Ready (or so far)
+    startup = timeline.startup(r, t)
     if role == "model_load" and name == "sglang:startup_time_seconds":
         return [(base + [("phase", phase)], round(share * startup, 3)) for phase, share in STARTUP_PHASES]
     if role == "model_load":  # engine_load_weights_time, 0.5.2-0.5.16

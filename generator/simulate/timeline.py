@@ -155,6 +155,11 @@ class ModelTimeline:
         uid = stable_uuid(self.model.name, replica, generation)
         return PodState(uid, created, ready_time if serving else None, serving)
 
+    def startup(self, replica: int, t: float) -> float:
+        """The replica's pod's time to Ready (or so far, while it is not Ready); 0 while scaled to zero."""
+        pod = self.pod(replica, t)
+        return (pod.ready_time or t) - pod.created if pod else 0.0
+
     def container(self, replica: int, t: float) -> ContainerState:
         """The engine container of the replica's pod at t: restarts since the pod was created, the reason of
         the last termination, and whether it waits in CrashLoopBackOff."""

@@ -18,7 +18,7 @@ from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
 from generator.simulate.exposition import PYTHON, Exposition
 from generator.simulate.fleet import Replica
 from generator.simulate.gauges import replica_gauge
-from generator.simulate.histograms import bucket_bounds, counter, histogram, lognormal
+from generator.simulate.histograms import bucket_bounds, counter, histogram, histogram_scale, lognormal
 from generator.simulate.roles import engine_roles
 from generator.simulate.timeline import ModelTimeline
 from generator.simulate.workload import Latency
@@ -72,7 +72,9 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
     load = timeline.load(r, t)
     serving = max(len(segment.serving), 1)
     started = timeline.process_start(r, t)
-    base = [(ENGINE.model_label, model.served_name), ("engine", "0")]
+    label = ENGINE.model_label
+    assert label is not None  # vLLM labels its engine metrics with the served name
+    base = [(label, model.served_name), ("engine", "0")]
     out = Exposition(PYTHON)
     created: list[tuple[str, str, list]] = []  # (family, help, label sets) for the _created families
 
@@ -82,7 +84,7 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
         role = roles()[metric.name]
         if metric.type == HISTOGRAM:
             value = histogram(served, bucket_bounds(replica, ENGINE, role, metric, version),
-                              float(ENGINE.signals[role].scale), LATENCIES[role],
+                              float(histogram_scale(ENGINE, role)), LATENCIES[role],
                               OBSERVATIONS.get(role, lambda load: 1.0))
             out.family(metric.name, "histogram", metric.help)
             out.buckets(metric.name, base, value)
@@ -93,8 +95,8 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
             family = metric.name[:-len("_total")] if metric.name.endswith("_total") else metric.name
             series = _counter_series(role, served, timeline, r, t, version, base)
             out.family(metric.name, "counter", metric.help)
-            for labels, value in series:
-                out.sample(metric.name, labels, value)
+            for labels, count in series:
+                out.sample(metric.name, labels, count)
             created.append((family, metric.help, [labels for labels, _ in series]))
         elif metric.type == GAUGE and role == "lora_adapters":  # no model label; the value is a timestamp
             out.family(metric.name, "gauge", metric.help)
@@ -103,8 +105,8 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
         elif metric.type == GAUGE and role == "waiting_by_reason":  # every waiting request waits for capacity
             out.family(metric.name, "gauge", metric.help)
             waiting = replica_gauge("waiting", load, serving, model.name, r, t)
-            for reason, value in (("capacity", waiting), ("deferred", 0.0)):
-                out.sample(metric.name, base + [("reason", reason)], value)
+            for reason, requests in (("capacity", waiting), ("deferred", 0.0)):
+                out.sample(metric.name, base + [("reason", reason)], requests)
         elif metric.type == GAUGE:
             out.family(metric.name, "gauge", metric.help)
             out.sample(metric.name, base, replica_gauge(role, load, serving, model.name, r, t))
