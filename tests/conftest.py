@@ -62,6 +62,11 @@ def header_for(engine: str, version: str) -> str:
     return header
 
 
+# A served name with every character that needs escaping somewhere:
+# PromQL string escapes (" and \\), regex metacharacters, and a Go template action.
+WEIRD = 'we"ird\\{{ .x }}/v1.0-a$b*c+(d)|[e]^'
+WEIRD_YAML = "'we\"ird\\{{ .x }}/v1.0-a$b*c+(d)|[e]^'"  # single-quoted YAML: backslash is literal
+
 # One small vLLM model; tests edit this text to make the inventories they need.
 MINIMAL = HEADER + "models:\n" + model_yaml("small", served_name="org/small-1.0")
 
