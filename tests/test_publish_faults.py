@@ -7,6 +7,7 @@ import pytest
 from generator.cli import main
 from generator.publish import config
 
+from conftest import model_yaml
 from fault_proxy import KINDS, SHAPES, FaultProxy
 from test_publish import INVENTORY, TOKEN, assert_converged, grafana, write_dashboards  # noqa: F401 - grafana is a fixture
 
@@ -54,7 +55,7 @@ def run(monkeypatch, proxy, tmp_path, capsys):
 
 
 CHANGED = INVENTORY.replace("kv_cache_usage: 0.9", "kv_cache_usage: 0.8")
-SMALLER = INVENTORY.split("  - name: medium")[0] + "  - name: big" + INVENTORY.split("  - name: big")[1]
+SMALLER = INVENTORY.replace(model_yaml("medium"), "")  # the medium model removed
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
