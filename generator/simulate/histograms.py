@@ -45,6 +45,11 @@ def lognormal(median: float, sigma: float) -> Latency:
     return Latency(0.0, median, sigma)
 
 
+def portion(weight: float, part: Callable[[Load], float], load: Load) -> float:
+    """`weight` of what `part` gives per request (with functools.partial: a per-request share of a counter)."""
+    return weight * part(load)
+
+
 def counter(served: list[tuple[Load, float]], per_request: Callable[[Load], float]) -> int:
     """Whole events: each segment's share floored, so a counter only ever grows by whole events."""
     return sum(math.floor(requests * per_request(load)) for load, requests in served)

@@ -50,7 +50,9 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
                              f"Prometheus' classic text format cannot carry; the simulator serves only the "
                              f"underscore strategies")
     served = timeline.served(replica.index, t)
-    base = [(engine.model_label, model.served_name), (_label(model, "gen_ai.operation.name"), "chat"),
+    label = engine.model_label
+    assert label is not None  # the request's model attribute, under the deployment's naming
+    base = [(label, model.served_name), (_label(model, "gen_ai.operation.name"), "chat"),
             (_label(model, "gen_ai.provider.name"), "openai")]
     if model.pushed:
         namespace, pod = engine.workload_attributes
@@ -63,25 +65,19 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
             for kind, size in (("input", lambda load: load.prompt_tokens), ("output", lambda load: load.output_tokens)):
                 labels = base + [(_label(model, "gen_ai.token.type"), kind)]
                 value = histogram(served, metric.buckets, 1.0, partial(_token_lengths, size))
-                _histogram(out, metric.name, labels, value)
+                out.histogram(metric.name, labels, value)
             continue
         if role == "e2e":  # failed requests carry error.type
             ok = histogram(served, metric.buckets, 1.0, LATENCIES[role], lambda load: 1 - load.error_ratio)
-            _histogram(out, metric.name, base, ok)
+            out.histogram(metric.name, base, ok)
             if counter(served, lambda load: load.error_ratio):
                 failed = histogram(served, metric.buckets, 1.0, LATENCIES[role], lambda load: load.error_ratio)
-                _histogram(out, metric.name, base + [(_label(model, "error.type"), ERROR_TYPE)], failed)
+                out.histogram(metric.name, base + [(_label(model, "error.type"), ERROR_TYPE)], failed)
             continue
         # Successful responses only.
         value = histogram(served, metric.buckets, 1.0, LATENCIES[role], lambda load: 1 - load.error_ratio)
-        _histogram(out, metric.name, base, value)
+        out.histogram(metric.name, base, value)
     return out.text()
-
-
-def _histogram(out: Exposition, name: str, labels: list, value) -> None:
-    out.buckets(name, labels, value)
-    out.sample(f"{name}_sum", labels, value.total)
-    out.sample(f"{name}_count", labels, value.count)
 
 
 def _label(model, attribute: str) -> str:

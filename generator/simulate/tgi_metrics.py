@@ -79,12 +79,8 @@ def roles() -> dict[str, str]:
 
 
 def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
-    model = replica.model
-    version = timeline.version(t)  # the inventory's, unless the pods drifted
-    r = replica.index
-    served = timeline.served(r, t)
-    load = timeline.load(r, t)
-    serving = max(len(timeline.at(t).serving), 1)
+    model, now = replica.model, timeline.scrape(replica.index, t)
+    version, served = now.version, now.served
     out = Exposition(RUST)
     # The exporter writes counters, then gauges, then histograms.
     families: dict[str, list[Metric]] = {COUNTER: [], GAUGE: [], HISTOGRAM: []}
@@ -113,13 +109,11 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
     for metric in families[GAUGE]:
         role = roles()[metric.name]
         family(metric, "gauge")
-        out.sample(metric.name, [], int(replica_gauge(role, load, serving, model.name, r, t)))
+        out.sample(metric.name, [], int(replica_gauge(role, now, model.name)))
     for metric in families[HISTOGRAM]:
         role = roles()[metric.name]
         observed = histogram(served, bucket_bounds(replica, ENGINE, role, metric, version), 1.0, LATENCIES[role],
                              OBSERVATIONS.get(role, _once))
         family(metric, "histogram")
-        out.buckets(metric.name, [], observed)
-        out.sample(f"{metric.name}_sum", [], observed.total)
-        out.sample(f"{metric.name}_count", [], observed.count)
+        out.histogram(metric.name, [], observed)
     return out.text()

@@ -21,14 +21,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from functools import cache, partial
 
 from generator.catalog import ENGINES
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
-from generator.simulate import gauges
 from generator.simulate.exposition import CPP, Exposition
 from generator.simulate.fleet import Replica
+from generator.simulate.gauges import replica_gauge
 from generator.simulate.histograms import bucket_bounds, counter, histogram, histogram_scale, lognormal
 from generator.simulate.roles import engine_roles, kind
 from generator.simulate.timeline import ModelTimeline
@@ -60,13 +61,8 @@ def _labels(model: str, **extra: str) -> list[tuple[str, str]]:
 
 
 def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
-    model = replica.model
-    version = timeline.version(t)  # the inventory's, unless the pods drifted
-    r = replica.index
-    served = timeline.served(r, t)
-    segment = timeline.at(t)
-    load = timeline.load(r, t)
-    serving = max(len(segment.serving), 1)
+    model, now = replica.model, timeline.scrape(replica.index, t)
+    version, served = now.version, now.served
     ensemble, backend = model.served_name, model.backend_model or model.served_name
     repository = [ensemble] if ensemble == backend else [ensemble, PREPROCESSING, backend, POSTPROCESSING]
     decoupled = [ensemble] if ensemble == backend else [ensemble, backend]
@@ -114,33 +110,29 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
                 shift = 0.0 if name == ensemble else -PIPELINE_SECONDS / 2
                 value = histogram(served, bucket_bounds(replica, ENGINE, role, metric, version), scale,
                                   partial(_shifted_ttft, shift))
-                out.buckets(metric.name, _labels(name), value)
-                out.sample(f"{metric.name}_count", _labels(name), value.count)
-                out.sample(f"{metric.name}_sum", _labels(name), math.floor(value.total))
+                out.histogram(metric.name, _labels(name), replace(value, total=math.floor(value.total)))
         elif role in ("prompt_tokens", "generation_tokens"):
             prompt = role == "prompt_tokens"
             kind_label = "total_input_tokens" if prompt else "total_output_tokens"
             tokens = histogram(served, TOKEN_BUCKETS, 1.0, partial(_token_sizes, prompt))
             labels = _labels(backend, response_metric_type=kind_label)
-            out.buckets(metric.name, labels, tokens)
-            out.sample(f"{metric.name}_count", labels, tokens.count)
-            out.sample(f"{metric.name}_sum", labels, math.floor(tokens.total))
+            out.histogram(metric.name, labels, replace(tokens, total=math.floor(tokens.total)))
         elif role == "running":
-            running = int(gauges.running(load, serving, model.name, r, t))
-            queued = round(load.waiting / serving)
-            active = MAX_NUM_SEQS if load.batch_full else min(MAX_NUM_SEQS, running + queued)
+            running = int(replica_gauge("running", now, model.name))
+            queued = round(now.load.waiting / now.serving)
+            active = MAX_NUM_SEQS if now.load.batch_full else min(MAX_NUM_SEQS, running + queued)
             for request_type, requests in (("active", active), ("max", MAX_NUM_SEQS),
                                            ("scheduled", min(running, active)),
                                            ("context", max(1, round(0.08 * running)))):
                 out.sample(metric.name, _labels(backend, request_type=request_type), requests)
         elif role == "kv_cache":
-            fraction = gauges.kv_cache(load, model.name, r, t)
+            fraction = replica_gauge("kv_cache", now, model.name)
             used = round(fraction * KV_BLOCKS)
             for block_type, blocks in (("max", KV_BLOCKS), ("free", KV_BLOCKS - used), ("used", used),
                                        ("tokens_per", TOKENS_PER_BLOCK)):
                 out.sample(metric.name, _labels(backend, kv_cache_block_type=block_type), blocks)
         elif role == "model_load":
-            engine_load = 0.6 * timeline.startup(r, t)
+            engine_load = 0.6 * timeline.startup(now.replica, t)
             for name in repository:
                 seconds = engine_load if name == backend else (0.05 if name == ensemble else 3.2)
                 out.sample(metric.name, _labels(name), round(seconds, 3))

@@ -46,43 +46,33 @@ def roles(naming: str | None = None) -> dict[str, str]:
 
 
 def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
-    model = replica.model
+    model, now = replica.model, timeline.scrape(replica.index, t)
     engine = engine_for(model)
-    version = timeline.version(t)
-    r = replica.index
-    served = timeline.served(r, t)
-    load = timeline.load(r, t)
-    serving = max(len(timeline.at(t).serving), 1)
-    started = timeline.process_start(r, t)
     named = bool(engine.model_label)
     base = [("engine_type", "trtllm" if named else "undefined"),
             ("model_name", model.served_name if named else "undefined")]
     out = Exposition(PYTHON)
     created: list[tuple[str, str, list]] = []
     for metric in engine.metrics:
-        if not metric.exposed_in(version):
+        if not metric.exposed_in(now.version):
             continue
         role = roles(model.metric_naming)[metric.name]
         if metric.type == HISTOGRAM:
-            value = histogram(served, bucket_bounds(replica, engine, role, metric, version), 1.0, LATENCIES[role])
+            value = histogram(now.served, bucket_bounds(replica, engine, role, metric, now.version), 1.0,
+                              LATENCIES[role])
             out.family(metric.name, "histogram", metric.help)
-            out.buckets(metric.name, base, value)
-            out.sample(f"{metric.name}_count", base, value.count)
-            out.sample(f"{metric.name}_sum", base, value.total)
+            out.histogram(metric.name, base, value)
             created.append((metric.name, metric.help, [base]))
         elif metric.type == COUNTER:
-            series = _counter_series(role, served, base)
+            series = _counter_series(role, now.served, base)
             out.family(metric.name, "counter", metric.help)
             for labels, number in series:
                 out.sample(metric.name, labels, number)
             created.append((metric.name.removesuffix("_total"), metric.help, [labels for labels, _ in series]))
         elif metric.type == GAUGE:
             out.family(metric.name, "gauge", metric.help)
-            out.sample(metric.name, base, replica_gauge(role, load, serving, model.name, r, t))
-    for family, help_text, label_sets in created:
-        out.family(f"{family}_created", "gauge", help_text)
-        for labels in label_sets:
-            out.sample(f"{family}_created", labels, started)
+            out.sample(metric.name, base, replica_gauge(role, now, model.name))
+    out.created(created, now.started)
     return out.text()
 
 

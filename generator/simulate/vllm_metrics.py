@@ -11,16 +11,16 @@
 """
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 
 from generator.catalog import ENGINES
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
 from generator.simulate.exposition import PYTHON, Exposition
 from generator.simulate.fleet import Replica
 from generator.simulate.gauges import replica_gauge
-from generator.simulate.histograms import bucket_bounds, counter, histogram, histogram_scale, lognormal
+from generator.simulate.histograms import bucket_bounds, counter, histogram, histogram_scale, lognormal, portion
 from generator.simulate.roles import engine_roles
-from generator.simulate.timeline import ModelTimeline
+from generator.simulate.timeline import ModelTimeline, Scrape
 from generator.simulate.workload import Latency
 from generator.versions import v
 
@@ -64,14 +64,7 @@ def roles() -> dict[str, str]:
 
 
 def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
-    model = replica.model
-    version = timeline.version(t)  # the inventory's, unless the pods drifted
-    r = replica.index
-    served = timeline.served(r, t)
-    segment = timeline.at(t)
-    load = timeline.load(r, t)
-    serving = max(len(segment.serving), 1)
-    started = timeline.process_start(r, t)
+    model, now = replica.model, timeline.scrape(replica.index, t)
     label = ENGINE.model_label
     assert label is not None  # vLLM labels its engine metrics with the served name
     base = [(label, model.served_name), ("engine", "0")]
@@ -79,21 +72,19 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
     created: list[tuple[str, str, list]] = []  # (family, help, label sets) for the _created families
 
     for metric in ENGINE.metrics:
-        if not metric.exposed_in(version):
+        if not metric.exposed_in(now.version):
             continue
         role = roles()[metric.name]
         if metric.type == HISTOGRAM:
-            value = histogram(served, bucket_bounds(replica, ENGINE, role, metric, version),
+            value = histogram(now.served, bucket_bounds(replica, ENGINE, role, metric, now.version),
                               float(histogram_scale(ENGINE, role)), LATENCIES[role],
                               OBSERVATIONS.get(role, lambda load: 1.0))
             out.family(metric.name, "histogram", metric.help)
-            out.buckets(metric.name, base, value)
-            out.sample(f"{metric.name}_count", base, value.count)
-            out.sample(f"{metric.name}_sum", base, value.total)
+            out.histogram(metric.name, base, value)
             created.append((metric.name, metric.help, [base]))
         elif metric.type == COUNTER:
             family = metric.name[:-len("_total")] if metric.name.endswith("_total") else metric.name
-            series = _counter_series(role, served, timeline, r, t, version, base)
+            series = _counter_series(role, now, timeline, base)
             out.family(metric.name, "counter", metric.help)
             for labels, count in series:
                 out.sample(metric.name, labels, count)
@@ -104,20 +95,18 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
                                      ("running_lora_adapters", ",".join(LORA_ADAPTERS))], t)
         elif metric.type == GAUGE and role == "waiting_by_reason":  # every waiting request waits for capacity
             out.family(metric.name, "gauge", metric.help)
-            waiting = replica_gauge("waiting", load, serving, model.name, r, t)
+            waiting = replica_gauge("waiting", now, model.name)
             for reason, requests in (("capacity", waiting), ("deferred", 0.0)):
                 out.sample(metric.name, base + [("reason", reason)], requests)
         elif metric.type == GAUGE:
             out.family(metric.name, "gauge", metric.help)
-            out.sample(metric.name, base, replica_gauge(role, load, serving, model.name, r, t))
-    for family, help_text, label_sets in created:
-        out.family(f"{family}_created", "gauge", help_text)
-        for labels in label_sets:
-            out.sample(f"{family}_created", labels, started)
+            out.sample(metric.name, base, replica_gauge(role, now, model.name))
+    out.created(created, now.started)
     return out.text()
 
 
-def _counter_series(role, served, timeline, r, t, version, base):
+def _counter_series(role: str, now: Scrape, timeline: ModelTimeline, base: list[tuple[str, str]]) -> list:
+    served, r, t, version = now.served, now.replica, now.t, now.version
     if role == "requests":
         error_reason = version >= ERROR_REASON_SINCE
         reasons = [
@@ -134,7 +123,7 @@ def _counter_series(role, served, timeline, r, t, version, base):
             for status, part in (("2xx", lambda load: 1 - load.error_ratio),
                                  ("4xx", lambda load: load.client_error_ratio),
                                  ("5xx", lambda load: load.error_ratio)):
-                value = counter(served, lambda load, s=share, p=part: s * p(load))
+                value = counter(served, partial(portion, share, part))
                 if value > 0:
                     series.append(([("handler", handler), ("method", "POST"), ("status", status)], float(value)))
         seconds = sum(dt for _, dt, _ in timeline.elapsed(r, t))
