@@ -21,7 +21,7 @@ from generator.catalog import ENGINES
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
 from generator.simulate.exposition import RUST, Exposition
 from generator.simulate.fleet import Replica
-from generator.simulate.histograms import bucket_bounds, counter, histogram, lognormal, portion
+from generator.simulate.histograms import LATENCIES, OBSERVATIONS, bucket_bounds, counter, histogram, portion
 from generator.simulate.roles import engine_roles
 from generator.simulate.timeline import ModelTimeline, Scrape, wave
 from generator.versions import v
@@ -30,14 +30,6 @@ ENGINE = ENGINES["dynamo"]
 ERROR_TYPE_SINCE = v("1.2.0")
 ENDPOINTS = (("chat_completions", 0.85), ("completions", 0.15))
 STREAMED = 0.8  # share of requests that stream (request_type="stream")
-LATENCIES = {
-    "ttft": lambda load: load.ttft,
-    "itl": lambda load: load.itl,
-    "e2e": lambda load: load.e2e,
-    "prompt_length": lambda load: lognormal(load.prompt_tokens, 0.6),
-    "generation_length": lambda load: lognormal(load.output_tokens, 0.6),
-}
-OBSERVATIONS = {"itl": lambda load: max(load.output_tokens - 1, 0)}  # one per streamed token after the first
 
 
 @cache

@@ -19,6 +19,25 @@ class HistogramValue:
     total: float  # _sum, in the metric's unit
 
 
+# What each histogram role observes per request, in seconds or tokens; an engine adds the roles only it has.
+LATENCIES: dict[str, Callable[[Load], Latency]] = {
+    "ttft": lambda load: load.ttft,
+    "itl": lambda load: load.itl,
+    "tpot": lambda load: load.tpot,  # one observation per request (outputs here are longer than one token)
+    "e2e": lambda load: load.e2e,
+    "queue_time": lambda load: load.queue,
+    # Prefill is first token minus queueing; decode is every later token.
+    "prefill_time": lambda load: Latency(max(0.0, load.ttft.floor - load.queue.mean()), load.ttft.median,
+                                         load.ttft.sigma),
+    "decode_time": lambda load: Latency(load.itl.floor * max(load.output_tokens - 1, 1),
+                                        load.itl.median * max(load.output_tokens - 1, 1), 0.35),
+    "prompt_length": lambda load: lognormal(load.prompt_tokens, 0.6),
+    "generation_length": lambda load: lognormal(load.output_tokens, 0.6),
+}
+# Observations per request where not one: inter-token latency is observed once per streamed token after the first.
+OBSERVATIONS: dict[str, Callable[[Load], float]] = {"itl": lambda load: max(load.output_tokens - 1, 0)}
+
+
 def histogram(served: list[tuple[Load, float]], bounds: tuple[Decimal, ...], scale: float,
               distribution: Callable[[Load], Latency], per_request: Callable[[Load], float] = lambda load: 1.0,
               ) -> HistogramValue:

@@ -18,17 +18,12 @@ from generator.catalog import ENGINES, engine_for
 from generator.errors import GeneratorError
 from generator.simulate.exposition import GO, Exposition
 from generator.simulate.fleet import Replica
-from generator.simulate.histograms import counter, histogram, lognormal
+from generator.simulate.histograms import LATENCIES, counter, histogram, lognormal
 from generator.simulate.roles import engine_roles
 from generator.simulate.timeline import ModelTimeline
 from generator.simulate.workload import Latency
 
 ENGINE = ENGINES["otel-genai"]
-LATENCIES = {
-    "ttft": lambda load: load.ttft,
-    "tpot": lambda load: load.tpot,
-    "e2e": lambda load: load.e2e,
-}
 ERROR_TYPE = "timeout"
 
 

@@ -25,7 +25,7 @@ from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
 from generator.simulate.exposition import PYTHON, Exposition
 from generator.simulate.fleet import Replica
 from generator.simulate.gauges import replica_gauge
-from generator.simulate.histograms import bucket_bounds, counter, histogram, portion
+from generator.simulate.histograms import LATENCIES, OBSERVATIONS, bucket_bounds, counter, histogram, portion
 from generator.simulate.roles import engine_roles, kind
 from generator.simulate.timeline import ModelTimeline, Scrape
 from generator.versions import v
@@ -39,14 +39,6 @@ STREAMING_SHARE = 0.8  # of requests that stream
 ENDPOINTS = (("/v1/chat/completions", 0.85), ("/generate", 0.15))
 HEALTH_PROBES = 0.1  # GET /health per second per replica (kubelet probes)
 PREFIX_CACHE_HIT_SHARE = 0.35  # of prompt tokens found in the prefix cache
-LATENCIES = {
-    "ttft": lambda load: load.ttft,
-    "itl": lambda load: load.itl,
-    "tpot": lambda load: load.tpot,
-    "e2e": lambda load: load.e2e,
-    "queue_time": lambda load: load.queue,
-}
-OBSERVATIONS = {"itl": lambda load: max(load.output_tokens - 1, 0)}  # token-weighted
 STREAMING_LABEL = {"ttft", "tpot", "e2e", "requests", "prompt_tokens", "generation_tokens"}
 SCHEDULER_SIDE = {"queue_time", "running", "waiting", "kv_cache", "preemptions"}
 STARTUP_PHASES = (("load_weight", 0.6), ("kv_cache_allocation", 0.05), ("scheduler_e2e", 0.85),

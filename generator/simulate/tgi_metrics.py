@@ -19,10 +19,11 @@ from functools import cache
 
 from generator.catalog import ENGINES
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM, Metric
+from generator.simulate import histograms
 from generator.simulate.exposition import RUST, Exposition
 from generator.simulate.fleet import Replica
 from generator.simulate.gauges import replica_gauge
-from generator.simulate.histograms import bucket_bounds, counter, histogram, lognormal
+from generator.simulate.histograms import bucket_bounds, counter, histogram
 from generator.simulate.roles import engine_roles, kind
 from generator.simulate.timeline import ModelTimeline
 from generator.simulate.workload import Latency
@@ -44,14 +45,7 @@ def _per_token(load) -> Latency:
     return Latency(inference.floor / tokens, inference.median / tokens, 0.2)
 
 
-LATENCIES = {
-    "e2e": lambda load: load.e2e,
-    "queue_time": lambda load: load.queue,
-    "inference_duration": _inference,
-    "mean_time_per_token": _per_token,
-    "prompt_length": lambda load: lognormal(load.prompt_tokens, 0.6),
-    "generation_length": lambda load: lognormal(load.output_tokens, 0.6),
-}
+LATENCIES = {**histograms.LATENCIES, "inference_duration": _inference, "mean_time_per_token": _per_token}
 
 
 def _once(load) -> float:

@@ -17,22 +17,11 @@ from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
 from generator.simulate.exposition import PYTHON, Exposition
 from generator.simulate.fleet import Replica
 from generator.simulate.gauges import replica_gauge
-from generator.simulate.histograms import bucket_bounds, counter, histogram
+from generator.simulate.histograms import LATENCIES, bucket_bounds, counter, histogram
 from generator.simulate.roles import engine_roles
 from generator.simulate.timeline import ModelTimeline
-from generator.simulate.workload import Latency
 
 ENGINE = ENGINES["trtllm-serve"]
-LATENCIES = {
-    "ttft": lambda load: load.ttft,
-    "tpot": lambda load: load.tpot,
-    "e2e": lambda load: load.e2e,
-    "queue_time": lambda load: load.queue,
-    "prefill_time": lambda load: Latency(max(0.0, load.ttft.floor - load.queue.mean()), load.ttft.median,
-                                         load.ttft.sigma),
-    "decode_time": lambda load: Latency(load.itl.floor * max(load.output_tokens - 1, 1),
-                                        load.itl.median * max(load.output_tokens - 1, 1), 0.35),
-}
 PREFIX_CACHE_HIT_SHARE = 0.3  # of prompt tokens found in the KV cache
 CLIENT_ERROR_CODE = "400"  # request validation errors
 

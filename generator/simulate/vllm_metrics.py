@@ -15,13 +15,13 @@ from functools import cache, partial
 
 from generator.catalog import ENGINES
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
+from generator.simulate import histograms
 from generator.simulate.exposition import PYTHON, Exposition
 from generator.simulate.fleet import Replica
 from generator.simulate.gauges import replica_gauge
 from generator.simulate.histograms import bucket_bounds, counter, histogram, histogram_scale, lognormal, portion
 from generator.simulate.roles import engine_roles
 from generator.simulate.timeline import ModelTimeline, Scrape
-from generator.simulate.workload import Latency
 from generator.versions import v
 
 ENGINE = ENGINES["vllm"]
@@ -29,18 +29,7 @@ ERROR_REASON_SINCE = v("0.13.0")  # finished_reason="error" (README: exists only
 HANDLERS = (("/v1/chat/completions", 0.85), ("/v1/completions", 0.15))
 MODELS_LIST_RATE = 0.2  # GET /v1/models per second per replica (clients checking the served models)
 LATENCIES = {
-    "ttft": lambda load: load.ttft,
-    "itl": lambda load: load.itl,
-    "tpot": lambda load: load.tpot,  # one observation per request (outputs here are longer than one token)
-    "e2e": lambda load: load.e2e,
-    "queue_time": lambda load: load.queue,
-    # Prefill is first token minus queueing; decode is every later token.
-    "prefill_time": lambda load: Latency(max(0.0, load.ttft.floor - load.queue.mean()), load.ttft.median,
-                                         load.ttft.sigma),
-    "decode_time": lambda load: Latency(load.itl.floor * max(load.output_tokens - 1, 1),
-                                        load.itl.median * max(load.output_tokens - 1, 1), 0.35),
-    "prompt_length": lambda load: lognormal(load.prompt_tokens, 0.6),
-    "generation_length": lambda load: lognormal(load.output_tokens, 0.6),
+    **histograms.LATENCIES,
     # Clients ask for more than they get: max_tokens well above the typical output; n is almost always 1.
     "max_tokens_requested": lambda load: lognormal(max(256.0, 2.0 * load.output_tokens), 0.3),
     "n_requested": lambda load: lognormal(1.0, 0.15),
@@ -48,7 +37,6 @@ LATENCIES = {
 DRAFT_PER_TOKEN, ACCEPTED = 0.6, 0.7  # draft tokens per generated token, and the share the target accepts
 LORA_ADAPTERS = ("support-tone", "sql")  # adapters every replica serves; vLLM joins them with commas
 PREFIX_CACHE_HIT_SHARE = 0.35  # of prompt tokens found in the prefix cache
-OBSERVATIONS = {"itl": lambda load: max(load.output_tokens - 1, 0)}  # one per streamed token after the first
 
 
 @cache
@@ -78,7 +66,7 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
         if metric.type == HISTOGRAM:
             value = histogram(now.served, bucket_bounds(replica, ENGINE, role, metric, now.version),
                               float(histogram_scale(ENGINE, role)), LATENCIES[role],
-                              OBSERVATIONS.get(role, lambda load: 1.0))
+                              histograms.OBSERVATIONS.get(role, lambda load: 1.0))
             out.family(metric.name, "histogram", metric.help)
             out.histogram(metric.name, base, value)
             created.append((metric.name, metric.help, [base]))
