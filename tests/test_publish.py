@@ -68,14 +68,18 @@ def grafana():
         yield double
 
 
-@pytest.fixture
-def env(monkeypatch, grafana):
+def grafana_environment(monkeypatch, url: str, **settings: str) -> None:
+    """GRAFANA_URL, the test token, a 2 s timeout and the given GRAFANA_* settings; none from the developer's
+    environment."""
     for name in config.ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("GRAFANA_URL", grafana.url)
-    monkeypatch.setenv("GRAFANA_TOKEN", TOKEN)
-    monkeypatch.setenv("GRAFANA_RETRY_BACKOFF", "0.01")
-    monkeypatch.setenv("GRAFANA_TIMEOUT", "2")
+    for name, value in {"URL": url, "TOKEN": TOKEN, "TIMEOUT": "2", **settings}.items():
+        monkeypatch.setenv(f"GRAFANA_{name}", value)
+
+
+@pytest.fixture
+def env(monkeypatch, grafana):
+    grafana_environment(monkeypatch, grafana.url, RETRY_BACKOFF="0.01")
     return monkeypatch
 
 

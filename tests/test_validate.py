@@ -24,7 +24,7 @@ from generator.build import build
 from generator.validate import CHECKS, ERROR, WARNING, command, gotemplate, load, report, validate
 from generator.validate import expr as x
 
-from conftest import HEADER, ROOT, WEIRD_YAML, model_yaml, run_promtool
+from conftest import HEADER, ROOT, WEIRD_YAML, generate_into, model_yaml, run_promtool
 
 SMALL_HEADER = HEADER.replace("ttft: {threshold_seconds: 1.0", "ttft: {threshold_seconds: 0.5")  # a Triton bound
 SMALL = SMALL_HEADER + """\
@@ -141,10 +141,7 @@ WEIRD_NAMES = SMALL_HEADER.replace("teams:\n", "teams:\n  data: {folder: 'Équip
 
 
 def _weird_names_output(tmp_path: Path) -> tuple[Path, Path]:
-    (tmp_path / "inventory.yaml").write_text(WEIRD_NAMES)
-    for rel, content in build(inventory.parse(WEIRD_NAMES, "inventory.yaml")).items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(content)
+    generate_into(tmp_path, WEIRD_NAMES)
     return tmp_path / "inventory.yaml", tmp_path
 
 
