@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
+from typing import NoReturn
 
 from generator import conventions as c
 from generator import located_yaml
@@ -245,6 +246,7 @@ def parse_with_lines(text: str, file: str, *, check_buckets: bool = True) -> tup
     inventory = checker.inventory(data)
     if duplicates or checker.errors:
         raise InventoryErrors(duplicates + checker.errors)
+    assert inventory is not None  # the checker gives none only after recording why
     return inventory, checker.lines
 
 
@@ -262,7 +264,7 @@ class _Checker:
 
     # -- reporting -------------------------------------------------------
 
-    def fail(self, parent, key, path: str, message: str):
+    def fail(self, parent, key, path: str, message: str) -> NoReturn:
         line = None
         if isinstance(parent, dict):
             line = getattr(parent, "key_lines", {}).get(key) or getattr(parent, "line", None)
@@ -619,7 +621,8 @@ class _Checker:
         section = doc.get("models")
         if not isinstance(section, list) or not section:
             self.fail(doc, "models", "models", "expected a list with at least one model")
-        models, seen = [], {}
+        models: list[Model] = []
+        seen: dict[str, str] = {}  # model name -> the path that first named it
         for i in range(len(section)):
             path = f"models[{i}]"
             model = self.attempt(self._model, section, i, path, defaults, teams)
@@ -732,7 +735,7 @@ class _Checker:
         if problem:
             self.fail(parent, key, path, problem)
 
-    def _layered(self, layers, section: str, key: str, field: str, read):
+    def _layered(self, layers, section: str, key: str, field: str | None, read):
         """The value of section.key.field from the most specific layer that sets it."""
         found = None
         for doc, path in layers:
@@ -768,12 +771,11 @@ class _Checker:
                         for k in slo[name]:
                             if k not in allowed:
                                 self.attempt(self.fail, slo[name], k, f"{path}.slo.{name}.{k}", _unknown(k, allowed))
-        latency = {}
+        latency: dict[str, LatencySlo] = {}  # an optional SLO no layer sets is left out: Slos has it None
         for name in LATENCY_SLOS:
             threshold = self._layered(layers, "slo", name, "threshold_seconds", self.positive)
             objective = self._layered(layers, "slo", name, "objective", self.objective)
             if name in OPTIONAL_SLOS and threshold is None and objective is None:
-                latency[name] = None
                 continue
             if name in OPTIONAL_SLOS and (threshold is None or objective is None):
                 found, missing = (objective, "threshold_seconds") if threshold is None else (threshold, "objective")

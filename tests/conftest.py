@@ -62,8 +62,41 @@ def header_for(engine: str, version: str) -> str:
     return header
 
 
+# A served name with every character that needs escaping somewhere:
+# PromQL string escapes (" and \\), regex metacharacters, and a Go template action.
+WEIRD = 'we"ird\\{{ .x }}/v1.0-a$b*c+(d)|[e]^'
+WEIRD_YAML = "'we\"ird\\{{ .x }}/v1.0-a$b*c+(d)|[e]^'"  # single-quoted YAML: backslash is literal
+
 # One small vLLM model; tests edit this text to make the inventories they need.
 MINIMAL = HEADER + "models:\n" + model_yaml("small", served_name="org/small-1.0")
+
+
+def generate_into(root: Path, text: str) -> inventory.Inventory:
+    """The inventory text as root/inventory.yaml, and what `generate` writes from it beside it."""
+    from generator.build import OUTPUT_DIRS, build
+    from generator.output import write
+
+    (root / "inventory.yaml").write_text(text)
+    parsed = inventory.parse(text, "inventory.yaml")
+    write(build(parsed), root, OUTPUT_DIRS)
+    return parsed
+
+
+def validation_errors(inventory_file: Path, output: Path) -> list[str]:
+    """What `validate` reports as errors (file and message), for an assertion to show."""
+    from generator.validate import ERROR, validate
+
+    return [f"{f.location.file} {f.message}" for f in validate(inventory_file, output) if f.severity >= ERROR]
+
+
+def served_metrics(parsed: inventory.Inventory, model: str, seconds: float) -> str:
+    """The simulated /metrics of the model's first replica, `seconds` after the simulation started."""
+    from generator.simulate.renderers import RENDERERS
+    from generator.simulate.simulation import Simulation
+
+    simulation = Simulation(parsed)
+    replica = simulation.fleet.replicas[model][0]
+    return RENDERERS[replica.model.engine](replica, simulation.snapshot()[model], simulation.start + seconds)
 
 
 @pytest.fixture(scope="session")
@@ -100,3 +133,9 @@ PROMTOOL_TIMEOUT = 900
 
 def run_promtool(promtool: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([promtool, *args], capture_output=True, text=True, cwd=cwd, timeout=PROMTOOL_TIMEOUT)
+
+
+def promtool_test_failures(promtool: str, root: Path, model: str) -> str:
+    """What `promtool test rules` says against the model's generated tests under root; "" when they pass."""
+    result = run_promtool(promtool, "test", "rules", f"alerts/tests/{model}.test.yaml", cwd=root)
+    return "" if result.returncode == 0 else result.stdout[-3000:] + result.stderr

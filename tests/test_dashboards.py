@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
 
 import promql_parser
 import pytest
@@ -171,8 +170,8 @@ def test_a_folder_directory_is_the_title_as_a_slug(title, directory):
 
 
 def test_a_title_without_any_slug_character_still_gets_a_stable_directory():
-    assert c.folder_directory("日本語") == c.folder_directory("日本語") != c.folder_directory("中文")
-    assert re.fullmatch(r"folder-[0-9a-f]{8}", c.folder_directory("日本語"))
+    # Known values: the same on every run and machine (a digest of the title, not Python's seeded hash()).
+    assert (c.folder_directory("日本語"), c.folder_directory("中文")) == ("folder-77710aed", "folder-72726d88")
 
 
 def test_building_twice_gives_identical_output():
@@ -181,8 +180,10 @@ def test_building_twice_gives_identical_output():
     assert first == json.dumps(build_dashboards(inventory), sort_keys=True)
 
 
-def test_output_holds_only_plain_json_types(boards):
-    assert json.loads(json.dumps(boards)) == boards
+def test_output_is_strict_json_holding_only_plain_json_types(boards):
+    # allow_nan=False: json.dumps would write NaN and Infinity, which are not JSON and which Grafana refuses.
+    text = json.dumps(boards, allow_nan=False)
+    assert json.loads(text) == boards  # a tuple, a non-string key or a NaN would come back different
 
 
 @pytest.mark.parametrize("check", [
@@ -198,11 +199,6 @@ def test_output_holds_only_plain_json_types(boards):
 def test_every_dashboard_has_the_house_settings(boards, check):
     name, holds = check
     assert [path for path, board in boards.items() if not holds(board)] == []
-
-
-def test_no_dashboard_carries_a_legacy_key_or_null_outside_grafanas_schema(boards):
-    assert {path: [v.where for v in violations(board)] for path, board in boards.items()} == \
-        {path: [] for path in boards}
 
 
 def test_cleaning_removes_grafanalibs_legacy_output_and_what_grafana_sets_and_keeps_the_nulls_grafana_writes():
@@ -232,11 +228,6 @@ def test_cleaning_removes_grafanalibs_legacy_output_and_what_grafana_sets_and_ke
                                                if k not in ("query", "target", "metric", "step") and v is not None}]
 
 
-def test_uids_are_at_most_40_characters_of_letters_digits_dash_and_underscore(boards):
-    for board in boards.values():
-        assert re.fullmatch(r"[a-zA-Z0-9_-]{1,40}", board["uid"]), board["uid"]
-
-
 # -- data source ---------------------------------------------------------
 
 
@@ -246,45 +237,12 @@ def test_every_dashboard_has_one_datasource_variable_labelled_data_source(boards
         assert [(v["name"], v["label"], v["query"]) for v in variables] == [("datasource", "Data source", "prometheus")]
 
 
-def test_every_panel_target_annotation_and_query_variable_uses_the_datasource_variable(boards):
-    ds = {"type": "prometheus", "uid": "${datasource}"}
-    for path, board in boards.items():
-        for panel in every_panel(board):
-            assert panel["datasource"] == ds, (path, panel["title"])
-            for target in panel.get("targets", []):
-                assert target["datasource"] == ds, (path, panel["title"])
-        for annotation in board["annotations"]["list"]:
-            assert annotation["datasource"] == ds, (path, annotation["name"])
-        for variable in board["templating"]["list"]:
-            if variable["type"] == "query":
-                assert variable["datasource"] == ds, (path, variable["name"])
-
-
 # -- panels --------------------------------------------------------------
-
-
-def test_every_panel_except_rows_and_text_has_a_unit_and_a_description(boards):
-    for path, board in boards.items():
-        for panel in data_panels(board):
-            assert panel["fieldConfig"]["defaults"].get("unit"), (path, panel["title"])
-            assert panel.get("description"), (path, panel["title"])
-
-
-def test_every_chart_has_a_query(boards):
-    for path, board in boards.items():
-        for panel in data_panels(board):
-            assert panel["targets"] and all(t["expr"] for t in panel["targets"]), (path, panel["title"])
 
 
 def test_only_current_panel_types_are_used(boards):
     types = {p["type"] for board in boards.values() for p in every_panel(board)}
     assert types <= {"row", "timeseries", "stat", "table", "text"}
-
-
-def test_panel_ids_are_unique_within_each_dashboard(boards):
-    for path, board in boards.items():
-        ids = [p["id"] for p in every_panel(board)]
-        assert len(ids) == len(set(ids)), path
 
 
 def test_panel_ids_do_not_change_when_another_model_is_added(small):
@@ -294,45 +252,21 @@ def test_panel_ids_do_not_change_when_another_model_is_added(small):
         assert [(p["title"], p["id"]) for p in every_panel(bigger[path])] == before, path
 
 
-def test_panels_fit_the_24_column_grid_without_overlapping(boards):
-    for path, board in boards.items():
-        cells = set()
-        for panel in board["panels"]:
+def test_panels_of_a_collapsed_row_sit_below_it_without_overlapping_each_other(boards):
+    """Placed as when the row opens (validate's dashboard/grid checks the open page and every panel's width)."""
+    collapsed = [(path, row) for path, board in boards.items() for row in board["panels"] if row.get("collapsed")]
+    assert collapsed
+    for path, row in collapsed:
+        inner: set[tuple[int, int]] = set()
+        for panel in row["panels"]:
             g = panel["gridPos"]
-            assert 1 <= g["w"] and g["x"] >= 0 and g["x"] + g["w"] <= 24, (path, panel["title"], g)
+            assert g["y"] > row["gridPos"]["y"], (path, panel["title"], g)
             mine = {(x, y) for x in range(g["x"], g["x"] + g["w"]) for y in range(g["y"], g["y"] + g["h"])}
-            assert not cells & mine, (path, panel["title"], "overlaps another panel")
-            cells |= mine
-        for row in (p for p in board["panels"] if p.get("collapsed")):
-            inner = set()
-            for panel in row["panels"]:  # placed below the row as when it opens, overlapping nothing inside it
-                g = panel["gridPos"]
-                assert g["y"] > row["gridPos"]["y"] and g["x"] + g["w"] <= 24, (path, panel["title"], g)
-                mine = {(x, y) for x in range(g["x"], g["x"] + g["w"]) for y in range(g["y"], g["y"] + g["h"])}
-                assert not inner & mine, (path, panel["title"], "overlaps another panel of its row")
-                inner |= mine
+            assert not inner & mine, (path, panel["title"], "overlaps another panel of its row")
+            inner |= mine
 
 
 # -- queries -------------------------------------------------------------
-
-
-def test_every_query_parses_as_promql(boards):
-    for path, board in boards.items():
-        for where, expr in queries(board):
-            try:
-                parsed(expr)
-            except Exception as exc:  # the parser raises its own error types
-                pytest.fail(f"{path} {where}: {exc}\n{expr}")
-
-
-def test_every_rate_window_in_live_queries_is_the_rate_interval(boards):
-    mark = timedelta(seconds=int(RATE_MARK[:-1]))
-    for path, board in boards.items():
-        for where, expr in queries(board):
-            for node in nodes(parsed(expr)):
-                if isinstance(node, promql_parser.Call) and node.func.name in RATE_FUNCTIONS:
-                    windows = [a.range for a in node.args if isinstance(a, promql_parser.MatrixSelector)]
-                    assert windows == [mark], f"{path} {where}: {expr}"
 
 
 def test_fleet_and_gpu_dashboards_read_no_engine_metric(boards):
@@ -507,18 +441,6 @@ def test_model_dashboard_marks_new_pods_with_an_annotation(example):
 
 
 # -- links ---------------------------------------------------------------
-
-
-def test_dashboard_links_point_at_uids_that_exist(boards):
-    uids = {board["uid"] for board in boards.values()}
-    model_tagged = [b for b in boards.values() if "llm-model" in b["tags"]]
-    for path, board in boards.items():
-        assert board["links"], path
-        for link in board["links"]:
-            if link["type"] == "link":
-                assert link["url"].removeprefix("/d/").split("?")[0] in uids, (path, link)
-            else:
-                assert model_tagged and all(set(link["tags"]) <= set(b["tags"]) for b in model_tagged), (path, link)
 
 
 def test_fleet_and_gpu_link_to_each_other_and_models_link_to_both(boards):

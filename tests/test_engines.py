@@ -14,17 +14,23 @@ import pytest
 import generator.catalog
 import generator.simulate
 from generator import inventory
-from generator.build import OUTPUT_DIRS, build
 from generator.catalog import ENGINES, discover
 from generator.catalog.base import Engine
-from generator.output import write
 from generator.simulate import renderers
 from generator.simulate.renderers import RENDERERS
 from generator.simulate.scenarios import ScenarioError, drift_version
 from generator.simulate.simulation import Simulation
-from generator.validate import ERROR, validate
 
-from conftest import HEADER, header_for, model_yaml, run_promtool
+from conftest import (
+    HEADER,
+    generate_into,
+    header_for,
+    model_yaml,
+    promtool_test_failures,
+    run_promtool,
+    served_metrics,
+    validation_errors,
+)
 
 TOY_CATALOG = '''
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM, Counters, Engine, Gauge, Histogram, Metric, Part, seconds
@@ -107,11 +113,8 @@ def toy(tmp_path, monkeypatch):
 def test_a_fleet_of_one_engine_version_validates_clean(engine, version, tmp_path):
     """Every page, the fleet overview too, queries only what some model of the inventory records."""
     header = header_for(engine, version)
-    text = header + "models:\n" + model_yaml("only", engine=engine, engine_version=version)
-    (tmp_path / "inventory.yaml").write_text(text)
-    write(build(inventory.parse(text, "inventory.yaml")), tmp_path, OUTPUT_DIRS)
-    errors = [f for f in validate(tmp_path / "inventory.yaml", tmp_path) if f.severity >= ERROR]
-    assert errors == [], "\n".join(f"{f.location.file} {f.message}" for f in errors)
+    generate_into(tmp_path, header + "models:\n" + model_yaml("only", engine=engine, engine_version=version))
+    assert validation_errors(tmp_path / "inventory.yaml", tmp_path) == []
 
 
 def test_every_catalog_engine_has_a_simulator_renderer():
@@ -121,25 +124,20 @@ def test_every_catalog_engine_has_a_simulator_renderer():
 def test_a_new_engine_needs_no_edit_outside_its_two_modules(toy, tmp_path, promtool):
     text = HEADER + "models:\n" + model_yaml("toy-model", served_name="toy/model-1", engine="toy",
                                              engine_version="1.2")
-    (tmp_path / "inventory.yaml").write_text(text)
-    inv = inventory.parse(text, "inventory.yaml")
     out = tmp_path / "out"
-    write(build(inv), out, OUTPUT_DIRS)
+    out.mkdir()
+    inv = generate_into(out, text)
 
     rules = out / "alerts" / "toy-model.rules.yaml"
     assert "toy_first_token_seconds_bucket" in rules.read_text()
     checked = run_promtool(promtool, "check", "rules", str(rules))
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    tested = run_promtool(promtool, "test", "rules", "alerts/tests/toy-model.test.yaml", cwd=out)
-    assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr
-    errors = [f for f in validate(tmp_path / "inventory.yaml", out) if f.severity >= ERROR]
-    assert errors == [], "\n".join(f"{f.location.file} {f.message}" for f in errors)
+    assert promtool_test_failures(promtool, out, "toy-model") == ""
+    assert validation_errors(out / "inventory.yaml", out) == []
 
-    simulation = Simulation(inv)
-    replica = simulation.fleet.replicas["toy-model"][0]
-    served = RENDERERS["toy"](replica, simulation.snapshot()["toy-model"], simulation.start + 120)
+    served = served_metrics(inv, "toy-model", 120)
     assert 'toy_successes_total{served="toy/model-1"}' in served and "toy_first_token_seconds_bucket" in served
-    assert simulation.fleet.replicas["toy-model"][0].container == "toy"
+    assert Simulation(inv).fleet.replicas["toy-model"][0].container == "toy"
     # Its version boundaries drive the drift scenario: 1.2 drifts to 1.0, and 1.0 has nowhere to go.
     assert drift_version(inv.models[0]) == "1.0"
     only = inventory.parse(text.replace('engine_version: "1.2"', 'engine_version: "1.0"'), "inventory.yaml")

@@ -12,7 +12,7 @@ from generator.build import OUTPUT_DIRS, build
 from generator.output import write
 from generator.rules.alertmanager import DEFAULT_RECEIVER, team_receiver
 
-from conftest import MINIMAL, ROOT, run_promtool
+from conftest import MINIMAL, ROOT, model_yaml, run_promtool
 
 EXPORTED = MINIMAL.replace("teams:\n", "collectors:\n  dcgm: {namespace_label: exported_namespace, "
                                        "pod_label: exported_pod, node_label: Hostname}\nteams:\n")
@@ -87,9 +87,7 @@ def test_an_alert_disabled_for_one_team_leaves_no_rule_case_or_runbook_for_it_th
     text = MINIMAL.replace("  infra: {folder: Infra, labels: {team: infra}}\n",
                            "  infra: {folder: Infra, labels: {team: infra}, alerts: {LLMGPUSaturated: {enabled: false}}}\n"
                            "  other: {folder: Other}\n")
-    other = MINIMAL[MINIMAL.index("  - name: small"):].replace("name: small", "name: second").replace(
-        "team: infra", "team: other")
-    inv = inventory.parse(text + other, "inv.yaml")
+    inv = inventory.parse(text + model_yaml("second", team="other"), "inv.yaml")
     files = build(inv)
     for model, present in (("small", False), ("second", True)):
         rules = yaml.safe_load(files[c.rules_file(model)])

@@ -8,7 +8,7 @@ from generator.capabilities import Capabilities
 from generator.cli import main
 from generator.errors import InventoryError, InventoryErrors
 
-from conftest import MINIMAL
+from conftest import MINIMAL, model_yaml
 
 
 def edit(old: str, new: str) -> str:
@@ -76,7 +76,7 @@ BAD = [
     ("a model name that is not a slug is refused",
      edit("name: small", "name: Small_Model"), "models[0].name", 15, ["is not a slug"]),
     ("a duplicate model name is refused",
-     MINIMAL + MINIMAL[MINIMAL.index("  - name: small"):], "models[1].name", 23, ["duplicate model name 'small'"]),
+     MINIMAL + model_yaml("small"), "models[1].name", 23, ["duplicate model name 'small'"]),
     ("a duplicate key is refused with both lines",
      edit("    namespace: llm", "    namespace: llm\n    namespace: other"), "", 21,
      ["duplicate key 'namespace'", "first at line 20"]),
@@ -207,7 +207,7 @@ def test_every_error_in_one_file_is_reported_at_once():
 
 def test_a_default_tpot_slo_applies_only_where_the_engine_version_measures_it():
     text = edit("    availability:", "    tpot: {threshold_seconds: 0.075, objective: 0.9}\n    availability:")
-    text += text[text.index("  - name: small"):].replace("name: small", "name: old").replace('"0.11.2"', '"0.10.2"')
+    text += model_yaml("old", engine_version="0.10.2")
     new, old = inventory.parse(text, "inv.yaml").models
     assert new.slo.tpot.threshold_seconds == Decimal("0.075") and new.slo.tpot.objective == Decimal("0.9")
     assert Capabilities(new).slo("tpot") == new.slo.tpot

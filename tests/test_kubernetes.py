@@ -43,12 +43,6 @@ def example():
     return build(inventory.load(ROOT / "inventory.yaml"))
 
 
-def test_every_generated_manifest_has_the_structure_its_crd_requires(example):
-    assert objects(example)
-    assert {rel: structure.problems(obj) for rel, obj in objects(example).items()} == \
-        {rel: [] for rel in objects(example)}
-
-
 def test_one_prometheusrule_per_rule_file_holding_its_groups_with_the_rule_selector_labels(example):
     rules = of_kind(example, "PrometheusRule")
     inv = inventory.load(ROOT / "inventory.yaml")

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from generator import located_yaml
+from generator import inventory, located_yaml
+from generator.conventions import rules_file
 from generator.errors import InventoryError
 
 from conftest import ROOT
@@ -27,8 +28,14 @@ def python_only(text: str, file: str):
     return located_yaml._Builder(file, None).build(located_yaml._compose(text, file), 0)
 
 
-@pytest.mark.parametrize("path", ["inventory.yaml", "alerts/llama-3-1-8b.rules.yaml",
-                                  "alerts/tests/qwen2-5-72b.test.yaml", "tests/golden/inventory.yaml"])
+# Both inventories, every example model's rule file (each engine writes rules of its own shape), and one
+# promtool test file (the largest kind of generated YAML, alike in shape for every model).
+DOCUMENTS = ["inventory.yaml", "tests/golden/inventory.yaml",
+             *(rules_file(m.name) for m in inventory.load(ROOT / "inventory.yaml").models),
+             "alerts/tests/qwen2-5-72b.test.yaml"]
+
+
+@pytest.mark.parametrize("path", DOCUMENTS)
 def test_both_parsers_give_the_same_values_and_lines(path):
     text = (ROOT / path).read_text()
     assert located_yaml._compose_fast(text) is not located_yaml._NOT_FAST

@@ -10,18 +10,23 @@ from __future__ import annotations
 import pytest
 
 from generator import inventory
-from generator.build import OUTPUT_DIRS, build
 from generator.catalog import ENGINES, engine_for
 from generator.errors import InventoryError, InventoryErrors
-from generator.output import write
 from generator.queries import ModelQueries
 from generator.rules.alerts import alert_rules
 from generator.simulate.renderers import RENDERERS
 from generator.simulate.simulation import Simulation
 from generator.simulate.targets import targets
-from generator.validate import ERROR, validate
 
-from conftest import HEADER, model_yaml, run_promtool
+from conftest import (
+    HEADER,
+    generate_into,
+    model_yaml,
+    promtool_test_failures,
+    run_promtool,
+    served_metrics,
+    validation_errors,
+)
 
 TRTLLM = HEADER + "models:\n" + model_yaml("fp8", served_name="nvidia/Llama-3.1-8B-FP8", engine="trtllm-serve",
                                            engine_version="1.4.0", namespace="llm-trt")
@@ -71,16 +76,12 @@ def test_unprefixed_names_scope_by_the_pods_not_the_undefined_model_label():
 
 @pytest.mark.parametrize("naming", list(ENGINES["trtllm-serve"].namings))
 def test_each_naming_generates_rules_that_pass_promtool_and_validate(naming, tmp_path, promtool):
-    (tmp_path / "inventory.yaml").write_text(with_naming(naming))
-    inv = inventory.parse(with_naming(naming), "inventory.yaml")
-    write(build(inv), tmp_path, OUTPUT_DIRS)
+    generate_into(tmp_path, with_naming(naming))
     rules = tmp_path / "alerts" / "fp8.rules.yaml"
     checked = run_promtool(promtool, "check", "rules", str(rules))
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    tested = run_promtool(promtool, "test", "rules", "alerts/tests/fp8.test.yaml", cwd=tmp_path)
-    assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr
-    errors = [f for f in validate(tmp_path / "inventory.yaml", tmp_path) if f.severity >= ERROR]
-    assert errors == [], "\n".join(f"{f.location.file} {f.message}" for f in errors)
+    assert promtool_test_failures(promtool, tmp_path, "fp8") == ""
+    assert validation_errors(tmp_path / "inventory.yaml", tmp_path) == []
 
 
 @pytest.mark.parametrize("naming, sample", [
@@ -188,17 +189,10 @@ def test_pushed_telemetry_reads_pods_from_resource_attributes_and_ready_pods_for
 @pytest.mark.parametrize("strategy, labels", [("UnderscoreEscapingWithSuffixes", "resource_attributes"),
                                               ("UnderscoreEscapingWithoutSuffixes", "target")])
 def test_otel_underscore_strategies_pass_promtool_and_validate_and_are_served(strategy, labels, tmp_path, promtool):
-    text = otel_model(strategy, labels)
-    (tmp_path / "inventory.yaml").write_text(text)
-    inv = inventory.parse(text, "inventory.yaml")
-    write(build(inv), tmp_path, OUTPUT_DIRS)
-    tested = run_promtool(promtool, "test", "rules", "alerts/tests/chat.test.yaml", cwd=tmp_path)
-    assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr
-    errors = [f for f in validate(tmp_path / "inventory.yaml", tmp_path) if f.severity >= ERROR]
-    assert errors == [], "\n".join(f"{f.location.file} {f.message}" for f in errors)
-    simulation = Simulation(inv)
-    replica = simulation.fleet.replicas["chat"][0]
-    served = RENDERERS["otel-genai"](replica, simulation.snapshot()["chat"], simulation.start + 300)
+    inv = generate_into(tmp_path, otel_model(strategy, labels))
+    assert promtool_test_failures(promtool, tmp_path, "chat") == ""
+    assert validation_errors(tmp_path / "inventory.yaml", tmp_path) == []
+    served = served_metrics(inv, "chat", 300)
     stored = {s for m in engine_for(inv.models[0]).metrics for s in m.series()}
     names = {line.split("{")[0] for line in served.splitlines() if line and not line.startswith("#")}
     assert names == stored

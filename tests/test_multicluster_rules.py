@@ -11,19 +11,10 @@ from generator.build import build
 from generator.errors import InventoryError, InventoryErrors
 from generator.validate import expr as promql
 
-from conftest import HEADER, MINIMAL
+from conftest import HEADER, MINIMAL, model_yaml
 
-TRITON = """\
-  - name: trt
-    served_name: ensemble
-    engine: triton-trtllm
-    engine_version: "25.01"
-    team: infra
-    namespace: llm
-    gpu: {type: H100-80GB, per_replica: 2}
-    replicas: {min: 1, max: 2}
-    slo: {ttft: {threshold_seconds: 0.5}}
-"""
+TRITON = model_yaml("trt", served_name="ensemble", engine="triton-trtllm", engine_version="25.01", gpu="H100-80GB",
+                    per_replica=2, extra="    slo: {ttft: {threshold_seconds: 0.5}}\n")
 
 
 def multi(text: str, block: str = "multi_cluster: {label: region, where: series}\n") -> str:

@@ -68,14 +68,18 @@ def grafana():
         yield double
 
 
-@pytest.fixture
-def env(monkeypatch, grafana):
+def grafana_environment(monkeypatch, url: str, **settings: str) -> None:
+    """GRAFANA_URL, the test token, a 2 s timeout and the given GRAFANA_* settings; none from the developer's
+    environment."""
     for name in config.ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("GRAFANA_URL", grafana.url)
-    monkeypatch.setenv("GRAFANA_TOKEN", TOKEN)
-    monkeypatch.setenv("GRAFANA_RETRY_BACKOFF", "0.01")
-    monkeypatch.setenv("GRAFANA_TIMEOUT", "2")
+    for name, value in {"URL": url, "TOKEN": TOKEN, "TIMEOUT": "2", **settings}.items():
+        monkeypatch.setenv(f"GRAFANA_{name}", value)
+
+
+@pytest.fixture
+def env(monkeypatch, grafana):
+    grafana_environment(monkeypatch, grafana.url, RETRY_BACKOFF="0.01")
     return monkeypatch
 
 
@@ -402,7 +406,7 @@ def test_prune_deletes_only_managed_dashboards_that_are_no_longer_generated(env,
     for uid, folder, tags in (("hand-made", c.folder_uid("infra"), ["llm"]), ("at-root", "", [])):
         niquests.post(f"{grafana.url}/api/dashboards/db", headers=headers,
                       json={"dashboard": {"uid": uid, "title": uid, "tags": tags}, "folderUid": folder})
-    without_medium = INVENTORY.split("  - name: medium")[0] + "  - name: big" + INVENTORY.split("  - name: big")[1]
+    without_medium = INVENTORY.replace(model_yaml("medium"), "")
     inventory.write_text(without_medium)
 
     kept = publish()
@@ -431,16 +435,8 @@ def test_prune_and_force_never_delete_a_save_as_copy_the_tool_did_not_publish(en
         assert grafana.dashboards["my-copy"].title == "My copy, edited"
 
 
-OTHER_TEAM = BASE_HEADER.replace("https://runbooks.test/llm", "https://git.test/other-team/runbooks") + """models:
-  - name: alpha
-    served_name: org/alpha
-    engine: vllm
-    engine_version: "0.11.2"
-    team: infra
-    namespace: other
-    gpu: {type: L4, per_replica: 1}
-    replicas: {min: 1, max: 2}
-"""
+OTHER_TEAM = BASE_HEADER.replace("https://runbooks.test/llm", "https://git.test/other-team/runbooks") + "models:\n" + \
+    model_yaml("alpha", served_name="org/alpha", namespace="other")
 
 
 @pytest.mark.parametrize("named", [False, True], ids=["owners derived from the runbook URL", "owners named"])

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from generator.cli import main
-from generator.publish import config
 
+from conftest import model_yaml
 from fault_proxy import KINDS, SHAPES, FaultProxy
-from test_publish import INVENTORY, TOKEN, assert_converged, grafana, write_dashboards  # noqa: F401 - grafana is a fixture
+from test_publish import INVENTORY, TOKEN, assert_converged, grafana, grafana_environment, write_dashboards  # noqa: F401 - grafana is a fixture
 
 ENDPOINTS = {
     "version": ("GET", r"^/api/frontend/settings"),
@@ -28,13 +28,7 @@ def proxy(grafana):  # noqa: F811
 
 @pytest.fixture
 def run(monkeypatch, proxy, tmp_path, capsys):
-    for name in config.ENVIRONMENT:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("GRAFANA_URL", proxy.url)
-    monkeypatch.setenv("GRAFANA_TOKEN", TOKEN)
-    monkeypatch.setenv("GRAFANA_RETRY_BACKOFF", "0.001")
-    monkeypatch.setenv("GRAFANA_RETRIES", "3")
-    monkeypatch.setenv("GRAFANA_TIMEOUT", "2")
+    grafana_environment(monkeypatch, proxy.url, RETRY_BACKOFF="0.001", RETRIES="3")
     path = tmp_path / "inventory.yaml"
 
     def publish(*args: str, text: str = INVENTORY) -> tuple[int, str]:
@@ -54,7 +48,7 @@ def run(monkeypatch, proxy, tmp_path, capsys):
 
 
 CHANGED = INVENTORY.replace("kv_cache_usage: 0.9", "kv_cache_usage: 0.8")
-SMALLER = INVENTORY.split("  - name: medium")[0] + "  - name: big" + INVENTORY.split("  - name: big")[1]
+SMALLER = INVENTORY.replace(model_yaml("medium"), "")  # the medium model removed
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)

@@ -24,9 +24,10 @@ from generator.build import build
 from generator.validate import CHECKS, ERROR, WARNING, command, gotemplate, load, report, validate
 from generator.validate import expr as x
 
-from conftest import HEADER, ROOT, model_yaml, run_promtool
+from conftest import HEADER, ROOT, WEIRD_YAML, generate_into, model_yaml, run_promtool
 
-SMALL = HEADER.replace("ttft: {threshold_seconds: 1.0", "ttft: {threshold_seconds: 0.5") + """\
+SMALL_HEADER = HEADER.replace("ttft: {threshold_seconds: 1.0", "ttft: {threshold_seconds: 0.5")  # a Triton bound
+SMALL = SMALL_HEADER + """\
 kubernetes:
   namespace: monitoring
   rule_labels: {release: prom}
@@ -130,9 +131,32 @@ def describe(findings) -> str:
 # -- what ships passes -----------------------------------------------------
 
 
-def test_the_example_inventorys_committed_output_has_no_errors():
-    findings = validate(ROOT / "inventory.yaml", ROOT)
-    assert not errors(findings), describe(findings)
+# Names that need escaping or shortening everywhere they land: a served name with PromQL string escapes, regex
+# metacharacters and a Go template action; a model name too long for a dashboard uid; a folder title that is
+# no slug.
+WEIRD_NAMES = SMALL_HEADER.replace("teams:\n", "teams:\n  data: {folder: 'Équipe Données / GPU (EU)'}\n") + \
+    "models:\n" + model_yaml("chat", served_name=WEIRD_YAML, team="data") + model_yaml(
+        "a-model-name-long-enough-to-need-a-hashed-uid", served_name="ensemble", engine="triton-trtllm",
+        engine_version="25.01", gpu="H100", per_replica=2)
+
+
+def _weird_names_output(tmp_path: Path) -> tuple[Path, Path]:
+    generate_into(tmp_path, WEIRD_NAMES)
+    return tmp_path / "inventory.yaml", tmp_path
+
+
+OUTPUTS = {
+    "the example inventory's committed output": lambda tmp_path: (ROOT / "inventory.yaml", ROOT),
+    "the committed golden tree": lambda tmp_path: (ROOT / "tests/golden/inventory.yaml", ROOT / "tests/golden"),
+    "weird names, freshly generated": _weird_names_output,
+}
+
+
+@pytest.mark.parametrize("output", OUTPUTS, ids=list(OUTPUTS))
+def test_validate_finds_nothing_in(output, tmp_path):
+    """Every house rule validate checks holds on what ships: the corpus below proves each check would say."""
+    findings = validate(*OUTPUTS[output](tmp_path))
+    assert not findings, describe(findings)
 
 
 def test_the_example_output_reads_every_rule_dashboard_and_query():
@@ -211,6 +235,10 @@ def _overlap(b: Bundle):
 
 def _same_panel_id(b: Bundle):
     b.panel(CHAT, "Requests waiting")["id"] = b.panel(CHAT, "Requests running")["id"]
+
+
+def _variable(b: Bundle, uid: str, name: str) -> dict:
+    return next(v for v in b.board(uid)["templating"]["list"] if v["name"] == name)
 
 
 def _inventory(b: Bundle, old: str, new: str):
@@ -333,6 +361,14 @@ CASES = [
     Case("a target with a fixed datasource", lambda b: b.panel(CHAT, "Requests running")["targets"][0].update(
         datasource={"type": "prometheus", "uid": "prom-eu"}), "dashboard/datasource",
         {"dashboard": CHAT, "panel": "Requests running", "target": "A"}),
+    Case("an annotation reading Grafana's default data source", lambda b: b.board(CHAT)["annotations"]["list"][
+        0].pop("datasource"), "dashboard/datasource", {"dashboard": CHAT, "key": "annotation 'New pods (deploy, "
+                                                                             "restart or scale-up)'"}),
+    Case("a query variable with a fixed datasource", lambda b: _variable(b, CHAT, "pod").update(
+        datasource={"type": "prometheus", "uid": "prom-eu"}), "dashboard/datasource",
+        {"dashboard": CHAT, "key": "variable 'pod'"}, says="prom-eu"),
+    Case("a dashboard without the datasource variable", lambda b: b.board(CHAT)["templating"]["list"].remove(
+        _variable(b, CHAT, "datasource")), "dashboard/datasource", {"dashboard": CHAT, "key": "templating"}),
     Case("a panel without unit", lambda b: b.panel(CHAT, "Requests running")["fieldConfig"]["defaults"].pop("unit"),
          "dashboard/unit", {"dashboard": CHAT, "panel": "Requests running"}),
     Case("a panel without description", lambda b: b.panel(CHAT, "Requests running").pop("description"),
@@ -365,6 +401,8 @@ CASES = [
          "dashboard/grafana-schema", {"dashboard": CHAT}, says="decimals: null"),
     Case("a dashboard without panels", lambda b: b.board(GPU).pop("panels"), "dashboard/schema",
          {"dashboard": GPU, "key": "panels"}),
+    Case("a chart target with an empty query", lambda b: _expr(b, CHAT, "Requests", " "), "dashboard/schema",
+         {"dashboard": CHAT, "panel": "Requests", "target": "A"}, says="no `expr`"),
     Case("a stat panel without targets", lambda b: b.panel(CHAT, "Availability").pop("targets"), "dashboard/schema",
          {"dashboard": CHAT, "panel": "Availability"}),
     # reading

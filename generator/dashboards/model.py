@@ -125,7 +125,7 @@ def _replicas(q: ModelQueries) -> list:
     m, pods = q.model, PodQueries(q)
     kv_limit, budget = m.thresholds["kv_cache_usage"], 1 - m.slo.availability
     # (column, unit, query, thresholds) in display order; None where the engine version cannot say.
-    columns = [
+    wanted = [
         ("Ready", p.NONE, pods.ready(), p.steps(p.BAD, (1, p.GOOD))),
         ("Age", p.SECONDS, pods.age(), None),
         ("Restarts", p.NONE, pods.restarts(LIVE), p.steps(p.GOOD, (1, p.WARN))),
@@ -135,13 +135,13 @@ def _replicas(q: ModelQueries) -> list:
         ("Waiting", p.SHORT, pods.gauge("waiting"), p.above(m.thresholds["queue_depth"])),
         ("KV cache", p.RATIO, pods.gauge("kv_cache"), p.above(kv_limit)),
         ("TTFT p95", p.SECONDS, pods.quantile("ttft", "0.95", LIVE) if q.has("ttft") else None,
-         p.above(m.slo.latency("ttft").threshold_seconds)),
+         p.above(m.slo.ttft.threshold_seconds)),
         ("Error ratio", p.RATIO, pods.error_ratio(LIVE), p.above(budget)),
         ("GPU utilisation", p.RATIO, pods.gpu_utilization(), p.above(m.thresholds["gpu_utilization"])),
         ("GPU memory", p.RATIO, pods.gpu_memory_usage(), p.above(m.thresholds["gpu_memory_usage"])),
         ("Last XID", p.NONE, pods.gpu_xid(), p.above(1)),
     ]
-    columns = [column for column in columns if column[2] is not None]
+    columns = [(name, unit, expr, limits) for name, unit, expr, limits in wanted if expr is not None]
     targets = [p.target(expr, instant=True, table=True) for _, _, expr, _ in columns]
     values = {f"Value #{chr(ord('A') + i)}": name for i, (name, unit, _, _) in enumerate(columns) if unit}
     hidden = {f"Value #{chr(ord('A') + i)}": True for i, (_, unit, _, _) in enumerate(columns) if unit is None}
@@ -156,7 +156,7 @@ def _replicas(q: ModelQueries) -> list:
     for name, unit, _, thresholds in columns:
         if unit is None:
             continue
-        properties = [{"id": "unit", "value": unit}]
+        properties: list[dict] = [{"id": "unit", "value": unit}]
         if thresholds is not None:
             properties += [{"id": "thresholds", "value": {"mode": "absolute", "steps": thresholds}},
                            {"id": "custom.cellOptions", "value": {"type": "color-background"}}]
@@ -169,7 +169,7 @@ def _replicas(q: ModelQueries) -> list:
         f"waiting, KV-cache use, TTFT p95 and "
         f"error ratio over the rate interval, its GPUs' mean utilisation and fullest memory, and the last XID "
         f"error code any of its GPUs reported (0 = none; DCGM holds it until it restarts). Cells turn "
-        f"red past the model's thresholds: TTFT past the SLO ({number(m.slo.latency('ttft').threshold_seconds)} "
+        f"red past the model's thresholds: TTFT past the SLO ({number(m.slo.ttft.threshold_seconds)} "
         f"s), errors past the budget ({_percent(budget)}), KV cache past {_percent(kv_limit)}. Click a pod "
         f"to show only it on this dashboard.",
         targets, transformations=[
@@ -184,10 +184,11 @@ def _replicas(q: ModelQueries) -> list:
         charts.insert(0, p.timeseries(
             "replicas.ttft_p95", "TTFT p95 by pod", "95th percentile of time to first token on each pod.",
             p.SECONDS, [p.target(pods.quantile("ttft", "0.95", LIVE), "{{pod}}")],
-            thresholds=p.above(m.slo.latency("ttft").threshold_seconds)))
-    if pods.gauge("kv_cache") is not None:
+            thresholds=p.above(m.slo.ttft.threshold_seconds)))
+    kv_cache = pods.gauge("kv_cache")
+    if kv_cache is not None:
         charts.append(p.timeseries("replicas.kv_cache", "KV cache by pod", "Each pod's KV-cache usage, 1 = full.",
-                                   p.RATIO, [p.target(pods.gauge("kv_cache"), "{{pod}}")],
+                                   p.RATIO, [p.target(kv_cache, "{{pod}}")],
                                    thresholds=p.above(kv_limit), minimum=0, maximum=1))
     return [table, *spread(charts)]
 

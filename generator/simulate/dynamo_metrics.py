@@ -15,37 +15,24 @@
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cache, partial
 
 from generator.catalog import ENGINES
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
 from generator.simulate.exposition import RUST, Exposition
 from generator.simulate.fleet import Replica
-from generator.simulate.histograms import bucket_bounds, counter, histogram, lognormal
+from generator.simulate.histograms import LATENCIES, OBSERVATIONS, bucket_bounds, counter, histogram, portion
 from generator.simulate.roles import engine_roles
-from generator.simulate.timeline import ModelTimeline, wave
+from generator.simulate.timeline import ModelTimeline, Scrape, wave
 from generator.versions import v
 
 ENGINE = ENGINES["dynamo"]
 ERROR_TYPE_SINCE = v("1.2.0")
 ENDPOINTS = (("chat_completions", 0.85), ("completions", 0.15))
 STREAMED = 0.8  # share of requests that stream (request_type="stream")
-LATENCIES = {
-    "ttft": lambda load: load.ttft,
-    "itl": lambda load: load.itl,
-    "e2e": lambda load: load.e2e,
-    "prompt_length": lambda load: lognormal(load.prompt_tokens, 0.6),
-    "generation_length": lambda load: lognormal(load.output_tokens, 0.6),
-}
-OBSERVATIONS = {"itl": lambda load: max(load.output_tokens - 1, 0)}  # one per streamed token after the first
 
 
 @cache
-
-def _portion(weight: float, part: Callable[..., float], load) -> float:
-    return weight * part(load)
-
 def roles() -> dict[str, str]:
     """Catalog metric -> what it carries; the output-length histogram feeds generation_tokens before 0.7.0."""
     return engine_roles(ENGINE, ("ttft", "itl", "e2e", "prompt_length", "generation_length", "requests", "errors",
@@ -53,13 +40,8 @@ def roles() -> dict[str, str]:
 
 
 def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
-    model = replica.model
-    version = timeline.version(t)  # the inventory's, unless the pods drifted
-    r = replica.index
-    served = timeline.served(r, t)
-    segment = timeline.at(t)
-    load = timeline.load(r, t)
-    serving = max(len(segment.serving), 1)
+    model, now = replica.model, timeline.scrape(replica.index, t)
+    version, served = now.version, now.served
     name = model.served_name.lower()
     base = [("model", name)]
     out = Exposition(RUST)
@@ -72,16 +54,14 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
             value = histogram(served, bucket_bounds(replica, ENGINE, role, metric, version), 1.0, LATENCIES[role],
                               OBSERVATIONS.get(role, lambda load: 1.0))
             out.family(metric.name, "histogram", metric.help)
-            out.buckets(metric.name, base, value)
-            out.sample(f"{metric.name}_sum", base, value.total)
-            out.sample(f"{metric.name}_count", base, value.count)
+            out.histogram(metric.name, base, value)
         elif metric.type == COUNTER:
             out.family(metric.name, "counter", metric.help)
             for labels, number in _counter_series(role, served, version, name):
                 out.sample(metric.name, labels, number)
         elif metric.type == GAUGE:
             out.family(metric.name, "gauge", metric.help)
-            out.sample(metric.name, base, _gauge(role, load, serving, model.name, r, t))
+            out.sample(metric.name, base, _gauge(role, now, model.name))
     return out.text()
 
 
@@ -93,7 +73,7 @@ def _counter_series(role: str, served, version, name: str):
             for request_type, kind in (("stream", STREAMED), ("unary", 1 - STREAMED)):
                 for status, part, kind_of_error in (("success", lambda load: 1 - load.error_ratio, ""),
                                                     ("error", lambda load: load.error_ratio, "internal")):
-                    value = counter(served, partial(_portion, share * kind, part))
+                    value = counter(served, partial(portion, share * kind, part))
                     if value == 0:
                         continue
                     labels = [("endpoint", endpoint), ("model", name), ("request_type", request_type),
@@ -107,7 +87,8 @@ def _counter_series(role: str, served, version, name: str):
     raise AssertionError(f"no counter behaviour for Dynamo role {role}")
 
 
-def _gauge(role: str, load, serving: int, model: str, r: int, t: float) -> float:
+def _gauge(role: str, now: Scrape, model: str) -> float:
+    load, serving, r, t = now.load, now.serving, now.replica, now.t
     per_replica = load.request_rate / serving
     if role == "running":
         # In flight at the frontend: every request between HTTP entry and its last token.

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from generator.simulate.histograms import HistogramValue
 
 PYTHON, GO, CPP, DCGM, RUST = "python", "go", "cpp", "dcgm", "rust"
+COUNT_FIRST = (PYTHON, CPP)  # prometheus_client and prometheus-cpp write `_count` before `_sum`; Go and Rust after
 
 
 def _special(value: float) -> str | None:
@@ -124,12 +125,23 @@ class Exposition:
         text = number(value, self.style, integer)
         self._lines.append(f"{name}{{{inner}}} {text}" if labels else f"{name} {text}")
 
-    def buckets(self, name: str, labels: list[tuple[str, str]], value: HistogramValue) -> None:
-        """A histogram's `_bucket` series, `+Inf` last, bounds in this exporter's number style; the `_sum` and
-        `_count` follow in the order the exporter's client library writes them."""
+    def histogram(self, name: str, labels: list[tuple[str, str]], value: HistogramValue) -> None:
+        """A histogram's series: `_bucket`, `+Inf` last, bounds in this exporter's number style; then `_sum` and
+        `_count` in the order the exporter's client library writes them."""
         for le, count in value.buckets:
             self.sample(f"{name}_bucket", labels + [("le", bound(le, self.style))], count)
         self.sample(f"{name}_bucket", labels + [("le", "+Inf")], value.count)
+        totals = [(f"{name}_count", value.count), (f"{name}_sum", value.total)]
+        for series, number in totals if self.style in COUNT_FIRST else reversed(totals):
+            self.sample(series, labels, number)
+
+    def created(self, families: list[tuple[str, str, list[list[tuple[str, str]]]]], started: float) -> None:
+        """prometheus_client's `<family>_created` gauges (outside multiprocess mode), after all other families:
+        for each (family, help, label sets) of a counter or histogram, each series' process start time."""
+        for family, help_text, label_sets in families:
+            self.family(f"{family}_created", "gauge", help_text)
+            for labels in label_sets:
+                self.sample(f"{family}_created", labels, started)
 
     def text(self) -> str:
         return "\n".join(self._lines) + "\n"

@@ -5,7 +5,7 @@ Engines whose gauges mean something else (the Dynamo frontend's) compute their o
 """
 from __future__ import annotations
 
-from generator.simulate.timeline import wave
+from generator.simulate.timeline import Scrape, wave
 from generator.simulate.workload import Load
 
 
@@ -21,12 +21,12 @@ def kv_cache(load: Load, model: str, r: int, t: float) -> float:
     return min(1.0, max(0.0, load.kv_cache - 0.02 * r + 0.004 * wave(t, 41, model, r, "kv")))
 
 
-def replica_gauge(role: str, load: Load, serving: int, model: str, r: int, t: float) -> float:
-    """The gauge of `role` (running, waiting or kv_cache) on replica `r`."""
+def replica_gauge(role: str, now: Scrape, model: str) -> float:
+    """The gauge of `role` (running, waiting or kv_cache) on the scraped replica of `model`."""
     if role == "running":
-        return running(load, serving, model, r, t)
+        return running(now.load, now.serving, model, now.replica, now.t)
     if role == "waiting":
-        return waiting(load, serving, model, r, t)
+        return waiting(now.load, now.serving, model, now.replica, now.t)
     if role == "kv_cache":
-        return kv_cache(load, model, r, t)
+        return kv_cache(now.load, model, now.replica, now.t)
     raise AssertionError(f"no gauge behaviour for role {role}")

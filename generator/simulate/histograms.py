@@ -19,6 +19,25 @@ class HistogramValue:
     total: float  # _sum, in the metric's unit
 
 
+# What each histogram role observes per request, in seconds or tokens; an engine adds the roles only it has.
+LATENCIES: dict[str, Callable[[Load], Latency]] = {
+    "ttft": lambda load: load.ttft,
+    "itl": lambda load: load.itl,
+    "tpot": lambda load: load.tpot,  # one observation per request (outputs here are longer than one token)
+    "e2e": lambda load: load.e2e,
+    "queue_time": lambda load: load.queue,
+    # Prefill is first token minus queueing; decode is every later token.
+    "prefill_time": lambda load: Latency(max(0.0, load.ttft.floor - load.queue.mean()), load.ttft.median,
+                                         load.ttft.sigma),
+    "decode_time": lambda load: Latency(load.itl.floor * max(load.output_tokens - 1, 1),
+                                        load.itl.median * max(load.output_tokens - 1, 1), 0.35),
+    "prompt_length": lambda load: lognormal(load.prompt_tokens, 0.6),
+    "generation_length": lambda load: lognormal(load.output_tokens, 0.6),
+}
+# Observations per request where not one: inter-token latency is observed once per streamed token after the first.
+OBSERVATIONS: dict[str, Callable[[Load], float]] = {"itl": lambda load: max(load.output_tokens - 1, 0)}
+
+
 def histogram(served: list[tuple[Load, float]], bounds: tuple[Decimal, ...], scale: float,
               distribution: Callable[[Load], Latency], per_request: Callable[[Load], float] = lambda load: 1.0,
               ) -> HistogramValue:
@@ -45,6 +64,11 @@ def lognormal(median: float, sigma: float) -> Latency:
     return Latency(0.0, median, sigma)
 
 
+def portion(weight: float, part: Callable[[Load], float], load: Load) -> float:
+    """`weight` of what `part` gives per request (with functools.partial: a per-request share of a counter)."""
+    return weight * part(load)
+
+
 def counter(served: list[tuple[Load, float]], per_request: Callable[[Load], float]) -> int:
     """Whole events: each segment's share floored, so a counter only ever grows by whole events."""
     return sum(math.floor(requests * per_request(load)) for load, requests in served)
@@ -56,7 +80,12 @@ def bucket_bounds(replica: Replica, engine: Engine, signal: str, metric: Metric,
     else the engine version's defaults."""
     declared = replica.model.buckets.get(signal)
     if declared:
-        spec = engine.signals.get(signal)
-        scale = spec.scale if isinstance(spec, Histogram) else Decimal(1)
+        scale = histogram_scale(engine, signal)
         return tuple(b / scale for b in declared)
     return metric.buckets_in(version)
+
+
+def histogram_scale(engine: Engine, signal: str) -> Decimal:
+    """Seconds per unit of the engine's histogram for `signal` (1 where the signal is not a histogram)."""
+    spec = engine.signals.get(signal)
+    return spec.scale if isinstance(spec, Histogram) else Decimal(1)

@@ -18,17 +18,12 @@ from generator.catalog import ENGINES, engine_for
 from generator.errors import GeneratorError
 from generator.simulate.exposition import GO, Exposition
 from generator.simulate.fleet import Replica
-from generator.simulate.histograms import counter, histogram, lognormal
+from generator.simulate.histograms import LATENCIES, counter, histogram, lognormal
 from generator.simulate.roles import engine_roles
 from generator.simulate.timeline import ModelTimeline
 from generator.simulate.workload import Latency
 
 ENGINE = ENGINES["otel-genai"]
-LATENCIES = {
-    "ttft": lambda load: load.ttft,
-    "tpot": lambda load: load.tpot,
-    "e2e": lambda load: load.e2e,
-}
 ERROR_TYPE = "timeout"
 
 
@@ -50,7 +45,9 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
                              f"Prometheus' classic text format cannot carry; the simulator serves only the "
                              f"underscore strategies")
     served = timeline.served(replica.index, t)
-    base = [(engine.model_label, model.served_name), (_label(model, "gen_ai.operation.name"), "chat"),
+    label = engine.model_label
+    assert label is not None  # the request's model attribute, under the deployment's naming
+    base = [(label, model.served_name), (_label(model, "gen_ai.operation.name"), "chat"),
             (_label(model, "gen_ai.provider.name"), "openai")]
     if model.pushed:
         namespace, pod = engine.workload_attributes
@@ -63,25 +60,19 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
             for kind, size in (("input", lambda load: load.prompt_tokens), ("output", lambda load: load.output_tokens)):
                 labels = base + [(_label(model, "gen_ai.token.type"), kind)]
                 value = histogram(served, metric.buckets, 1.0, partial(_token_lengths, size))
-                _histogram(out, metric.name, labels, value)
+                out.histogram(metric.name, labels, value)
             continue
         if role == "e2e":  # failed requests carry error.type
             ok = histogram(served, metric.buckets, 1.0, LATENCIES[role], lambda load: 1 - load.error_ratio)
-            _histogram(out, metric.name, base, ok)
+            out.histogram(metric.name, base, ok)
             if counter(served, lambda load: load.error_ratio):
                 failed = histogram(served, metric.buckets, 1.0, LATENCIES[role], lambda load: load.error_ratio)
-                _histogram(out, metric.name, base + [(_label(model, "error.type"), ERROR_TYPE)], failed)
+                out.histogram(metric.name, base + [(_label(model, "error.type"), ERROR_TYPE)], failed)
             continue
         # Successful responses only.
         value = histogram(served, metric.buckets, 1.0, LATENCIES[role], lambda load: 1 - load.error_ratio)
-        _histogram(out, metric.name, base, value)
+        out.histogram(metric.name, base, value)
     return out.text()
-
-
-def _histogram(out: Exposition, name: str, labels: list, value) -> None:
-    out.buckets(name, labels, value)
-    out.sample(f"{name}_sum", labels, value.total)
-    out.sample(f"{name}_count", labels, value.count)
 
 
 def _label(model, attribute: str) -> str:

@@ -25,9 +25,9 @@ from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
 from generator.simulate.exposition import PYTHON, Exposition
 from generator.simulate.fleet import Replica
 from generator.simulate.gauges import replica_gauge
-from generator.simulate.histograms import bucket_bounds, counter, histogram
+from generator.simulate.histograms import LATENCIES, OBSERVATIONS, bucket_bounds, counter, histogram, portion
 from generator.simulate.roles import engine_roles, kind
-from generator.simulate.timeline import ModelTimeline
+from generator.simulate.timeline import ModelTimeline, Scrape
 from generator.versions import v
 
 ENGINE = ENGINES["sglang"]
@@ -39,14 +39,6 @@ STREAMING_SHARE = 0.8  # of requests that stream
 ENDPOINTS = (("/v1/chat/completions", 0.85), ("/generate", 0.15))
 HEALTH_PROBES = 0.1  # GET /health per second per replica (kubelet probes)
 PREFIX_CACHE_HIT_SHARE = 0.35  # of prompt tokens found in the prefix cache
-LATENCIES = {
-    "ttft": lambda load: load.ttft,
-    "itl": lambda load: load.itl,
-    "tpot": lambda load: load.tpot,
-    "e2e": lambda load: load.e2e,
-    "queue_time": lambda load: load.queue,
-}
-OBSERVATIONS = {"itl": lambda load: max(load.output_tokens - 1, 0)}  # token-weighted
 STREAMING_LABEL = {"ttft", "tpot", "e2e", "requests", "prompt_tokens", "generation_tokens"}
 SCHEDULER_SIDE = {"queue_time", "running", "waiting", "kv_cache", "preemptions"}
 STARTUP_PHASES = (("load_weight", 0.6), ("kv_cache_allocation", 0.05), ("scheduler_e2e", 0.85),
@@ -100,13 +92,8 @@ def _scaled(per: Callable[..., float], share: float, load) -> float:
 
 
 def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
-    model = replica.model
-    version = timeline.version(t)  # the inventory's, unless the pods drifted
-    r = replica.index
-    served = timeline.served(r, t)
-    segment = timeline.at(t)
-    load = timeline.load(r, t)
-    serving = max(len(segment.serving), 1)
+    model, now = replica.model, timeline.scrape(replica.index, t)
+    version, served = now.version, now.served
     tokenizer, scheduler = _tokenizer(model.served_name, version), _scheduler(model.served_name, version)
     out = Exposition(PYTHON)
 
@@ -121,18 +108,16 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
                 per: Callable[..., float] = OBSERVATIONS.get(role, _once)
                 value = histogram(served, bucket_bounds(replica, ENGINE, role, metric, version), 1.0, LATENCIES[role],
                                   partial(_scaled, per, share))
-                out.buckets(metric.name, labels, value)
-                out.sample(f"{metric.name}_count", labels, value.count)
-                out.sample(f"{metric.name}_sum", labels, value.total)
+                out.histogram(metric.name, labels, value)
         elif metric.type == COUNTER:
-            series = _counter_series(metric.name, role, served, timeline, r, t, version, base)
+            series = _counter_series(metric.name, role, now, timeline, base)
             if series:  # a family with no series yet is not written
                 out.family(metric.name, "counter", HELP)
                 for labels, value in series:
                     out.sample(metric.name, labels, value)
         elif metric.type == GAUGE:
             out.family(metric.name, "gauge", HELP)
-            for labels, value in _gauge_series(metric.name, role, load, serving, timeline, base, model.name, r, t):
+            for labels, value in _gauge_series(metric.name, role, now, timeline, base, model.name):
                 out.sample(metric.name, labels, value)
     return out.text()
 
@@ -141,14 +126,15 @@ def _failed(load) -> float:
     return load.error_ratio
 
 
-def _counter_series(name, role, served, timeline, r, t, version, base):
+def _counter_series(name, role, now, timeline, base):
+    served, r, t, version = now.served, now.replica, now.t, now.version
     if role == "errors" and name.startswith("sglang:http_"):
         series = []
         for endpoint, share in ENDPOINTS:
             for status, part in (("200", lambda load: 1 - load.error_ratio - load.client_error_ratio),
                                  ("400", lambda load: load.client_error_ratio),
                                  ("500", _failed)):
-                value = counter(served, lambda load, s=share, p=part: s * p(load))
+                value = counter(served, partial(portion, share, part))
                 if value > 0:
                     series.append(([("endpoint", endpoint), ("status_code", status), ("method", "POST")],
                                    float(value)))
@@ -178,12 +164,10 @@ def _counter_series(name, role, served, timeline, r, t, version, base):
     raise AssertionError(f"no counter behaviour for SGLang role {role}")
 
 
-def _gauge_series(name: str, role: str, load, serving: int, timeline: ModelTimeline, base, model: str, r: int,
-                  t: float):
+def _gauge_series(name: str, role: str, now: Scrape, timeline: ModelTimeline, base, model: str):
     if role in ("running", "waiting", "kv_cache"):
-        return [(base, replica_gauge(role, load, serving, model, r, t))]
-    pod = timeline.pod(r, t)
-    startup = ((pod.ready_time or t) - pod.created) if pod else 0.0  # the pod's time to Ready (or so far)
+        return [(base, replica_gauge(role, now, model))]
+    startup = timeline.startup(now.replica, now.t)
     if role == "model_load" and name == "sglang:startup_time_seconds":
         return [(base + [("phase", phase)], round(share * startup, 3)) for phase, share in STARTUP_PHASES]
     if role == "model_load":  # engine_load_weights_time, 0.5.2-0.5.16

@@ -19,10 +19,11 @@ from functools import cache
 
 from generator.catalog import ENGINES
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM, Metric
+from generator.simulate import histograms
 from generator.simulate.exposition import RUST, Exposition
 from generator.simulate.fleet import Replica
 from generator.simulate.gauges import replica_gauge
-from generator.simulate.histograms import bucket_bounds, counter, histogram, lognormal
+from generator.simulate.histograms import bucket_bounds, counter, histogram
 from generator.simulate.roles import engine_roles, kind
 from generator.simulate.timeline import ModelTimeline
 from generator.simulate.workload import Latency
@@ -44,14 +45,7 @@ def _per_token(load) -> Latency:
     return Latency(inference.floor / tokens, inference.median / tokens, 0.2)
 
 
-LATENCIES = {
-    "e2e": lambda load: load.e2e,
-    "queue_time": lambda load: load.queue,
-    "inference_duration": _inference,
-    "mean_time_per_token": _per_token,
-    "prompt_length": lambda load: lognormal(load.prompt_tokens, 0.6),
-    "generation_length": lambda load: lognormal(load.output_tokens, 0.6),
-}
+LATENCIES = {**histograms.LATENCIES, "inference_duration": _inference, "mean_time_per_token": _per_token}
 
 
 def _once(load) -> float:
@@ -79,12 +73,8 @@ def roles() -> dict[str, str]:
 
 
 def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
-    model = replica.model
-    version = timeline.version(t)  # the inventory's, unless the pods drifted
-    r = replica.index
-    served = timeline.served(r, t)
-    load = timeline.load(r, t)
-    serving = max(len(timeline.at(t).serving), 1)
+    model, now = replica.model, timeline.scrape(replica.index, t)
+    version, served = now.version, now.served
     out = Exposition(RUST)
     # The exporter writes counters, then gauges, then histograms.
     families: dict[str, list[Metric]] = {COUNTER: [], GAUGE: [], HISTOGRAM: []}
@@ -113,13 +103,11 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
     for metric in families[GAUGE]:
         role = roles()[metric.name]
         family(metric, "gauge")
-        out.sample(metric.name, [], int(replica_gauge(role, load, serving, model.name, r, t)))
+        out.sample(metric.name, [], int(replica_gauge(role, now, model.name)))
     for metric in families[HISTOGRAM]:
         role = roles()[metric.name]
         observed = histogram(served, bucket_bounds(replica, ENGINE, role, metric, version), 1.0, LATENCIES[role],
                              OBSERVATIONS.get(role, _once))
         family(metric, "histogram")
-        out.buckets(metric.name, [], observed)
-        out.sample(f"{metric.name}_sum", [], observed.total)
-        out.sample(f"{metric.name}_count", [], observed.count)
+        out.histogram(metric.name, [], observed)
     return out.text()

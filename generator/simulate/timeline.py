@@ -69,6 +69,19 @@ class ContainerState:
     waiting: str | None  # CrashLoopBackOff while the container crash-loops
 
 
+@dataclass(frozen=True)
+class Scrape:
+    """What one replica's /metrics is written from at `t`: every engine's renderer starts here."""
+
+    replica: int
+    t: float
+    version: Version  # the engine version the pods run: the inventory's, unless they drifted
+    served: list[tuple[Load, float]]  # (load, requests served under it) per segment since the process started
+    load: Load  # what the replica sees now
+    serving: int  # replicas whose engine runs now, at least 1: they share the model's load
+    started: float  # when the engine process last started: its counters count from here
+
+
 def _new_pod(replica: int, before: Segment, segment: Segment) -> bool:
     """Whether the replica gets a new pod when `segment` follows `before`: replaced, or scaled up from zero."""
     return (replica in segment.load.recreated and replica not in before.load.recreated
@@ -133,6 +146,10 @@ class ModelTimeline:
             if replica in segment.load.oom_killed and replica not in before.load.oom_killed:
                 yield segment.start, "oom"
 
+    def scrape(self, replica: int, t: float) -> Scrape:
+        return Scrape(replica, t, self.version(t), self.served(replica, t), self.load(replica, t),
+                      max(len(self.at(t).serving), 1), self.process_start(replica, t))
+
     def process_start(self, replica: int, t: float) -> float:
         """When the replica's engine process last started: its counters count from here."""
         return max([self.start, *(when for when, _ in self._events(replica, t))])
@@ -154,6 +171,11 @@ class ModelTimeline:
         serving = replica in self.at(t).serving
         uid = stable_uuid(self.model.name, replica, generation)
         return PodState(uid, created, ready_time if serving else None, serving)
+
+    def startup(self, replica: int, t: float) -> float:
+        """The replica's pod's time to Ready (or so far, while it is not Ready); 0 while scaled to zero."""
+        pod = self.pod(replica, t)
+        return (pod.ready_time or t) - pod.created if pod else 0.0
 
     def container(self, replica: int, t: float) -> ContainerState:
         """The engine container of the replica's pod at t: restarts since the pod was created, the reason of

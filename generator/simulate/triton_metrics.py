@@ -20,18 +20,20 @@ call (the inventory's `served_name`), `preprocessing`, the TensorRT-LLM model
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
-from functools import cache
+from functools import cache, partial
 
 from generator.catalog import ENGINES
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
-from generator.simulate import gauges
 from generator.simulate.exposition import CPP, Exposition
 from generator.simulate.fleet import Replica
-from generator.simulate.histograms import counter, histogram, lognormal
+from generator.simulate.gauges import replica_gauge
+from generator.simulate.histograms import bucket_bounds, counter, histogram, histogram_scale, lognormal
 from generator.simulate.roles import engine_roles, kind
 from generator.simulate.timeline import ModelTimeline
-from generator.simulate.workload import MAX_NUM_SEQS
+from generator.simulate.workload import MAX_NUM_SEQS, Latency, Load
 from generator.versions import v
 
 ENGINE = ENGINES["triton-trtllm"]
@@ -59,24 +61,16 @@ def _labels(model: str, **extra: str) -> list[tuple[str, str]]:
 
 
 def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
-    model = replica.model
-    version = timeline.version(t)  # the inventory's, unless the pods drifted
-    r = replica.index
-    served = timeline.served(r, t)
-    segment = timeline.at(t)
-    load = timeline.load(r, t)
-    serving = max(len(segment.serving), 1)
+    model, now = replica.model, timeline.scrape(replica.index, t)
+    version, served = now.version, now.served
     ensemble, backend = model.served_name, model.backend_model or model.served_name
     repository = [ensemble] if ensemble == backend else [ensemble, PREPROCESSING, backend, POSTPROCESSING]
     decoupled = [ensemble] if ensemble == backend else [ensemble, backend]
-    scale = float(ENGINE.signals["ttft"].scale)
+    scale = float(histogram_scale(ENGINE, "ttft"))
     out = Exposition(CPP)
 
     def failing(name: str) -> bool:
         return name in (ensemble, backend)
-
-    def successes(name: str):
-        return lambda load: 1 - load.error_ratio if name != PREPROCESSING else 1.0
 
     for metric in ENGINE.metrics:
         if not metric.exposed_in(version):
@@ -95,58 +89,50 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
         out.family(metric.name, kind_, metric.help)
         if role == "requests":
             for name in repository:
-                out.sample(metric.name, _labels(name), counter(served, successes(name)))
+                out.sample(metric.name, _labels(name), counter(served, _successes(name)))
         elif role == "e2e_mean":
             for name in repository:
-                seconds = _duration(name, ensemble, backend)
-                out.sample(metric.name, _labels(name),
-                           counter(served, lambda load, n=name, s=seconds: successes(n)(load) * s(load) * 1e6))
+                busy = partial(_busy, _successes(name), _duration(name, ensemble, backend), 1e6)
+                out.sample(metric.name, _labels(name), counter(served, busy))
         elif role == "queue_duration":
             for name in repository:
                 per_request = 150e-6 if name == ensemble else 50e-6
-                out.sample(metric.name, _labels(name), counter(served, lambda load, p=per_request: p * 1e6))
+                out.sample(metric.name, _labels(name), counter(served, partial(_each, per_request * 1e6)))
         elif role == "compute_duration":  # all of a request's time but the queue's and the I/O copies'
             for name in repository:
-                seconds = _duration(name, ensemble, backend)
-                out.sample(metric.name, _labels(name),
-                           counter(served, lambda load, n=name, s=seconds: successes(n)(load) * s(load) * 0.97e6))
+                busy = partial(_busy, _successes(name), _duration(name, ensemble, backend), 0.97e6)
+                out.sample(metric.name, _labels(name), counter(served, busy))
         elif role == "waiting":
             for name in repository:
                 out.sample(metric.name, _labels(name), 0)
         elif role == "ttft":
             for name in decoupled:
                 shift = 0.0 if name == ensemble else -PIPELINE_SECONDS / 2
-                value = histogram(served, _ttft_bounds(replica, metric), scale,
-                                  lambda load, s=shift: load.ttft.shifted(s))
-                out.buckets(metric.name, _labels(name), value)
-                out.sample(f"{metric.name}_count", _labels(name), value.count)
-                out.sample(f"{metric.name}_sum", _labels(name), math.floor(value.total))
+                value = histogram(served, bucket_bounds(replica, ENGINE, role, metric, version), scale,
+                                  partial(_shifted_ttft, shift))
+                out.histogram(metric.name, _labels(name), replace(value, total=math.floor(value.total)))
         elif role in ("prompt_tokens", "generation_tokens"):
             prompt = role == "prompt_tokens"
             kind_label = "total_input_tokens" if prompt else "total_output_tokens"
-            value = histogram(served, TOKEN_BUCKETS, 1.0,
-                              lambda load, prompt=prompt: lognormal(
-                                  load.prompt_tokens if prompt else load.output_tokens, 0.6))
+            tokens = histogram(served, TOKEN_BUCKETS, 1.0, partial(_token_sizes, prompt))
             labels = _labels(backend, response_metric_type=kind_label)
-            out.buckets(metric.name, labels, value)
-            out.sample(f"{metric.name}_count", labels, value.count)
-            out.sample(f"{metric.name}_sum", labels, math.floor(value.total))
+            out.histogram(metric.name, labels, replace(tokens, total=math.floor(tokens.total)))
         elif role == "running":
-            running = int(gauges.running(load, serving, model.name, r, t))
-            queued = round(load.waiting / serving)
-            active = MAX_NUM_SEQS if load.batch_full else min(MAX_NUM_SEQS, running + queued)
-            for request_type, value in (("active", active), ("max", MAX_NUM_SEQS), ("scheduled", min(running, active)),
-                                        ("context", max(1, round(0.08 * running)))):
-                out.sample(metric.name, _labels(backend, request_type=request_type), value)
+            running = int(replica_gauge("running", now, model.name))
+            queued = round(now.load.waiting / now.serving)
+            active = MAX_NUM_SEQS if now.load.batch_full else min(MAX_NUM_SEQS, running + queued)
+            for request_type, requests in (("active", active), ("max", MAX_NUM_SEQS),
+                                           ("scheduled", min(running, active)),
+                                           ("context", max(1, round(0.08 * running)))):
+                out.sample(metric.name, _labels(backend, request_type=request_type), requests)
         elif role == "kv_cache":
-            fraction = gauges.kv_cache(load, model.name, r, t)
+            fraction = replica_gauge("kv_cache", now, model.name)
             used = round(fraction * KV_BLOCKS)
-            for block_type, value in (("max", KV_BLOCKS), ("free", KV_BLOCKS - used), ("used", used),
-                                      ("tokens_per", TOKENS_PER_BLOCK)):
-                out.sample(metric.name, _labels(backend, kv_cache_block_type=block_type), value)
+            for block_type, blocks in (("max", KV_BLOCKS), ("free", KV_BLOCKS - used), ("used", used),
+                                       ("tokens_per", TOKENS_PER_BLOCK)):
+                out.sample(metric.name, _labels(backend, kv_cache_block_type=block_type), blocks)
         elif role == "model_load":
-            pod = timeline.pod(r, t)
-            engine_load = 0.6 * ((pod.ready_time or t) - pod.created)
+            engine_load = 0.6 * timeline.startup(now.replica, t)
             for name in repository:
                 seconds = engine_load if name == backend else (0.05 if name == ensemble else 3.2)
                 out.sample(metric.name, _labels(name), round(seconds, 3))
@@ -155,7 +141,15 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
     return out.text()
 
 
-def _duration(name: str, ensemble: str, backend: str):
+def _successes(name: str) -> Callable[[Load], float]:
+    """The share of a repository model's requests that succeed: preprocessing never fails."""
+    if name == PREPROCESSING:
+        return lambda load: 1.0
+    return lambda load: 1 - load.error_ratio
+
+
+def _duration(name: str, ensemble: str, backend: str) -> Callable[[Load], float]:
+    """Seconds one request spends in a repository model."""
     if name == ensemble:
         return lambda load: load.e2e.mean()
     if name == backend:
@@ -163,8 +157,18 @@ def _duration(name: str, ensemble: str, backend: str):
     return lambda load: PIPELINE_SECONDS / 2
 
 
-def _ttft_bounds(replica: Replica, metric) -> tuple[Decimal, ...]:
-    declared = replica.model.buckets.get("ttft")
-    if declared:
-        return tuple(b / ENGINE.signals["ttft"].scale for b in declared)
-    return metric.buckets
+def _busy(successes: Callable[[Load], float], seconds: Callable[[Load], float], unit: float, load: Load) -> float:
+    """Time (in `unit`s of a second) spent per request on successful requests."""
+    return successes(load) * seconds(load) * unit
+
+
+def _each(amount: float, load: Load) -> float:
+    return amount
+
+
+def _shifted_ttft(shift: float, load: Load) -> Latency:
+    return load.ttft.shifted(shift)
+
+
+def _token_sizes(prompt: bool, load: Load) -> Latency:
+    return lognormal(load.prompt_tokens if prompt else load.output_tokens, 0.6)

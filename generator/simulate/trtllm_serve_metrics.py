@@ -17,22 +17,11 @@ from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
 from generator.simulate.exposition import PYTHON, Exposition
 from generator.simulate.fleet import Replica
 from generator.simulate.gauges import replica_gauge
-from generator.simulate.histograms import bucket_bounds, counter, histogram
+from generator.simulate.histograms import LATENCIES, bucket_bounds, counter, histogram
 from generator.simulate.roles import engine_roles
 from generator.simulate.timeline import ModelTimeline
-from generator.simulate.workload import Latency
 
 ENGINE = ENGINES["trtllm-serve"]
-LATENCIES = {
-    "ttft": lambda load: load.ttft,
-    "tpot": lambda load: load.tpot,
-    "e2e": lambda load: load.e2e,
-    "queue_time": lambda load: load.queue,
-    "prefill_time": lambda load: Latency(max(0.0, load.ttft.floor - load.queue.mean()), load.ttft.median,
-                                         load.ttft.sigma),
-    "decode_time": lambda load: Latency(load.itl.floor * max(load.output_tokens - 1, 1),
-                                        load.itl.median * max(load.output_tokens - 1, 1), 0.35),
-}
 PREFIX_CACHE_HIT_SHARE = 0.3  # of prompt tokens found in the KV cache
 CLIENT_ERROR_CODE = "400"  # request validation errors
 
@@ -46,43 +35,33 @@ def roles(naming: str | None = None) -> dict[str, str]:
 
 
 def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
-    model = replica.model
+    model, now = replica.model, timeline.scrape(replica.index, t)
     engine = engine_for(model)
-    version = timeline.version(t)
-    r = replica.index
-    served = timeline.served(r, t)
-    load = timeline.load(r, t)
-    serving = max(len(timeline.at(t).serving), 1)
-    started = timeline.process_start(r, t)
     named = bool(engine.model_label)
     base = [("engine_type", "trtllm" if named else "undefined"),
             ("model_name", model.served_name if named else "undefined")]
     out = Exposition(PYTHON)
     created: list[tuple[str, str, list]] = []
     for metric in engine.metrics:
-        if not metric.exposed_in(version):
+        if not metric.exposed_in(now.version):
             continue
         role = roles(model.metric_naming)[metric.name]
         if metric.type == HISTOGRAM:
-            value = histogram(served, bucket_bounds(replica, engine, role, metric, version), 1.0, LATENCIES[role])
+            value = histogram(now.served, bucket_bounds(replica, engine, role, metric, now.version), 1.0,
+                              LATENCIES[role])
             out.family(metric.name, "histogram", metric.help)
-            out.buckets(metric.name, base, value)
-            out.sample(f"{metric.name}_count", base, value.count)
-            out.sample(f"{metric.name}_sum", base, value.total)
+            out.histogram(metric.name, base, value)
             created.append((metric.name, metric.help, [base]))
         elif metric.type == COUNTER:
-            series = _counter_series(role, served, base)
+            series = _counter_series(role, now.served, base)
             out.family(metric.name, "counter", metric.help)
             for labels, number in series:
                 out.sample(metric.name, labels, number)
             created.append((metric.name.removesuffix("_total"), metric.help, [labels for labels, _ in series]))
         elif metric.type == GAUGE:
             out.family(metric.name, "gauge", metric.help)
-            out.sample(metric.name, base, replica_gauge(role, load, serving, model.name, r, t))
-    for family, help_text, label_sets in created:
-        out.family(f"{family}_created", "gauge", help_text)
-        for labels in label_sets:
-            out.sample(f"{family}_created", labels, started)
+            out.sample(metric.name, base, replica_gauge(role, now, model.name))
+    out.created(created, now.started)
     return out.text()
 
 

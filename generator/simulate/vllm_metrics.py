@@ -11,17 +11,17 @@
 """
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 
 from generator.catalog import ENGINES
 from generator.catalog.base import COUNTER, GAUGE, HISTOGRAM
+from generator.simulate import histograms
 from generator.simulate.exposition import PYTHON, Exposition
 from generator.simulate.fleet import Replica
 from generator.simulate.gauges import replica_gauge
-from generator.simulate.histograms import bucket_bounds, counter, histogram, lognormal
+from generator.simulate.histograms import bucket_bounds, counter, histogram, histogram_scale, lognormal, portion
 from generator.simulate.roles import engine_roles
-from generator.simulate.timeline import ModelTimeline
-from generator.simulate.workload import Latency
+from generator.simulate.timeline import ModelTimeline, Scrape
 from generator.versions import v
 
 ENGINE = ENGINES["vllm"]
@@ -29,18 +29,7 @@ ERROR_REASON_SINCE = v("0.13.0")  # finished_reason="error" (README: exists only
 HANDLERS = (("/v1/chat/completions", 0.85), ("/v1/completions", 0.15))
 MODELS_LIST_RATE = 0.2  # GET /v1/models per second per replica (clients checking the served models)
 LATENCIES = {
-    "ttft": lambda load: load.ttft,
-    "itl": lambda load: load.itl,
-    "tpot": lambda load: load.tpot,  # one observation per request (outputs here are longer than one token)
-    "e2e": lambda load: load.e2e,
-    "queue_time": lambda load: load.queue,
-    # Prefill is first token minus queueing; decode is every later token.
-    "prefill_time": lambda load: Latency(max(0.0, load.ttft.floor - load.queue.mean()), load.ttft.median,
-                                         load.ttft.sigma),
-    "decode_time": lambda load: Latency(load.itl.floor * max(load.output_tokens - 1, 1),
-                                        load.itl.median * max(load.output_tokens - 1, 1), 0.35),
-    "prompt_length": lambda load: lognormal(load.prompt_tokens, 0.6),
-    "generation_length": lambda load: lognormal(load.output_tokens, 0.6),
+    **histograms.LATENCIES,
     # Clients ask for more than they get: max_tokens well above the typical output; n is almost always 1.
     "max_tokens_requested": lambda load: lognormal(max(256.0, 2.0 * load.output_tokens), 0.3),
     "n_requested": lambda load: lognormal(1.0, 0.15),
@@ -48,7 +37,6 @@ LATENCIES = {
 DRAFT_PER_TOKEN, ACCEPTED = 0.6, 0.7  # draft tokens per generated token, and the share the target accepts
 LORA_ADAPTERS = ("support-tone", "sql")  # adapters every replica serves; vLLM joins them with commas
 PREFIX_CACHE_HIT_SHARE = 0.35  # of prompt tokens found in the prefix cache
-OBSERVATIONS = {"itl": lambda load: max(load.output_tokens - 1, 0)}  # one per streamed token after the first
 
 
 @cache
@@ -64,37 +52,30 @@ def roles() -> dict[str, str]:
 
 
 def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
-    model = replica.model
-    version = timeline.version(t)  # the inventory's, unless the pods drifted
-    r = replica.index
-    served = timeline.served(r, t)
-    segment = timeline.at(t)
-    load = timeline.load(r, t)
-    serving = max(len(segment.serving), 1)
-    started = timeline.process_start(r, t)
-    base = [(ENGINE.model_label, model.served_name), ("engine", "0")]
+    model, now = replica.model, timeline.scrape(replica.index, t)
+    label = ENGINE.model_label
+    assert label is not None  # vLLM labels its engine metrics with the served name
+    base = [(label, model.served_name), ("engine", "0")]
     out = Exposition(PYTHON)
     created: list[tuple[str, str, list]] = []  # (family, help, label sets) for the _created families
 
     for metric in ENGINE.metrics:
-        if not metric.exposed_in(version):
+        if not metric.exposed_in(now.version):
             continue
         role = roles()[metric.name]
         if metric.type == HISTOGRAM:
-            value = histogram(served, bucket_bounds(replica, ENGINE, role, metric, version),
-                              float(ENGINE.signals[role].scale), LATENCIES[role],
-                              OBSERVATIONS.get(role, lambda load: 1.0))
+            value = histogram(now.served, bucket_bounds(replica, ENGINE, role, metric, now.version),
+                              float(histogram_scale(ENGINE, role)), LATENCIES[role],
+                              histograms.OBSERVATIONS.get(role, lambda load: 1.0))
             out.family(metric.name, "histogram", metric.help)
-            out.buckets(metric.name, base, value)
-            out.sample(f"{metric.name}_count", base, value.count)
-            out.sample(f"{metric.name}_sum", base, value.total)
+            out.histogram(metric.name, base, value)
             created.append((metric.name, metric.help, [base]))
         elif metric.type == COUNTER:
             family = metric.name[:-len("_total")] if metric.name.endswith("_total") else metric.name
-            series = _counter_series(role, served, timeline, r, t, version, base)
+            series = _counter_series(role, now, timeline, base)
             out.family(metric.name, "counter", metric.help)
-            for labels, value in series:
-                out.sample(metric.name, labels, value)
+            for labels, count in series:
+                out.sample(metric.name, labels, count)
             created.append((family, metric.help, [labels for labels, _ in series]))
         elif metric.type == GAUGE and role == "lora_adapters":  # no model label; the value is a timestamp
             out.family(metric.name, "gauge", metric.help)
@@ -102,20 +83,18 @@ def render(replica: Replica, timeline: ModelTimeline, t: float) -> str:
                                      ("running_lora_adapters", ",".join(LORA_ADAPTERS))], t)
         elif metric.type == GAUGE and role == "waiting_by_reason":  # every waiting request waits for capacity
             out.family(metric.name, "gauge", metric.help)
-            waiting = replica_gauge("waiting", load, serving, model.name, r, t)
-            for reason, value in (("capacity", waiting), ("deferred", 0.0)):
-                out.sample(metric.name, base + [("reason", reason)], value)
+            waiting = replica_gauge("waiting", now, model.name)
+            for reason, requests in (("capacity", waiting), ("deferred", 0.0)):
+                out.sample(metric.name, base + [("reason", reason)], requests)
         elif metric.type == GAUGE:
             out.family(metric.name, "gauge", metric.help)
-            out.sample(metric.name, base, replica_gauge(role, load, serving, model.name, r, t))
-    for family, help_text, label_sets in created:
-        out.family(f"{family}_created", "gauge", help_text)
-        for labels in label_sets:
-            out.sample(f"{family}_created", labels, started)
+            out.sample(metric.name, base, replica_gauge(role, now, model.name))
+    out.created(created, now.started)
     return out.text()
 
 
-def _counter_series(role, served, timeline, r, t, version, base):
+def _counter_series(role: str, now: Scrape, timeline: ModelTimeline, base: list[tuple[str, str]]) -> list:
+    served, r, t, version = now.served, now.replica, now.t, now.version
     if role == "requests":
         error_reason = version >= ERROR_REASON_SINCE
         reasons = [
@@ -132,7 +111,7 @@ def _counter_series(role, served, timeline, r, t, version, base):
             for status, part in (("2xx", lambda load: 1 - load.error_ratio),
                                  ("4xx", lambda load: load.client_error_ratio),
                                  ("5xx", lambda load: load.error_ratio)):
-                value = counter(served, lambda load, s=share, p=part: s * p(load))
+                value = counter(served, partial(portion, share, part))
                 if value > 0:
                     series.append(([("handler", handler), ("method", "POST"), ("status", status)], float(value)))
         seconds = sum(dt for _, dt, _ in timeline.elapsed(r, t))
