@@ -4,7 +4,8 @@ A `Metric` is one name as the exporter exposes it in /metrics, with the
 versions that expose it and the public source that says so. An `Engine` maps
 each normalised signal (TTFT, requests, KV cache, ...) to the metrics that
 carry it; where a metric was renamed, a signal lists the candidates newest
-first and the engine version picks the one it exposes.
+first and the engine version picks the one it exposes. An `Exporter` (DCGM,
+kube-state-metrics) maps its signals likewise, read on the model's pods.
 """
 from __future__ import annotations
 
@@ -260,8 +261,8 @@ class PodSignal:
     the labels the inventory's `collectors` names), keeps `value_filter` series, takes the per-second rate
     of a `counter`, or the share `metric / (metric + rest)` per series, aggregates over the pods with
     `aggregation` keeping `per`, and divides by `divisor` (the exporter's unit per signal unit: percent
-    is 100 per ratio). Generated tests invert it: one series per input, `value * divisor`, or a share
-    of `whole` split between `metric` and `rest`, each also carrying `labels`.
+    is 100 per ratio). Generated tests invert it on one pod: `value * divisor` (a counter's per-second
+    rate), or a share of `whole` split between `metric` and `rest`, each series also carrying `labels`.
     """
 
     metric: str

@@ -23,7 +23,8 @@ def node_label(version) -> str:
     return "hostname" if version > LOWERCASE_HOSTNAME_AFTER else "Hostname"
 
 
-UTIL, XID = "DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_XID_ERRORS"
+UTIL = "DCGM_FI_DEV_GPU_UTIL"  # in the default CSV of every release: one series per GPU, allocated or not
+XID = "DCGM_FI_DEV_XID_ERRORS"
 ONE_GPU = (("gpu", "0"),)  # what a generated test's GPU series carries besides its pod and node
 
 
@@ -85,7 +86,7 @@ EXPORTER = Exporter(
         "gpu_power": PodSignal("DCGM_FI_DEV_POWER_USAGE", "sum", labels=ONE_GPU),
         "gpu_xid": PodSignal(XID, "max", labels=ONE_GPU),
         "gpu_xid_new": Custom((XID,), _xid_events),
-        "gpus": PodSignal(UTIL, "count", labels=ONE_GPU),  # in the default CSV of every release: one per GPU
+        "gpus": PodSignal(UTIL, "count", labels=ONE_GPU),
         # Joules per second (W), from the energy counter in millijoules since boot.
         "gpu_energy": PodSignal("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", "sum", divisor=Decimal(1000), counter=True,
                                 labels=ONE_GPU),

@@ -2,8 +2,9 @@
 
 The inverse of `queries.py`: where a query reads `vllm:kv_cache_usage_perc`, this
 writes a `vllm:kv_cache_usage_perc` series; where Triton's KV usage is used/max
-blocks, it writes both. Series are in promtool's expanding notation, one sample
-per minute.
+blocks, it writes both. Exporter signals (GPU, pods, cold start) are inverted from
+their catalog description (`Exporter.signals`), as their queries are built from it.
+Series are in promtool's expanding notation, one sample per minute.
 """
 from __future__ import annotations
 
