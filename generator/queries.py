@@ -481,7 +481,8 @@ class PodQueries:
         return self.exporter_signal("gpu_xid")
 
     def exporter_signal(self, name: str) -> str:
-        """An exporter signal (`PodSignal`) per pod: aggregated as the catalog says, by `pod`."""
+        """An exporter signal (`PodSignal`) per pod: aggregated as the catalog says, by `pod` and the labels it
+        keeps besides the workload's."""
         exporter, spec = exporter_signal(name)
         if not isinstance(spec, PodSignal) or spec.counter or spec.zero_while_scraped or spec.value_filter:
             raise CatalogError(f"{name}: only a gauge of the pods' series breaks down by pod")
@@ -494,7 +495,8 @@ class PodQueries:
         expr = series(spec.metric)
         if spec.rest:
             expr = f"{expr} / ({expr} + {series(spec.rest)})"
-        expr = f"{spec.aggregation} by (pod) ({expr})"
+        keys = ", ".join(["pod", *(label for label in spec.per if label not in WORKLOAD_LABELS)])
+        expr = f"{spec.aggregation} by ({keys}) ({expr})"
         return expr if spec.divisor == 1 else f"{expr} / {number(spec.divisor)}"
 
     def latest_labels(self, name: str, *labels: str) -> str:
@@ -511,8 +513,7 @@ class PodQueries:
 
     def image(self) -> str:
         """1 per pod and engine image: the image tag says the version it runs."""
-        info = self.q._workload("kube_pod_container_info", [("container", "=", self.q.model.container), self._pod()])
-        return f"max by (pod, image) ({info})"
+        return self.exporter_signal("engine_image")
 
     def gauge(self, name: str) -> str | None:
         """A gauge signal per pod (summed over a pod's engines, else as the signal aggregates), or None

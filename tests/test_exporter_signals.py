@@ -16,7 +16,8 @@ from conftest import ROOT, run_promtool
 # A value each signal can take: counts are of series (one pod, one GPU), a `== 1` filter passes 1.
 VALUES = {"gpu_utilization": Decimal("0.5"), "gpu_memory": Decimal("0.6"), "gpu_power": Decimal(300),
           "gpu_xid": Decimal(79), "gpus": Decimal(1), "gpu_energy": Decimal("0.3"), "replicas_ready": Decimal(1),
-          "pod_ready": Decimal(1), "container_waiting": Decimal(1), "cold_start": Decimal(300)}
+          "pod_ready": Decimal(1), "container_waiting": Decimal(1), "engine_image": Decimal(1),
+          "cold_start": Decimal(300)}
 WINDOW = {"gpu_energy": "5m", "cold_start": "1h"}
 
 EXPORTED = (ROOT / "inventory.yaml").read_text().replace(

@@ -124,6 +124,9 @@ EXPORTER = Exporter(
                                        (("container", "=", ENGINE_CONTAINER), ("reason", "=~", CANNOT_START)),
                                        per=("namespace", "pod", "reason"), value_filter="== 1",
                                        labels=(("reason", "CrashLoopBackOff"),)),
+        # Per pod, 1 per image of its engine container (the spec's reference: its tag says the version).
+        "engine_image": PodSignal(INFO, "max", (("container", "=", ENGINE_CONTAINER),),
+                                  per=("namespace", "pod", "image"), labels=(("image", "registry.test/engine:1.0"),)),
         "oom_kills": Custom((RESTARTS, LAST_TERMINATED), _oom_kills),
         "engine_version": Custom((INFO,), _running_versions),
         "cold_start": Custom((CREATED, READY_TIME, READY.metric), _cold_start, _cold_start_inputs),
