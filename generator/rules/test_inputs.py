@@ -170,9 +170,11 @@ class Inputs:
         assert isinstance(spec, Counters)
         return [self._counter(spec.parts[0], rate)]
 
-    def exporter_signal(self, signal: str, value: Decimal, pod: int = 0) -> list[Series]:
+    def exporter_signal(self, signal: str, value: Decimal, pod: int = 0,
+                        labels: Mapping[str, str] | None = None) -> list[Series]:
         """Series of one of the model's pods giving an exporter signal (`Exporter.signals`) the `value`, as
-        the catalog's description of the signal says; a counter's value is its per-second rate."""
+        the catalog's description of the signal says; a counter's value is its per-second rate. `labels`
+        override the description's (another GPU: `{"gpu": "1"}`)."""
         _, spec = exporter_signal(signal)
         inputs = spec.inputs
         if inputs is None:
@@ -181,9 +183,9 @@ class Inputs:
         counter = isinstance(spec, PodSignal) and spec.counter
         series = []
         for name, scope, matchers, v in recipe:
-            labels = self._labels(scope, self.q.exporter_matchers(matchers), pod, self.q.is_dcgm(name), {})
-            series.append(Series(name, labels, v * 60, Decimal(0), True) if counter else
-                          Series(name, labels, Decimal(0), v))
+            stored = self._labels(scope, self.q.exporter_matchers(matchers), pod, self.q.is_dcgm(name), labels or {})
+            series.append(Series(name, stored, v * 60, Decimal(0), True) if counter else
+                          Series(name, stored, Decimal(0), v))
         return series
 
     def gpu_utilization(self, value: Decimal) -> list[Series]:
