@@ -13,12 +13,13 @@ from __future__ import annotations
 from generator import conventions as c
 from generator.catalog import EXPORTERS
 from generator.catalog.base import Metric
+from generator.catalog.dcgm import UTIL  # the series that lists every GPU, as the `gpus` signal counts it
 from generator.errors import CatalogError
 from generator.inventory import Inventory
 from generator.promql import selector
+from generator.queries import rename_labels
 
 NODE_VARIABLE = "$node"
-UTIL = "DCGM_FI_DEV_GPU_UTIL"  # in the default CSV of every release: the series that lists every GPU
 
 
 class GpuQueries:
@@ -69,12 +70,9 @@ class GpuQueries:
         return selector(name, [(self.node_label(), "=~", NODE_VARIABLE), *matchers])
 
     def _canonical(self, expr: str) -> str:
-        for target, source in (("node", self.collectors.dcgm_node_label),
-                               ("namespace", self.collectors.dcgm_namespace_label),
-                               ("pod", self.collectors.dcgm_pod_label)):
-            if source != target:
-                expr = f'label_replace({expr}, "{target}", "$1", "{source}", "(.*)")'
-        return expr
+        c = self.collectors
+        return rename_labels(expr, (("node", c.dcgm_node_label), ("namespace", c.dcgm_namespace_label),
+                                    ("pod", c.dcgm_pod_label)))
 
     def keys(self, *labels: str) -> str:
         """Grouping labels, with the cluster label first in multi-cluster mode (node names repeat across

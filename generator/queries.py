@@ -12,22 +12,39 @@ from generator.capabilities import Capabilities
 from generator.catalog import EXPORTERS
 from generator.catalog.base import (
     BACKEND,
-    IMAGE_VERSION,
+    ENGINE_CONTAINER,
     MODEL,
     WORKLOAD,
     Counters,
     Custom,
+    ExporterSignal,
     Gauge,
     Metric,
     Part,
+    PodSignal,
 )
 from generator.errors import CatalogError
 from generator.inventory import Collectors, Inventory, Model
-from generator.prometheus_syntax import duration_seconds
 from generator.promql import le_matcher, number, quote, selector
 
 WORKLOAD_LABELS = ("namespace", "pod")  # on kube-state-metrics series and engine targets
 SITE = "site"  # scope of a collector's own series: only the model's selector labels
+
+
+def exporter_signal(name: str) -> tuple[str, ExporterSignal]:
+    """The exporter that carries a signal (`Exporter.signals`), by name, and the signal."""
+    for exporter in EXPORTERS.values():
+        if name in exporter.signals:
+            return exporter.name, exporter.signals[name]
+    raise CatalogError(f"no exporter carries the signal {name!r}")
+
+
+def rename_labels(expr: str, renames) -> str:
+    """`expr` with each (target, source) label copied to `target` where the two differ, in that order."""
+    for target, source in renames:
+        if source != target:
+            expr = f'label_replace({expr}, "{target}", "$1", "{source}", "(.*)")'
+    return expr
 
 
 class ModelQueries:
@@ -65,11 +82,13 @@ class ModelQueries:
         if scope == MODEL:
             base += self.model_matchers()
         elif scope == BACKEND:
+            if not self.engine.model_label:
+                raise CatalogError(f"{name}: {self.engine.title} has no model label to name the backend model by")
             base += [(self.engine.model_label, "=", self.model.backend_model or self.model.served_name),
                      ("namespace", "=", self.model.namespace)]
         elif scope == WORKLOAD:
             base += self.engine_workload_matchers() if self._engine_metric(name) else \
-                self.workload_matchers(self._dcgm(name))
+                self.workload_matchers(self.is_dcgm(name))
         base += [(k, "=", v) for k, v in self.model.selector]
         return selector(name + suffix, base + list(matchers))
 
@@ -85,7 +104,10 @@ class ModelQueries:
     def engine_workload_labels(self) -> tuple[str, str]:
         """The labels carrying namespace and pod on the engine's series: its scrape target's, or (pushed
         telemetry) its Kubernetes resource attributes under the model's naming (`k8s_namespace_name`)."""
-        return self.engine.workload_attributes if self.model.pushed else WORKLOAD_LABELS
+        if not self.model.pushed:
+            return WORKLOAD_LABELS
+        namespace, pod = self.engine.workload_attributes
+        return namespace, pod
 
     def engine_workload_matchers(self) -> list[tuple[str, str, str]]:
         namespace, pod = self.engine_workload_labels()
@@ -141,7 +163,8 @@ class ModelQueries:
     def collectors(self) -> Collectors:
         return self.inventory.collectors if self.inventory is not None else Collectors()
 
-    def _dcgm(self, name: str) -> bool:
+    def is_dcgm(self, name: str) -> bool:
+        """Whether the metric is dcgm-exporter's: its workload and node are in the labels `collectors.dcgm` names."""
         return any(m.name == name for m in EXPORTERS["dcgm"].metrics)
 
     # -- what the engine can show: generator.capabilities ---------------------
@@ -192,6 +215,8 @@ class ModelQueries:
         """Requests per second an SLI counts as good: within the threshold, or not failed."""
         if slo == "availability":
             return f"({self.rate(self.error_base(), window)}) - ({self.rate('errors', window)})"
+        if threshold_seconds is None:
+            raise CatalogError(f"{self.model.path}: the {slo} SLO has no threshold")
         metric, scale = self.can.histogram(slo)
         within = self.selector(metric, [le_matcher(threshold_seconds / scale)], suffix="_bucket")
         return self.agg("sum", f"rate({within}[{window}])")
@@ -274,53 +299,80 @@ class ModelQueries:
         count = self.selector(metric, suffix="_count")
         return f"{self.agg('sum', f'rate({within}[{window}])')} / ({self.agg('sum', f'rate({count}[{window}])')} > 0)"
 
-    # -- GPUs (DCGM), pods (kube-state-metrics), targets -------------------
+    # -- exporter signals: GPUs (DCGM), pods (kube-state-metrics) ---------------
 
     def _workload(self, name: str, matchers=()) -> str:
         return self.selector(name, matchers, scope=WORKLOAD)
 
-    def _canonical(self, expr: str) -> str:
+    def canonical(self, expr: str) -> str:
         """A DCGM expression with the workload and node labels renamed to `namespace`, `pod` and `node`."""
         c = self.collectors
-        for target, source in (("namespace", c.dcgm_namespace_label), ("pod", c.dcgm_pod_label),
-                               ("node", c.dcgm_node_label)):
-            if source != target:
-                expr = f'label_replace({expr}, "{target}", "$1", "{source}", "(.*)")'
+        return rename_labels(expr, (("namespace", c.dcgm_namespace_label), ("pod", c.dcgm_pod_label),
+                                    ("node", c.dcgm_node_label)))
+
+    def exporter_signal(self, name: str, window: str = "") -> str:
+        """An exporter signal as the catalog describes it (`Exporter.signals`), on the model's pods."""
+        exporter, spec = exporter_signal(name)
+        if isinstance(spec, Custom):
+            return spec.build(self, window)
+        expr = self._workload(spec.metric, self.exporter_matchers(spec.matchers))
+        if spec.rest:
+            expr = f"{expr} / ({expr} + {self._workload(spec.rest, self.exporter_matchers(spec.matchers))})"
+        if spec.value_filter:
+            expr = f"{expr} {spec.value_filter}"
+        if spec.counter:
+            expr = f"rate({expr}[{window}])"
+        expr = self.agg(spec.aggregation, expr, *spec.per)
+        if spec.divisor != 1:
+            expr = f"{expr} / {number(spec.divisor)}"
+        if spec.zero_while_scraped:
+            expr = self._or_zero_while(expr, self.collector_job(exporter))
         return expr
 
+    def exporter_matchers(self, matchers) -> list[tuple[str, str, str]]:
+        """A signal's matchers with the model's facts in: its engine container."""
+        return [(label, op, self.model.container if value == ENGINE_CONTAINER else value)
+                for label, op, value in matchers]
+
+    def collector_job(self, exporter: str) -> str:
+        """The scrape job of an exporter (the inventory's `collectors`)."""
+        c = self.collectors
+        return c.dcgm_job if exporter == "dcgm" else c.kube_state_metrics_job
+
+    def _ready_pods(self, *matchers: tuple[str, str, str]) -> str:
+        """The model's pods' Ready condition (1 Ready, 0 not), as the `pod_ready` signal reads it."""
+        _, ready = exporter_signal("pod_ready")
+        assert isinstance(ready, PodSignal)
+        return self._workload(ready.metric, [*ready.matchers, *matchers])
+
     def gpu_utilization(self) -> str:
-        return f"{self.agg('avg', self._workload('DCGM_FI_DEV_GPU_UTIL'))} / 100"
+        return self.exporter_signal("gpu_utilization")
 
     def gpu_memory_usage(self) -> str:
-        used = self._workload("DCGM_FI_DEV_FB_USED")
-        free = self._workload("DCGM_FI_DEV_FB_FREE")
-        return self.agg("max", f"{used} / ({used} + {free})")
+        return self.exporter_signal("gpu_memory")
 
     def gpu_power(self) -> str:
-        return self.agg("sum", self._workload("DCGM_FI_DEV_POWER_USAGE"))
+        return self.exporter_signal("gpu_power")
 
     def gpu_xid(self) -> str:
-        return self.agg("max", self._workload("DCGM_FI_DEV_XID_ERRORS"))
+        return self.exporter_signal("gpu_xid")
 
     def gpu_xid_events(self, window: str) -> str:
-        """Per GPU, the XID code when one was reported within `window`: the gauge changed, or a series
-        appeared with a code. DCGM keeps the last code until the exporter restarts, so the gauge alone
-        would keep an alert firing for days."""
-        xid = self._workload("DCGM_FI_DEV_XID_ERRORS")
-        recent = f"{xid} > 0 and (changes({xid}[{window}]) > 0 or ({xid} unless {xid} offset {window}))"
-        return self.agg("max", self._canonical(f"({recent})"), "namespace", "pod", "gpu", "node")
+        """Per GPU, the XID code when one was reported within `window`."""
+        return self.exporter_signal("gpu_xid_new", window)
 
     def gpu_count(self) -> str:
-        return self.agg("count", self._workload("DCGM_FI_DEV_GPU_UTIL"))
+        return self.exporter_signal("gpus")
 
     def gpus_held(self) -> str:
-        """1 per GPU the model's pods hold, labelled with its `node` and `gpu` index."""
-        return self.agg("count", self._canonical(self._workload("DCGM_FI_DEV_GPU_UTIL")), "node", "gpu")
+        """1 per GPU the model's pods hold (the series the `gpus` signal counts), labelled `node` and `gpu`."""
+        _, gpus = exporter_signal("gpus")
+        assert isinstance(gpus, PodSignal)
+        return self.agg("count", self.canonical(self._workload(gpus.metric)), "node", "gpu")
 
     def gpu_energy(self, window: str) -> str:
-        """Joules per second the model's GPUs draw, from DCGM's energy counter (millijoules since boot)."""
-        energy = self._workload("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION")
-        return f"{self.agg('sum', f'rate({energy}[{window}])')} / 1000"
+        """Joules per second the model's GPUs draw."""
+        return self.exporter_signal("gpu_energy", window)
 
     def collector_up(self, job: str) -> str:
         """1 while Prometheus scrapes at least one target of the collector's job, else empty."""
@@ -332,40 +384,23 @@ class ModelQueries:
         return f"{expr} or ({self.zero()} and {self.on()} ({self.collector_up(job)}))"
 
     def replicas_ready(self) -> str:
-        ready = self._workload("kube_pod_status_ready", [("condition", "=", "true")])
-        return self._or_zero_while(self.agg("sum", ready), self.collectors.kube_state_metrics_job)
+        return self.exporter_signal("replicas_ready")
 
     def pod_ready(self) -> str:
         """Per pod of the model: 1 while Ready, 0 while not."""
-        ready = self._workload("kube_pod_status_ready", [("condition", "=", "true")])
-        return self.agg("max", ready, "namespace", "pod")
+        return self.exporter_signal("pod_ready")
 
     def container_waiting(self) -> str:
         """Per pod, the engine container's waiting reasons that mean it cannot start."""
-        waiting = self._workload("kube_pod_container_status_waiting_reason", [
-            ("container", "=", self.model.container),
-            ("reason", "=~", "CrashLoopBackOff|ImagePullBackOff|ErrImagePull|CreateContainerConfigError|"
-                             "CreateContainerError|InvalidImageName")])
-        return self.agg("max", f"{waiting} == 1", "namespace", "pod", "reason")
+        return self.exporter_signal("container_waiting")
 
     def oom_kills(self, window: str) -> str:
         """Per pod, engine container restarts within `window` whose last termination was an OOM kill."""
-        restarts = self._workload("kube_pod_container_status_restarts_total",
-                                  [("container", "=", self.model.container)])
-        reason = self._workload("kube_pod_container_status_last_terminated_reason",
-                                [("container", "=", self.model.container), ("reason", "=", "OOMKilled")])
-        return (f"{self.agg('sum', f'increase({restarts}[{window}])', 'namespace', 'pod')} > 0 "
-                f"and {self.on('namespace', 'pod')} {self.agg('max', f'{reason} == 1', 'namespace', 'pod')}")
+        return self.exporter_signal("oom_kills", window)
 
     def running_versions(self) -> str:
-        """Per pod, the engine version its container image says (`running_version`), where the image
-        follows the model's image pattern; images that do not are left out."""
-        pattern = self.model.image_pattern
-        info = self._workload("kube_pod_container_info", [("container", "=", self.model.container),
-                                                         ("image", "=~", pattern.format(version=IMAGE_VERSION))])
-        extract = pattern.format(version=f"({IMAGE_VERSION})")
-        return self.agg("max", f'label_replace({info}, "running_version", "$1", "image", {quote(extract)})',
-                        "namespace", "pod", "running_version")
+        """Per pod, the engine version its container image says (`running_version`)."""
+        return self.exporter_signal("engine_version")
 
     def targets_up(self) -> str:
         if self.model.pushed:  # the ready pods stand in, unknown (not 0) while kube-state-metrics is down
@@ -386,7 +421,7 @@ class ModelQueries:
         """`up` of the engine container's targets; for pushed telemetry, which has no per-pod scrape target,
         the pods' readiness stands in (1 Ready, 0 not), so a scrape failure cannot be told."""
         if self.model.pushed:
-            return self._workload("kube_pod_status_ready", [("condition", "=", "true")])
+            return self._ready_pods()
         return self.selector("up", [("container", "=", self.model.container)], scope=WORKLOAD)
 
     def series_count(self, name: str, matchers=(), scope: str = MODEL, suffix: str = "") -> str:
@@ -395,37 +430,16 @@ class ModelQueries:
         expr = self.agg("count", self.selector(name, matchers, scope, suffix))
         if scope != WORKLOAD:
             return f"{expr} or {self.zero()}"
-        job = self.collectors.dcgm_job if self._dcgm(name) else self.collectors.kube_state_metrics_job
+        job = self.collectors.dcgm_job if self.is_dcgm(name) else self.collectors.kube_state_metrics_job
         return self._or_zero_while(expr, job)
 
     def cold_start(self, lookback: str = "1h") -> str:
-        """Longest start-up among pods created within `lookback`: to their first Ready, or so far.
-
-        The first Ready transition counts (`min_over_time`), so a pod that later
-        crashes and recovers keeps its true start-up time; a pod that was never
-        Ready within the lookback is still starting. Older pods are left to the
-        replica alerts.
-        """
-        created = self._workload("kube_pod_created")
-        ready_time = self._workload("kube_pod_status_ready_time")
-        seconds = duration_seconds(lookback)
-        young = f"({created} > time() - {seconds})"
-        started = f"(min_over_time({ready_time}[{lookback}]) - {self.on('namespace', 'pod', 'uid')} {young})"
-        starting = (f"((time() - {young}) unless {self.on('namespace', 'pod', 'uid')} "
-                    f"max_over_time({ready_time}[{lookback}]))")
-        return self.agg("max", f"{started} or {starting}")
+        """Longest start-up among pods created within `lookback`: to their first Ready, or so far."""
+        return self.exporter_signal("cold_start", lookback)
 
     def new_pod_details(self, seconds: int) -> str:
-        """Per pod created within the last `seconds`, its creation time, labelled with its owner (the
-        ReplicaSet for a Deployment) and the engine container's image: what a deploy changed."""
-        created = self._workload("kube_pod_created")
-        owner = self._workload("kube_pod_owner", [("owner_is_controller", "=", "true")])
-        info = self._workload("kube_pod_container_info", [("container", "=", self.model.container)])
-        joined = (f"({created} > time() - {seconds}) "
-                  f"* {self.on('namespace', 'pod', 'uid')} group_left (owner_kind, owner_name) {owner} "
-                  f"* {self.on('namespace', 'pod', 'uid')} group_left (image) {info}")
-        return self.agg("max", joined, "namespace", "pod", "owner_kind", "owner_name", "image")
-
+        """Per pod created within the last `seconds`: its creation time, owner and engine image."""
+        return self.exporter_signal("new_pods", str(seconds))
 
 
 # -- per replica: the model dashboard's `$pod` drill-down ------------------------
@@ -448,7 +462,7 @@ class PodQueries:
         return (label, "=~", POD_VARIABLE)
 
     def _sel(self, part: Part) -> str:
-        dcgm = part.scope == WORKLOAD and self.q._dcgm(part.metric)
+        dcgm = part.scope == WORKLOAD and self.q.is_dcgm(part.metric)
         engine = not dcgm and self.q._engine_metric(part.metric)
         return self.q.selector(part.metric, (*part.matchers, self._pod(dcgm, engine)), part.scope, part.suffix)
 
@@ -459,10 +473,10 @@ class PodQueries:
 
     def variable_source(self) -> str:
         """The series whose `pod` values are the model's pods, ready or not: what `$pod` lists."""
-        return self.q._workload("kube_pod_status_ready", [("condition", "=", "true")])
+        return self.q._ready_pods()
 
     def ready(self) -> str:
-        return f"max by (pod) ({self.q._workload('kube_pod_status_ready', [('condition', '=', 'true'), self._pod()])})"
+        return self.exporter_signal("pod_ready")
 
     def age(self) -> str:
         """Seconds since each pod was created."""
@@ -470,7 +484,26 @@ class PodQueries:
 
     def gpu_xid(self) -> str:
         """The last XID error code any of the pod's GPUs reported (DCGM holds it until it restarts); 0 = none."""
-        return f"max by (pod) ({self._dcgm('DCGM_FI_DEV_XID_ERRORS')})"
+        return self.exporter_signal("gpu_xid")
+
+    def exporter_signal(self, name: str) -> str:
+        """An exporter signal (`PodSignal`) per pod: aggregated as the catalog says, by `pod` and the labels it
+        keeps besides the workload's."""
+        exporter, spec = exporter_signal(name)
+        if not isinstance(spec, PodSignal) or spec.counter or spec.zero_while_scraped or spec.value_filter:
+            raise CatalogError(f"{name}: only a gauge of the pods' series breaks down by pod")
+        matchers = self.q.exporter_matchers(spec.matchers)
+
+        def series(metric: str) -> str:
+            expr = self._sel(Part(metric, tuple(matchers), scope=WORKLOAD))
+            return self.q.canonical(expr) if exporter == "dcgm" else expr
+
+        expr = series(spec.metric)
+        if spec.rest:
+            expr = f"{expr} / ({expr} + {series(spec.rest)})"
+        keys = ", ".join(["pod", *(label for label in spec.per if label not in WORKLOAD_LABELS)])
+        expr = f"{spec.aggregation} by ({keys}) ({expr})"
+        return expr if spec.divisor == 1 else f"{expr} / {number(spec.divisor)}"
 
     def latest_labels(self, name: str, *labels: str) -> str:
         """Per pod, the labels of the gauge signal's series set last (vLLM sets a timestamp gauge under new
@@ -486,8 +519,7 @@ class PodQueries:
 
     def image(self) -> str:
         """1 per pod and engine image: the image tag says the version it runs."""
-        info = self.q._workload("kube_pod_container_info", [("container", "=", self.q.model.container), self._pod()])
-        return f"max by (pod, image) ({info})"
+        return self.exporter_signal("engine_image")
 
     def gauge(self, name: str) -> str | None:
         """A gauge signal per pod (summed over a pod's engines, else as the signal aggregates), or None
@@ -518,22 +550,14 @@ class PodQueries:
         expr = f"histogram_quantile({quantile}, sum by (pod, le) ({self._as_pod(f'rate({buckets}[{window}])')}))"
         return expr if scale == 1 else f"{expr} * {number(scale)}"
 
-    def _dcgm(self, name: str) -> str:
-        return self.q._canonical(self._sel(Part(name, scope=WORKLOAD)))
-
     def gpu_utilization(self) -> str:
-        return f"avg by (pod) ({self._dcgm('DCGM_FI_DEV_GPU_UTIL')}) / 100"
+        return self.exporter_signal("gpu_utilization")
 
     def gpu_node(self) -> str:
         """1 per pod and the node its GPUs sit on (label `node`), as DCGM reports it."""
-        return f"max by (pod, node) ({self._dcgm('DCGM_FI_DEV_GPU_UTIL')} * 0 + 1)"
+        _, gpus = exporter_signal("gpus")
+        gpu = self.q.canonical(self._sel(Part(gpus.metric_names()[0], scope=WORKLOAD)))
+        return f"max by (pod, node) ({gpu} * 0 + 1)"
 
     def gpu_memory_usage(self) -> str:
-        used, free = self._dcgm("DCGM_FI_DEV_FB_USED"), self._dcgm("DCGM_FI_DEV_FB_FREE")
-        return f"max by (pod) ({used} / ({used} + {free}))"
-
-
-def _duration_seconds(text: str) -> int:
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    return int(text[:-1]) * units[text[-1]]
-
+        return self.exporter_signal("gpu_memory")

@@ -4,7 +4,8 @@ A `Metric` is one name as the exporter exposes it in /metrics, with the
 versions that expose it and the public source that says so. An `Engine` maps
 each normalised signal (TTFT, requests, KV cache, ...) to the metrics that
 carry it; where a metric was renamed, a signal lists the candidates newest
-first and the engine version picks the one it exposes.
+first and the engine version picks the one it exposes. An `Exporter` (DCGM,
+kube-state-metrics) maps its signals likewise, read on the model's pods.
 """
 from __future__ import annotations
 
@@ -248,9 +249,60 @@ class Engine:
 IMAGE_VERSION = "[0-9]+(?:[.][0-9A-Za-z]+)+"
 
 
+# A matcher value standing for the model's engine container (the inventory's `container`).
+ENGINE_CONTAINER = "{engine container}"
+
+
+@dataclass(frozen=True)
+class PodSignal:
+    """An exporter signal: one metric's series on the model's pods, aggregated to the model.
+
+    The query reads `metric{matchers}` on the pods' workload labels (the series' `namespace` and `pod`, or
+    the labels the inventory's `collectors` names), keeps `value_filter` series, takes the per-second rate
+    of a `counter`, or the share `metric / (metric + rest)` per series, aggregates over the pods with
+    `aggregation` keeping `per`, and divides by `divisor` (the exporter's unit per signal unit: percent
+    is 100 per ratio). Generated tests invert it on one pod: `value * divisor` (a counter's per-second
+    rate), or a share of `whole` split between `metric` and `rest`, each series also carrying `labels`.
+    """
+
+    metric: str
+    aggregation: str  # sum | max | avg | count
+    matchers: tuple[tuple[str, str, str], ...] = ()
+    per: tuple[str, ...] = ()  # the labels the aggregation keeps: () is one value for the model
+    divisor: Decimal = Decimal(1)
+    counter: bool = False
+    rest: str = ""  # a share: the metric that with `metric` makes the whole (used / (used + free))
+    value_filter: str = ""  # a comparison each series must pass before aggregating ("== 1")
+    # 0 while the exporter is scraped and the model has no series; empty while it is down.
+    zero_while_scraped: bool = False
+    whole: Decimal = Decimal(1000)  # generated tests: the whole a share's two series split
+    # Generated tests: labels each series carries besides the workload's, and a value for a regex matcher's label.
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def metric_names(self) -> tuple[str, ...]:
+        return (self.metric, self.rest) if self.rest else (self.metric,)
+
+    def inputs(self, value: Decimal) -> list[tuple[str, str, tuple[tuple[str, str, str], ...], Decimal]]:
+        """The series (metric, scope, matchers, value) that give the signal `value`, as `Custom.inputs`: one
+        pod's, one per metric."""
+        given = dict(self.labels)  # a label given here stands in for its matcher (a regex's example)
+        matchers = (*(m for m in self.matchers if m[0] not in given), *((k, "=", text) for k, text in given.items()))
+        if self.rest:
+            return [(self.metric, WORKLOAD, matchers, value * self.whole),
+                    (self.rest, WORKLOAD, matchers, (1 - value) * self.whole)]
+        return [(self.metric, WORKLOAD, matchers, value * self.divisor)]
+
+
+ExporterSignal = PodSignal | Custom
+
+
 @dataclass(frozen=True)
 class Exporter:
-    """A non-engine source joined to models by namespace and pod (DCGM, kube-state-metrics)."""
+    """A non-engine source joined to models by namespace and pod (DCGM, kube-state-metrics).
+
+    `signals` are what the model's rules and dashboards read from it, by name, as engines map theirs:
+    `ModelQueries.exporter_signal` builds each query, `rules.test_inputs` the series a test feeds.
+    """
 
     name: str
     title: str
@@ -258,6 +310,7 @@ class Exporter:
     oldest: Version
     metrics: tuple[Metric, ...]
     requirements: tuple[str, ...] = ()
+    signals: dict[str, ExporterSignal] = field(default_factory=dict)
 
     def metric(self, name: str) -> Metric:
         return find(self.metrics, name)

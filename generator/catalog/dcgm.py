@@ -3,7 +3,9 @@
 The pod labels exist only in Kubernetes mode (`-k`, on in the Helm chart).
 Versions are dcgm-exporter tags (`<DCGM version>-<exporter version>`).
 """
-from generator.catalog.base import COUNTER, GAUGE, Exporter, Metric
+from decimal import Decimal
+
+from generator.catalog.base import COUNTER, GAUGE, WORKLOAD, Custom, Exporter, Metric, PodSignal
 from generator.versions import v
 
 CSV = "NVIDIA/dcgm-exporter etc/default-counters.csv; internal/pkg/rendermetrics/render_metrics.go"
@@ -19,6 +21,20 @@ LOWERCASE_HOSTNAME_AFTER = v("4.5.3-4.8.2")
 def node_label(version) -> str:
     """The label carrying the GPU's node name in this dcgm-exporter version."""
     return "hostname" if version > LOWERCASE_HOSTNAME_AFTER else "Hostname"
+
+
+UTIL = "DCGM_FI_DEV_GPU_UTIL"  # in the default CSV of every release: one series per GPU, allocated or not
+XID = "DCGM_FI_DEV_XID_ERRORS"
+ONE_GPU = (("gpu", "0"),)  # what a generated test's GPU series carries besides its pod and node
+
+
+def _xid_events(ctx, window: str) -> str:
+    """Per GPU, the XID code when one was reported within `window`: the gauge changed, or a series
+    appeared with a code. DCGM keeps the last code until the exporter restarts, so the gauge alone
+    would keep an alert firing for days."""
+    xid = ctx.selector(XID, scope=WORKLOAD)
+    recent = f"{xid} > 0 and (changes({xid}[{window}]) > 0 or ({xid} unless {xid} offset {window}))"
+    return ctx.agg("max", ctx.canonical(f"({recent})"), "namespace", "pod", "gpu", "node")
 
 
 EXPORTER = Exporter(
@@ -63,4 +79,16 @@ EXPORTER = Exporter(
                requires=ENABLE),
     ),
     requirements=("Run dcgm-exporter in Kubernetes mode (`-k`) so GPU series carry namespace and pod.",),
+    # Read on the model's GPUs: the series whose workload labels (`collectors.dcgm`) name the model's pods.
+    signals={
+        "gpu_utilization": PodSignal(UTIL, "avg", divisor=Decimal(100), labels=ONE_GPU),  # 0-1
+        "gpu_memory": PodSignal("DCGM_FI_DEV_FB_USED", "max", rest="DCGM_FI_DEV_FB_FREE", labels=ONE_GPU),
+        "gpu_power": PodSignal("DCGM_FI_DEV_POWER_USAGE", "sum", labels=ONE_GPU),
+        "gpu_xid": PodSignal(XID, "max", labels=ONE_GPU),
+        "gpu_xid_new": Custom((XID,), _xid_events),
+        "gpus": PodSignal(UTIL, "count", labels=ONE_GPU),
+        # Joules per second (W), from the energy counter in millijoules since boot.
+        "gpu_energy": PodSignal("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", "sum", divisor=Decimal(1000), counter=True,
+                                labels=ONE_GPU),
+    },
 )

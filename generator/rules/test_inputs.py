@@ -2,21 +2,23 @@
 
 The inverse of `queries.py`: where a query reads `vllm:kv_cache_usage_perc`, this
 writes a `vllm:kv_cache_usage_perc` series; where Triton's KV usage is used/max
-blocks, it writes both. Series are in promtool's expanding notation, one sample
-per minute.
+blocks, it writes both. Exporter signals (GPU, pods, cold start) are inverted from
+their catalog description (`Exporter.signals`), as their queries are built from it.
+Series are in promtool's expanding notation, one sample per minute.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
 from generator import conventions as c
-from generator.catalog.base import BACKEND, MODEL, WORKLOAD, Counters, Custom, Gauge, Histogram, Part
+from generator.catalog.base import BACKEND, MODEL, WORKLOAD, Counters, Custom, Gauge, Histogram, Part, PodSignal
 from generator.errors import CatalogError
 from generator.inventory import Inventory, Model
 from generator.podnames import pod_name
 from generator.promql import number, quote
-from generator.queries import ModelQueries
+from generator.queries import ModelQueries, exporter_signal
 
 LATENCY = {f"{signal}_miss": signal for signal in c.LATENCY_SIGNALS}
 
@@ -61,6 +63,10 @@ class Inputs:
                **extra: str) -> tuple[tuple[str, str], ...]:
         """Labels of a series as Prometheus stores it: engine series carry their target's namespace, pod
         and container; DCGM series the workload in the labels `collectors.dcgm` names, and the node."""
+        return self._labels(scope, matchers, pod, dcgm, extra)
+
+    def _labels(self, scope: str, matchers, pod: int, dcgm: bool,
+                extra: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
         result: dict[str, str] = dict(self.model.selector)
         if scope in (MODEL, BACKEND):
             label = self.q.engine.model_label  # "" where the deployment's naming carries no model name
@@ -87,13 +93,13 @@ class Inputs:
         result.update(extra)
         return tuple(sorted(result.items()))
 
-    def _counter(self, part: Part, rate: Decimal, **extra: str) -> Series:
-        return Series(part.metric + part.suffix, self.labels(part.scope, part.matchers, **extra), rate * 60,
-                      Decimal(0), counter=True)
+    def _counter(self, part: Part, rate: Decimal, extra: Mapping[str, str] | None = None) -> Series:
+        return Series(part.metric + part.suffix, self._labels(part.scope, part.matchers, 0, False, extra or {}),
+                      rate * 60, Decimal(0), counter=True)
 
     def _gauge(self, name: str, scope: str, value: Decimal, matchers=(), pod: int = 0, dcgm: bool = False,
                **extra: str) -> Series:
-        return Series(name, self.labels(scope, matchers, pod, dcgm, **extra), Decimal(0), value)
+        return Series(name, self._labels(scope, matchers, pod, dcgm, extra), Decimal(0), value)
 
     # -- signals ------------------------------------------------------------
 
@@ -111,7 +117,10 @@ class Inputs:
         metric = spec.candidates[0]
         bounds = [b / spec.scale for b in self.q.bucket_bounds(signal)]
         if not every_bucket:
-            threshold = self.model.slo.latency(signal).threshold_seconds / spec.scale
+            slo = self.model.slo.latency(signal)
+            if slo is None:
+                raise CatalogError(f"{self.model.path}: no {signal} SLO to put a bucket at")
+            threshold = slo.threshold_seconds / spec.scale
             bounds = [b for b in bounds if b == threshold]
         spellings = [number(b) if signal in self.model.buckets else str(b) for b in bounds]
         good = rate * (1 - ratio) * 60
@@ -136,7 +145,7 @@ class Inputs:
         complement = {label: self.q.engine.complements.get(label, f"not-{value}")
                       for label, _, value in errors.matchers if label not in base_labels}
         other = [m for m in errors.matchers if m[0] not in complement]
-        ok = Series(errors.metric, self.labels(errors.scope, other, **complement), rate * (1 - ratio) * 60,
+        ok = Series(errors.metric, self._labels(errors.scope, other, 0, False, complement), rate * (1 - ratio) * 60,
                     Decimal(0), True)
         # Dynamo: errors and requests are one counter, which the two series above already make up.
         return self._requests_unless_shared([self._counter(errors, rate * ratio), ok], rate)
@@ -161,29 +170,38 @@ class Inputs:
         assert isinstance(spec, Counters)
         return [self._counter(spec.parts[0], rate)]
 
+    def exporter_signal(self, signal: str, value: Decimal, pod: int = 0,
+                        labels: Mapping[str, str] | None = None) -> list[Series]:
+        """Series of one of the model's pods giving an exporter signal (`Exporter.signals`) the `value`, as
+        the catalog's description of the signal says; a counter's value is its per-second rate. `labels`
+        override the description's (another GPU: `{"gpu": "1"}`)."""
+        _, spec = exporter_signal(signal)
+        inputs = spec.inputs
+        if inputs is None:
+            raise CatalogError(f"{signal}: no input recipe for generated tests")
+        recipe = inputs(value)
+        counter = isinstance(spec, PodSignal) and spec.counter
+        series = []
+        for name, scope, matchers, v in recipe:
+            stored = self._labels(scope, self.q.exporter_matchers(matchers), pod, self.q.is_dcgm(name), labels or {})
+            series.append(Series(name, stored, v * 60, Decimal(0), True) if counter else
+                          Series(name, stored, Decimal(0), v))
+        return series
+
     def gpu_utilization(self, value: Decimal) -> list[Series]:
-        return [self._gauge("DCGM_FI_DEV_GPU_UTIL", WORKLOAD, value * 100, dcgm=True, gpu="0")]
+        return self.exporter_signal("gpu_utilization", value)
 
     def gpu_memory(self, value: Decimal) -> list[Series]:
-        return [self._gauge("DCGM_FI_DEV_FB_USED", WORKLOAD, value * 1000, dcgm=True, gpu="0"),
-                self._gauge("DCGM_FI_DEV_FB_FREE", WORKLOAD, (1 - value) * 1000, dcgm=True, gpu="0")]
+        return self.exporter_signal("gpu_memory", value)
 
     def gpu_xid(self, value: Decimal) -> list[Series]:
-        return [self._gauge("DCGM_FI_DEV_XID_ERRORS", WORKLOAD, value, dcgm=True, gpu="0")]
-
-    def cold_start(self, seconds: Decimal) -> list[Series]:
-        """One pod, created a minute before the test, ready `seconds` after its creation."""
-        created = Decimal(-60)
-        uid = {"uid": "00000000-0000-0000-0000-000000000000"}
-        return [self._gauge("kube_pod_created", WORKLOAD, created, **uid),
-                self._gauge("kube_pod_status_ready_time", WORKLOAD, created + seconds, **uid),
-                self._gauge("kube_pod_status_ready", WORKLOAD, Decimal(1), (("condition", "=", "true"),), **uid)]
+        return self.exporter_signal("gpu_xid", value)
 
     def replicas_ready(self, ready: int) -> list[Series]:
+        """`ready` of the model's pods Ready, the rest not; every pod's engine target up."""
         series = []
         for i in range(len(self.pods)):
-            series.append(self._gauge("kube_pod_status_ready", WORKLOAD, Decimal(1 if i < ready else 0),
-                                      (("condition", "=", "true"),), pod=i))
+            series += self.exporter_signal("replicas_ready", Decimal(1 if i < ready else 0), pod=i)
             series.append(self._gauge("up", WORKLOAD, Decimal(1), pod=i, container=self.model.container))
         return series
 
@@ -201,5 +219,4 @@ class Inputs:
             return self.counter_signal(signal, value)
         if signal == "replicas_ready":
             return self.replicas_ready(int(value))
-        return {"gpu_utilization": self.gpu_utilization, "gpu_memory": self.gpu_memory, "gpu_xid": self.gpu_xid,
-                "cold_start": self.cold_start}[signal](value)
+        return self.exporter_signal(signal, value)
