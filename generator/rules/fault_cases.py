@@ -171,9 +171,11 @@ def cases(model: Model, inputs: Inputs, names: list[str]) -> list[Case]:
         result.append(Case("10% of streams fail after their HTTP 200 (finished_reason=error): counted",
                            ((15, replace(HEALTHY, stream_errors=Decimal("0.1"))),), (), ((ratio, Decimal("0.1")),)))
     if "LLMErrorBudgetBurn" in names:
-        outage = replace(HEALTHY, rate=Decimal("0.15"), errors=Decimal(1), engine_finishes=False)
-        result.append(Case("the HTTP layer fails every request for two hours at 0.15 requests/s, the engine "
-                           "finishes none: the page holds for the whole outage",
+        # Little traffic, yet above the minimum-traffic guard (0.1 requests/s unless the model sets another).
+        low = max(Decimal("0.15"), model.thresholds["min_request_rate"] * Decimal("1.5"))
+        outage = replace(HEALTHY, rate=low, errors=Decimal(1), engine_finishes=False)
+        result.append(Case(f"the HTTP layer fails every request for two hours at {number(low)} requests/s, the "
+                           "engine finishes none: the page holds for the whole outage",
                            ((60, HEALTHY), (121, outage)),
                            tuple(Check(60 + m, "LLMErrorBudgetBurn", True, {"long": "1h"}, alone=False)
                                  for m in (60, 90, 120))))

@@ -139,7 +139,9 @@ def _alert_tests(alert: Alert, siblings: list[Alert], model: Model, inputs: Inpu
     tier = f" ({tier_name(rule)})" if len(siblings) > 1 else ""
     hold = _minutes(rule["for"])
     fire, near = _fire_value(cond), _near_value(cond)
-    start = _first_minute(cond, fire, RATE, model)
+    # Twice the minimum-traffic guard where a model sets it above RATE, so the guard holds as soon as with RATE.
+    rate = max(RATE, 2 * model.thresholds["min_request_rate"])
+    start = _first_minute(cond, fire, rate, model)
     before, after = start + hold - 1, start + hold + 1
     length = after + 2
 
@@ -154,9 +156,9 @@ def _alert_tests(alert: Alert, siblings: list[Alert], model: Model, inputs: Inpu
         }
 
     tests = [
-        group(f"fires after {rule['for']} at {number(fire)}, not before", fire, RATE,
+        group(f"fires after {rule['for']} at {number(fire)}, not before", fire, rate,
               [(max(before, 0), fire), (after, fire)]),
-        group(f"silent just under the threshold, at {number(near)}", near, RATE, [(after, near)]),
+        group(f"silent just under the threshold, at {number(near)}", near, rate, [(after, near)]),
     ]
     if cond.guard:
         quiet = model.thresholds["min_request_rate"] / 2
