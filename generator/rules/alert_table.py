@@ -112,6 +112,8 @@ def _always(a: ModelAlerts) -> bool:
 
 @dataclass(frozen=True)
 class Definition:
+    """One alert: everything its rules, promtool cases, runbook page and README row derive from."""
+
     name: str
     severity: str | None  # None: each rule's own (burn-rate tiers take their tier's)
     for_: str | None  # None: each rule's own (burn-rate tiers, the cold-start budget)
