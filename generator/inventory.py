@@ -14,7 +14,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import NoReturn
 
-from generator import conventions as c
 from generator import located_yaml
 from generator import prometheus_syntax as prom
 from generator.capabilities import Capabilities
@@ -23,6 +22,7 @@ from generator.catalog.dcgm import node_label as dcgm_node_label
 from generator.errors import InventoryError, InventoryErrors
 from generator.kubernetes import config as kubernetes_config
 from generator.promql import regex_escape
+from generator.rules.alert_table import NAMES as ALERT_NAMES
 from generator.slo_buckets import LATENCY_SLOS, OPTIONAL_SLOS, off_bucket_thresholds
 from generator.versions import Version
 
@@ -804,8 +804,8 @@ class _Checker:
                 self.fail(doc, "alerts", f"{path}.alerts", f"expected a mapping of alert names, got {_kind(node)}")
             for name, options in node.items():
                 where = f"{path}.alerts.{name}"
-                if name not in c.ALERTS:
-                    self.attempt(self.fail, node, name, where, _unknown(name, c.ALERTS, "alert"))
+                if name not in ALERT_NAMES:
+                    self.attempt(self.fail, node, name, where, _unknown(name, ALERT_NAMES, "alert"))
                     continue
                 if not isinstance(options, dict) or not options:
                     self.attempt(self.fail, node, name, where,

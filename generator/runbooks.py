@@ -17,7 +17,8 @@ import jinja2
 from generator import conventions as c
 from generator.catalog import ENGINES
 from generator.inventory import Inventory
-from generator.rules.alerts import DOCS, alert_rules
+from generator.rules.alert_table import DEFINITIONS
+from generator.rules.alerts import alert_rules
 from generator.rules.collectors import collector_rules
 
 _ENV = jinja2.Environment(
@@ -59,11 +60,11 @@ def runbooks(inventory: Inventory) -> dict[str, str]:
     template = _ENV.get_template("runbook.md.j2")
     files = {}
     for name, rules in sorted(by_alert.items()):
-        doc = DOCS[name]
+        doc = DEFINITIONS[name].doc
         tiers = any("long" in r["labels"] for r in rules)
         notes = _engine_notes(inventory, name, {r["model"] for r in rules})
-        files[c.runbook_file(name)] = template.render(header=c.GENERATED_HEADER, doc=doc, rules=rules, tiers=tiers,
-                                                      notes=notes)
+        files[c.runbook_file(name)] = template.render(header=c.GENERATED_HEADER, name=name, doc=doc, rules=rules,
+                                                      tiers=tiers, notes=notes)
     return files
 
 

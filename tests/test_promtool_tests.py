@@ -14,7 +14,7 @@ from generator.rules.recording import base_labels
 from generator.rules.rendering import humanize, humanize_duration, humanize_percentage, render
 from generator.versions import v
 
-from conftest import HEADER, ROOT, model_yaml, run_promtool
+from conftest import HEADER, MINIMAL, ROOT, model_yaml, run_promtool
 
 
 def test_every_generated_promtool_test_of_the_golden_tree_passes(promtool):
@@ -41,6 +41,18 @@ def test_models_that_differ_only_in_names_share_one_test_file_and_any_other_diff
     for path in (c.rules_file("a"), c.rules_test_file("a")):
         (tmp_path / path).write_text(files[path])
     result = run_promtool(promtool, "test", "rules", c.rules_test_file("a"), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr
+
+
+def test_a_model_whose_minimum_traffic_is_above_the_usual_test_rate_gets_cases_that_pass(promtool, tmp_path):
+    # The threshold cases ran at 100 requests/s whatever the guard; above it `generate` failed with a TypeError.
+    text = MINIMAL.replace("cold_start_seconds: 600}", "cold_start_seconds: 600, min_request_rate: 150}")
+    files = build(inventory.parse(text, "inventory.yaml"))
+    (tmp_path / "alerts" / "tests").mkdir(parents=True)
+    for path in (c.rules_file("small"), c.rules_test_file("small")):
+        (tmp_path / path).write_text(files[path])
+    assert "silent below the minimum traffic, at 75 requests/s" in files[c.rules_test_file("small")]
+    result = run_promtool(promtool, "test", "rules", c.rules_test_file("small"), cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr
 
 

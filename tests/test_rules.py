@@ -12,6 +12,7 @@ from generator.catalog import ENGINES, EXPORTERS, SIGNALS
 from generator.catalog.base import Counters, Custom, Gauge, Histogram
 from generator.errors import InventoryErrors
 from generator.queries import ModelQueries
+from generator.rules.alert_table import NAMES as ALERT_NAMES
 from generator.rules.alerts import alert_rules
 from generator.rules.files import rule_file, rule_files, split_group
 from generator.rules.recording import budget_rules, recording_rules, window_rules
@@ -335,10 +336,12 @@ def test_a_regex_matcher_built_from_an_escaped_value_matches_exactly_that_value(
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_every_alert_name_has_a_runbook_and_is_known_to_the_inventory():
-    from generator.rules.alerts import DOCS
-
-    assert set(DOCS) == set(c.ALERTS)
+def test_the_example_generates_every_alert_of_the_table_each_with_its_runbook(example):
+    files = build(example)
+    generated = {r["alert"] for rel, text in files.items() if rel.endswith(".rules.yaml")
+                 for g in yaml.safe_load(text)["groups"] for r in g["rules"] if "alert" in r}
+    assert generated == set(ALERT_NAMES)
+    assert {rel for rel in files if rel.startswith("alerts/runbooks/")} == {c.runbook_file(n) for n in ALERT_NAMES}
 
 
 def test_an_inventory_for_override_reaches_the_rule():

@@ -2,9 +2,10 @@
 from markdown_it import MarkdownIt
 
 from generator import inventory
+from generator.rules.alert_table import DEFINITIONS, NAMES
 from generator.runbooks import code_span, fence, link_target, runbooks
 
-from conftest import MINIMAL
+from conftest import MINIMAL, ROOT
 
 HOSTILE = "x` [click](https://evil.test) <b>y</b> ``` `z"
 
@@ -52,3 +53,15 @@ def test_a_link_target_cannot_end_the_link_early():
     url = "https://grafana.test/d/x) [evil](https://evil.test"
     links = [t.attrs["href"] for t in walk(tokens(f"[dashboard]({link_target(url)})")) if t.type == "link_open"]
     assert links == ["https://grafana.test/d/x%29%20%5Bevil%5D%28https://evil.test"]
+
+
+def test_the_readme_alert_table_lists_every_alert_of_the_table_in_order_with_its_severity():
+    rows = [line.split("|")[1].strip() for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+            if line.startswith("| `LLM")]
+    listed = []
+    for cell in rows:
+        names, _, severity = cell.partition(" (")
+        for name in names.split(", "):
+            listed.append(name.strip("`"))
+            assert (severity.rstrip(")") or None) == DEFINITIONS[name.strip("`")].severity, cell
+    assert listed == list(NAMES)

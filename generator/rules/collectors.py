@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from generator import conventions as c
 from generator.inventory import Inventory, Model
 from generator.promql import selector
-from generator.rules.alerts import DOCS, cluster_text
+from generator.rules.alert_table import DEFINITIONS, cluster_text
 from generator.rules.telemetry import DCGM, KSM
 
 ALERT = "LLMCollectorDown"
+DEFINITION = DEFINITIONS[ALERT]
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,12 @@ def collector_rules(inventory: Inventory) -> list[dict]:
             rules.append({
                 "alert": ALERT,
                 "expr": expr,
-                "for": site.models[0].alert_for.get(ALERT, "5m"),
+                "for": site.models[0].alert_for.get(ALERT, DEFINITION.for_),
                 # `job` as absent() would give it, on the per-cluster branch too.
-                "labels": {"severity": "warning", "collector": collector, **({"job": job} if cluster else {}),
+                "labels": {"severity": DEFINITION.severity, "collector": collector, **({"job": job} if cluster else {}),
                            **dict(site.labels)},
                 "annotations": {
-                    "summary": DOCS[ALERT].summary,
+                    "summary": DEFINITION.doc.summary,
                     "description": f"{{{{ $value }}}} {collector} targets (job {job}) down or none scraped ({where}"
                                    f"{cluster_text(inventory)}): "
                                    f"the model alerts that read it are blind until it is back.",

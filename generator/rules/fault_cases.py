@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Any
 
 from generator import conventions as c
 from generator.inventory import Inventory, Model
@@ -86,7 +87,7 @@ class Case:
 
 def fault_cases(inventory: Inventory, model: Model, rules: list[Alert], inputs: Inputs) -> list[dict]:
     names = list(dict.fromkeys(a.rule["alert"] for a in rules))
-    by_name = {}
+    by_name: dict[str, list[Alert]] = {}
     for alert in rules:
         by_name.setdefault(alert.rule["alert"], []).append(alert)
     world = _World(inventory, model, inputs)
@@ -109,7 +110,7 @@ def cases(model: Model, inputs: Inputs, names: list[str]) -> list[Case]:
     if model.replicas_min == 0:
         result.append(Case("scaled to zero: nothing fires", ((30, SCALED_TO_ZERO),), silent_all))
 
-    hung = State(rate=Decimal(0), tokens=False, running=Decimal(8), waiting=Decimal(3) if q.has("waiting") else 0)
+    hung = State(rate=Decimal(0), tokens=False, running=Decimal(8), waiting=Decimal(3 if q.has("waiting") else 0))
     in_flight = hung.running
     result.append(Case("hung engine (work in flight, nothing completes, pods Ready): stalled within 10 minutes",
                        ((10, HEALTHY), (20, hung)),
@@ -171,9 +172,11 @@ def cases(model: Model, inputs: Inputs, names: list[str]) -> list[Case]:
         result.append(Case("10% of streams fail after their HTTP 200 (finished_reason=error): counted",
                            ((15, replace(HEALTHY, stream_errors=Decimal("0.1"))),), (), ((ratio, Decimal("0.1")),)))
     if "LLMErrorBudgetBurn" in names:
-        outage = replace(HEALTHY, rate=Decimal("0.15"), errors=Decimal(1), engine_finishes=False)
-        result.append(Case("the HTTP layer fails every request for two hours at 0.15 requests/s, the engine "
-                           "finishes none: the page holds for the whole outage",
+        # Little traffic, yet above the minimum-traffic guard (0.1 requests/s unless the model sets another).
+        low = max(Decimal("0.15"), model.thresholds["min_request_rate"] * Decimal("1.5"))
+        outage = replace(HEALTHY, rate=low, errors=Decimal(1), engine_finishes=False)
+        result.append(Case(f"the HTTP layer fails every request for two hours at {number(low)} requests/s, the "
+                           "engine finishes none: the page holds for the whole outage",
                            ((60, HEALTHY), (121, outage)),
                            tuple(Check(60 + m, "LLMErrorBudgetBurn", True, {"long": "1h"}, alone=False)
                                  for m in (60, 90, 120))))
@@ -191,8 +194,8 @@ def cases(model: Model, inputs: Inputs, names: list[str]) -> list[Case]:
                            ((30, saturated),), (Check(25, "LLMGPUSaturated", True, value=saturated.gpu_util),)))
     if "LLMKVCacheNearFull" in names:
         full = (model.thresholds["kv_cache_usage"] + 1) / 2
-        pressure = replace(BUSY, kv=full, **({"preemptions": Decimal(1)} if q.has("preemptions")
-                                             else {"waiting": Decimal(5)}))
+        pressure = replace(BUSY, kv=full, preemptions=Decimal(1)) if q.has("preemptions") \
+            else replace(BUSY, kv=full, waiting=Decimal(5))
         result.append(Case("KV cache full and requests preempted or waiting: KV pressure",
                            ((30, pressure),), (Check(25, "LLMKVCacheNearFull", True, value=pressure.kv),)))
     return result
@@ -231,8 +234,8 @@ class _World:
             out += traffic
             if state.polling:
                 base = q.signal("error_base").parts[0]
-                out.append(Series(base.metric, i.labels(base.scope, (), **q.engine.polled_request), Decimal(60),
-                                  Decimal(0), True))
+                polled = [(label, "=", value) for label, value in q.engine.polled_request.items()]
+                out.append(Series(base.metric, i.labels(base.scope, polled), Decimal(60), Decimal(0), True))
             for signal in c.LATENCY_SIGNALS:
                 if q.slo(signal) is not None:
                     out += i.miss(signal, Decimal(0), state.rate, every_bucket=False)
@@ -249,7 +252,7 @@ class _World:
             if q.has("preemptions"):
                 out += i.counter_signal("preemptions", state.preemptions)
             if q.has("generation_tokens"):
-                out += i.counter_signal("generation_tokens", state.rate * OUTPUT_TOKENS if state.tokens else 0)
+                out += i.counter_signal("generation_tokens", state.rate * OUTPUT_TOKENS if state.tokens else Decimal(0))
             if state.dcgm:
                 dcgm = i.gpu_utilization(state.gpu_util) + i.gpu_memory(Decimal("0.5")) + i.gpu_xid(state.xid)
                 out += [self._exported(s) for s in dcgm] if state.dcgm_exported else dcgm
@@ -321,7 +324,7 @@ class _World:
                               Decimal(0), Decimal(1)))
         return out
 
-    def input_series(self, phases) -> list[dict]:
+    def input_series(self, phases: tuple[tuple[int, State], ...]) -> list[dict]:
         """promtool input_series: every series of every phase, counters carried across phases, `_` where absent."""
         order: list[tuple] = []
         values: dict[tuple, list[str]] = {}
@@ -329,7 +332,7 @@ class _World:
         minute = 0
         total = sum(length for length, _ in phases)
         for length, state in phases:
-            present = {}
+            present: dict[tuple, Series] = {}
             for series in self.series(state, Decimal(minute * 60)):
                 present.setdefault((series.name, series.labels), series)
             for key in present:
@@ -374,7 +377,7 @@ class _World:
                     annotations["description"] = render(annotations["description"], float(check.value or 0), labels)
                     expected.append({"exp_labels": labels, "exp_annotations": annotations})
             tests.append({"eval_time": f"{check.minute}m", "alertname": check.alert, "exp_alerts": expected})
-        group = {"name": f"fault: {case.title}", "interval": "1m",
+        group: dict[str, Any] = {"name": f"fault: {case.title}", "interval": "1m",
                  "input_series": self.input_series(case.phases)}
         if tests:
             group["alert_rule_test"] = tests
@@ -419,7 +422,7 @@ def _compress(column: list[str]) -> str:
             i = j + 1
             continue
         j = i
-        step = None
+        step: Decimal | None = None
         while j + 1 < len(column) and column[j + 1] != "_":
             delta = Decimal(column[j + 1]) - Decimal(column[j])
             if step is None:
@@ -430,6 +433,7 @@ def _compress(column: list[str]) -> str:
         if j == i:
             parts.append(column[i])
         else:
+            assert step is not None  # set by the first step of the run
             sign = "+" if step >= 0 else "-"
             parts.append(f"{column[i]}{sign}{number(abs(step))}x{j - i}")
         i = j + 1

@@ -10,7 +10,8 @@ values against numbers computed by hand from the inputs.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import fields
 from decimal import Decimal
 
 from generator import conventions as c
@@ -19,6 +20,7 @@ from generator.inventory import Inventory, Model
 from generator.prometheus_syntax import duration_seconds
 from generator.promql import number, quote
 from generator.queries import ModelQueries
+from generator.rules.alert_table import Condition
 from generator.rules.alerts import Alert, alerts
 from generator.rules.collectors import collector_jobs, collector_rules, sites
 from generator.rules.fault_cases import fault_cases
@@ -48,7 +50,8 @@ def shapes(inventory: Inventory) -> list[tuple[Model, tuple[Model, ...]]]:
     """Each model whose test file proves a kind of model, with the later models of the same kind."""
     kinds: dict[str, list[Model]] = {}
     for model in inventory.models:
-        kinds.setdefault(repr(replace(model, **dict.fromkeys(NAMES_ONLY))), []).append(model)
+        kind = [(f.name, getattr(model, f.name)) for f in fields(model) if f.name not in NAMES_ONLY]
+        kinds.setdefault(repr(kind), []).append(model)
     return [(first, tuple(rest)) for first, *rest in kinds.values()]
 
 
@@ -83,7 +86,7 @@ def collector_test_file(inventory: Inventory) -> str:
             return [{"exp_labels": {"job": job, **dict(site.labels), **rule["labels"]},
                      "exp_annotations": annotations}]
 
-        cases = (
+        cases: tuple[tuple[str, dict[str, str], list[dict]], ...] = (
             ("scraped: silent", {"a": f"1x{length}", "b": f"1x{length}"}, []),
             ("one of two targets down: fires", {"a": f"1x{length}", "b": f"1 0x{length - 1}"}, expect(1)),
             ("no target scraped at all: fires", {}, expect(1)),
@@ -110,7 +113,8 @@ def test_file(inventory: Inventory, model: Model, alike: tuple[Model, ...] = ())
         tests.append(_efficiency(inventory, model, inputs))
     for alert in rules:
         if alert.condition is not None:
-            tests += _alert_tests(alert, [a for a in rules if a.rule["alert"] == alert.rule["alert"]], model, inputs)
+            siblings = [a for a in rules if a.rule["alert"] == alert.rule["alert"]]
+            tests += _alert_tests(alert.rule, alert.condition, siblings, model, inputs)
     tests += fault_cases(inventory, model, rules, inputs)
     # promtool evaluates every group each minute (it ignores a group's own interval) in this order: rules
     # that read recorded series see this minute's values, as the hand-computed expectations assume.
@@ -133,13 +137,15 @@ def tier_name(rule: dict) -> str:
     return f"{labels['severity']}, {labels['long']}/{labels['short']}" if "long" in labels else labels["severity"]
 
 
-def _alert_tests(alert: Alert, siblings: list[Alert], model: Model, inputs: Inputs) -> list[dict]:
-    rule, cond = alert.rule, alert.condition
+def _alert_tests(rule: dict, cond: Condition, siblings: list[Alert], model: Model, inputs: Inputs) -> list[dict]:
     name = rule["alert"]
     tier = f" ({tier_name(rule)})" if len(siblings) > 1 else ""
     hold = _minutes(rule["for"])
     fire, near = _fire_value(cond), _near_value(cond)
-    start = _first_minute(cond, fire, RATE, model)
+    # Twice the minimum-traffic guard where a model sets it above RATE, so the guard holds as soon as with RATE.
+    rate = max(RATE, 2 * model.thresholds["min_request_rate"])
+    start = _first_minute(cond, fire, rate, model)
+    assert start is not None, f"{name}: the fire value {fire} at {rate} requests/s never fires"
     before, after = start + hold - 1, start + hold + 1
     length = after + 2
 
@@ -154,9 +160,9 @@ def _alert_tests(alert: Alert, siblings: list[Alert], model: Model, inputs: Inpu
         }
 
     tests = [
-        group(f"fires after {rule['for']} at {number(fire)}, not before", fire, RATE,
+        group(f"fires after {rule['for']} at {number(fire)}, not before", fire, rate,
               [(max(before, 0), fire), (after, fire)]),
-        group(f"silent just under the threshold, at {number(near)}", near, RATE, [(after, near)]),
+        group(f"silent just under the threshold, at {number(near)}", near, rate, [(after, near)]),
     ]
     if cond.guard:
         quiet = model.thresholds["min_request_rate"] / 2
@@ -172,7 +178,7 @@ def _expected(siblings: list[Alert], value: Decimal | None, minute: int, rate: D
         return []
     out = []
     for alert in siblings:
-        if not _holds(alert.condition, value):
+        if alert.condition is None or not _holds(alert.condition, value):
             continue
         start = _first_minute(alert.condition, value, rate, model)
         if start is None or minute - start < _minutes(alert.rule["for"]):
@@ -183,7 +189,7 @@ def _expected(siblings: list[Alert], value: Decimal | None, minute: int, rate: D
     return out
 
 
-def _first_minute(cond, value: Decimal, rate: Decimal, model: Model) -> int:
+def _first_minute(cond: Condition, value: Decimal, rate: Decimal, model: Model) -> int | None:
     """The first evaluation (in minutes) at which the condition holds for series that start at 0.
 
     Prometheus divides the increase seen so far by the whole range while a
@@ -193,7 +199,7 @@ def _first_minute(cond, value: Decimal, rate: Decimal, model: Model) -> int:
     A derived window's guard is the mean of the recorded 5-minute rates seen so
     far (from minute 1, one a minute), each of them ramping up that way.
     """
-    def ramped(per_second: Decimal, window: str, enough) -> int | None:
+    def ramped(per_second: Decimal, window: str, enough: Callable[[Decimal], bool]) -> int | None:
         if not enough(per_second):
             return None  # never, however long the series
         minute = 1
@@ -218,12 +224,12 @@ def _read(per_second: Decimal, window: str, minute: int) -> Decimal:
     return sum((_read(per_second, "5m", m) for m in samples), Decimal(0)) / len(samples)
 
 
-def _holds(cond, value: Decimal) -> bool:
+def _holds(cond: Condition, value: Decimal) -> bool:
     return {">": value > cond.threshold, ">=": value >= cond.threshold, "<": value < cond.threshold,
             "==": value == cond.threshold}[cond.op]
 
 
-def _fire_value(cond) -> Decimal:
+def _fire_value(cond: Condition) -> Decimal:
     if cond.op == "==":
         return cond.threshold
     if cond.op == "<":
@@ -237,7 +243,7 @@ def _fire_value(cond) -> Decimal:
     return cond.threshold * 2
 
 
-def _near_value(cond) -> Decimal:
+def _near_value(cond: Condition) -> Decimal:
     if cond.op == "==":
         return cond.threshold + 1
     if cond.op == "<":

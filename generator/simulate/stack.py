@@ -30,8 +30,8 @@ from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from generator import conventions as c
 from generator import located_yaml
+from generator.rules.alert_table import NAMES as ALERT_NAMES
 from generator.yaml_out import comment, dump
 
 HOST = "127.0.0.1"
@@ -56,7 +56,7 @@ def shortened_inventory(source: Path, target: Path, for_: str, overrides: Mappin
         return {name: {"for": (overrides or {}).get(name, for_)} for name in names}
 
     doc = _plain(located_yaml.load(source.read_text(encoding="utf-8"), str(source)))
-    doc.setdefault("defaults", {})["alerts"] = durations(c.ALERTS)
+    doc.setdefault("defaults", {})["alerts"] = durations(ALERT_NAMES)
     for scope in [*doc.get("teams", {}).values(), *doc.get("models", [])]:
         if isinstance(scope, dict) and "alerts" in scope:
             scope["alerts"] = durations(scope["alerts"])
