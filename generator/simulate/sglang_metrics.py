@@ -156,7 +156,7 @@ def _counter_series(name, role, now, timeline, base):
     if role in per_request:
         if role == "prefix_cache_hits" and version >= CACHE_SOURCE:
             base = base + [("cache_source", "device")]
-        return [(labels, float(counter(served, lambda load, s=share: s * per_request[role](load))))
+        return [(labels, float(counter(served, partial(_scaled, per_request[role], share))))
                 for labels, share in _split(role, base, version)]
     if role == "preemptions":
         total = sum(load.preemption_rate / serving * dt for load, dt, serving in timeline.elapsed(r, t))
