@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INVENTORY ?= inventory.yaml
-# pytest workers (pytest-xdist): one per core; the end-to-end tests stay together in one of them.
-TEST_WORKERS ?= auto
+# Parallel test processes, one per core: pytest workers (pytest-xdist; the end-to-end tests stay together in
+# one of them) and promtool test files at a time (largest first).
+TEST_WORKERS ?= $(shell nproc)
 
 .PHONY: setup generate check validate lint test test-fast golden publish demo clean
 
@@ -37,7 +38,7 @@ test: setup lint validate
 	@command -v promtool >/dev/null || { echo "promtool not found: install Debian's prometheus package (apt-get install prometheus)"; exit 1; }
 	@command -v prometheus-alertmanager >/dev/null || { echo "prometheus-alertmanager not found: apt-get install prometheus-alertmanager"; exit 1; }
 	promtool check rules alerts/*.rules.yaml
-	promtool test rules alerts/tests/*.test.yaml
+	ls -S alerts/tests/*.test.yaml | xargs -P $(TEST_WORKERS) -n 1 promtool test rules
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # Everything but the end-to-end suite (which starts Prometheus and Alertmanager).
