@@ -1,7 +1,7 @@
 """Print how long generation takes and how much it writes, for the example inventory and larger fleets.
 
-Run on demand: `.venv/bin/python benchmarks/generate.py` (`--commands`: only generate, check and validate at
-1,000 models against the serialisation floor). Not a test: it asserts nothing.
+Run on demand: `.venv/bin/python benchmarks/generate.py` (`--commands [MODELS]`: only generate, check and
+validate, at 1,000 models or MODELS, against the serialisation floor). Not a test: it asserts nothing.
 """
 from __future__ import annotations
 
@@ -152,8 +152,9 @@ def measure_commands(size: int) -> None:
 
 
 def main() -> None:
-    if "--commands" in sys.argv:  # only the 1,000-model commands against the floor
-        measure_commands(1000)
+    if "--commands" in sys.argv:  # only the commands against the floor: `--commands [MODELS]`, 1,000 by default
+        after = sys.argv[sys.argv.index("--commands") + 1:]
+        measure_commands(int(after[0]) if after else 1000)
         return
     measure("example inventory", (ROOT / "inventory.yaml").read_text(), repeat=5)
     for size in (50, 200, 1000):
