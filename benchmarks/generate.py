@@ -1,11 +1,15 @@
 """Print how long generation takes and how much it writes, for the example inventory and larger fleets.
 
-Run on demand: `.venv/bin/python benchmarks/generate.py`. Not a test: it asserts nothing.
+Run on demand: `.venv/bin/python benchmarks/generate.py` (`--commands [MODELS]`: only generate, check and
+validate, at 1,000 models or MODELS, against the serialisation floor). Not a test: it asserts nothing.
 """
 from __future__ import annotations
 
 import json
+import os
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,11 +26,17 @@ from generator.kubernetes.names import ANNOTATION_LIMIT  # noqa: E402
 from generator.validate import validate  # noqa: E402
 
 
-def fleet(size: int) -> str:
-    """The example inventory with its models repeated under new names until there are `size`."""
+def fleet(size: int, kubernetes: bool = True) -> str:
+    """The example inventory with its models repeated under new names until there are `size`.
+
+    `kubernetes=False` leaves out the manifests: from about 100 models the GPU fleet dashboard outgrows the
+    ConfigMap kubectl's client-side apply can annotate, and generate refuses to write it.
+    """
     doc = yaml.safe_load((ROOT / "inventory.yaml").read_text())
     base = doc["models"]
     doc["models"] = [{**base[i % len(base)], "name": f"{base[i % len(base)]['name'][:36]}-{i}"} for i in range(size)]
+    if not kubernetes:
+        doc.pop("kubernetes", None)
     return yaml.safe_dump(doc, sort_keys=False)
 
 
@@ -90,15 +100,73 @@ def measure_against_floor(label: str, text: str) -> None:
           f"(libyaml + json serialising the same output)")
 
 
+def _command(*args: str, findings_ok: bool = False) -> tuple[float, float]:
+    """Wall and CPU seconds of `python -m generator ARGS` in a fresh process, as a user runs it.
+    `findings_ok`: exit code 1 (validate reporting findings) counts as done."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "generator", *args], cwd=ROOT, capture_output=True, text=True,
+                          check=False)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode not in ((0, 1) if findings_ok else (0,)):
+        raise SystemExit(f"python -m generator {' '.join(args)} failed: {done.stderr[-2000:]}")
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
+def _floor(folder: Path) -> float:
+    """CPU seconds to serialise the data of every generated .yaml and .json file under `folder` with libyaml
+    and json: what no generator writing these files can go below."""
+    data = {}
+    for path in sorted(folder.rglob("*")):
+        if path.suffix == ".json" and path.name != output.MANIFEST:
+            data[path] = json.loads(path.read_text())
+        elif path.suffix == ".yaml" and path.name != "inventory.yaml":
+            data[path] = list(yaml.load_all(path.read_text(), Loader=yaml.CSafeLoader))
+    started = time.process_time()
+    for path, value in data.items():
+        if path.suffix == ".json":
+            json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+        else:
+            for document in value:
+                yaml.dump(document, Dumper=yaml.CSafeDumper, sort_keys=False, default_flow_style=False,
+                          allow_unicode=True, width=1 << 16)
+    return time.process_time() - started
+
+
+def measure_commands(size: int) -> None:
+    """The commands as a user runs them, each in a fresh process, in one run: generate (into an empty
+    folder), check and validate, wall and CPU, against the serialisation floor of what generate wrote."""
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "inventory.yaml"
+        source.write_text(fleet(size, kubernetes=False))
+        common = ("--inventory", str(source), "--output", folder)
+        generated = _command("generate", *common)
+        floor = _floor(Path(folder))
+        print(f"{size} models, one run, load average {os.getloadavg()[0]:.1f} (wall / CPU seconds, CPU as a "
+              f"multiple of the floor; floor: libyaml + json serialising the same output, {floor:.2f} CPU-s):",
+              flush=True)
+        for label, run in (("generate", lambda: generated), ("check", lambda: _command("check", *common)),
+                           ("validate", lambda: _command("validate", *common, findings_ok=True))):
+            wall, cpu = run()
+            print(f"{label:>22}: {wall:7.2f} s wall, {cpu:7.2f} s CPU ({cpu / floor:5.1f}x the floor, "
+                  f"{cpu / generated[1]:4.2f}x generate)", flush=True)
+
+
 def main() -> None:
+    if "--commands" in sys.argv:  # only the commands against the floor: `--commands [MODELS]`, 1,000 by default
+        after = sys.argv[sys.argv.index("--commands") + 1:]
+        measure_commands(int(after[0]) if after else 1000)
+        return
     measure("example inventory", (ROOT / "inventory.yaml").read_text(), repeat=5)
     for size in (50, 200, 1000):
-        measure(f"{size} models", fleet(size), repeat=3 if size < 1000 else 1)
+        measure(f"{size} models", fleet(size, kubernetes=False), repeat=3 if size < 1000 else 1)
     measure_write("example inventory", (ROOT / "inventory.yaml").read_text())
     for size in (200, 1000):
-        measure_write(f"{size} models", fleet(size))
+        measure_write(f"{size} models", fleet(size, kubernetes=False))
     for size in (50, 200):
-        measure_against_floor(f"{size} models", fleet(size))
+        measure_against_floor(f"{size} models", fleet(size, kubernetes=False))
+    measure_commands(1000)
 
 
 if __name__ == "__main__":

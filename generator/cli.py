@@ -6,6 +6,7 @@ Exit codes (generator.command_line): 0 success, 1 a user error (bad inventory, s
 from __future__ import annotations
 
 import argparse
+import importlib
 import itertools
 import json
 import logging
@@ -15,14 +16,16 @@ from importlib import metadata
 from pathlib import Path
 
 from generator import inventory as inventory_mod
-from generator import output, simulate
-from generator.build import OUTPUT_DIRS, build
+from generator import output
 from generator.command_line import EXIT_OK, EXIT_USER, add_common_arguments, run
 from generator.errors import GeneratorError, InventoryError, InventoryErrors
-from generator.publish import command as publish_command
-from generator.validate import command as validate_command
 
 DISTRIBUTION = "llm-observability-generator"
+# The subcommands with a module of their own (its `register`), imported only when they run or the command
+# line names none of the commands: publish then does not load grafanalib, nor generate the HTTP client.
+OWN_MODULES = {"validate": "generator.validate.command", "publish": "generator.publish.command",
+               "simulate": "generator.simulate"}
+COMMANDS = ("generate", "check", *OWN_MODULES)
 
 
 def version() -> str:
@@ -32,7 +35,8 @@ def version() -> str:
         return "unknown (not installed)"
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """`argv` (default: the process's arguments) picks the subcommand modules to import."""
     parser = argparse.ArgumentParser(prog="python -m generator", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"llm-observability {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -44,13 +48,17 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--format", choices=("text", "json"), default="text",
                          help="text for people (default), json for CI")
         cmd.set_defaults(func=func)
-    validate_command.register(sub)
-    publish_command.register(sub)
-    simulate.register(sub)
+    words = [arg for arg in (sys.argv[1:] if argv is None else argv) if not arg.startswith("-")]
+    chosen = words[0] if words and words[0] in COMMANDS else None
+    for name, module in OWN_MODULES.items():
+        if chosen in (name, None):
+            importlib.import_module(module).register(sub)
     return parser
 
 
 def generate(args) -> int:
+    from generator.build import OUTPUT_DIRS, build  # grafanalib and the rule builders: only to build
+
     started = time.perf_counter()
     inventory = inventory_mod.load(args.inventory)
     files = build(inventory)
@@ -71,6 +79,8 @@ def generate(args) -> int:
 
 
 def check(args) -> int:
+    from generator.build import OUTPUT_DIRS, build
+
     inventory = inventory_mod.load(args.inventory)
     files = build(inventory)
     difference = output.diff(files, Path(args.output), OUTPUT_DIRS, inventory=inventory.digest())
@@ -112,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-    args = _parser().parse_args(argv)
+    args = _parser(argv).parse_args(argv)
 
     def as_json(exc: GeneratorError) -> None:
         if getattr(args, "format", None) == "json":

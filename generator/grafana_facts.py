@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 
+from generator import json_out
+
 SCHEMA_VERSION = 39  # what the generated dashboards declare and the least `validate` accepts
 MINIMUM_GRAFANA = (10, 4)  # the oldest Grafana that writes SCHEMA_VERSION
 GRID_COLUMNS = 24
@@ -23,12 +25,17 @@ def canonical(value):
 
     Grafana stores dashboard JSON through Go's float64, so a `1.0` written comes back as `1`.
     """
-    return json.loads(json.dumps(value), parse_float=_number)
+    return parsed(json.dumps(value))
+
+
+def parsed(text: str):
+    """JSON text parsed as `canonical` leaves it: integral floats as ints."""
+    return json.loads(text, parse_float=_number)
 
 
 def dashboard_json(dashboard: dict) -> str:
     """The one text form of a dashboard: its generated file, and what `publish` fingerprints."""
-    return json.dumps(dashboard, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json_out.indented(dashboard) + "\n"  # json.dumps(indent=2, sort_keys=True, ensure_ascii=False)
 
 
 def _number(text: str) -> float | int:

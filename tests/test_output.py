@@ -4,6 +4,7 @@ import fcntl
 import hashlib
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -12,10 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator import inventory, output, yaml_out
+from generator import inventory, json_out, output, yaml_out
 from generator.build import OUTPUT_DIRS, build
 from generator.cli import main
 from generator.conventions import GENERATED_HEADER
+from generator.dashboards import build_dashboards
 
 from conftest import ROOT
 
@@ -300,7 +302,9 @@ def test_a_damaged_manifest_is_a_clear_error_and_nothing_is_touched(tmp_path, ca
     assert snapshot(out) == before
 
 
-def test_libyaml_and_pure_python_write_the_same_bytes_for_every_generated_yaml_file():
+def test_dump_writes_pyyamls_own_bytes_for_every_generated_yaml_file():
+    """`yaml_out.dump` lays out the blocks itself: the bytes are those of PyYAML's own (pure-Python) emitter,
+    whether or not libyaml is installed."""
     files = build(inventory.load(ROOT / "inventory.yaml"))
     files.update(build(inventory.load(GOLDEN / "inventory.yaml")))
     compared = 0
@@ -310,3 +314,54 @@ def test_libyaml_and_pure_python_write_the_same_bytes_for_every_generated_yaml_f
                 assert yaml_out.dump(document) == yaml_out.dump(document, yaml_out.PURE_PYTHON), rel
                 compared += 1
     assert compared > 50 and yaml_out.dump({"a": "x\ny"}) == yaml_out.dump({"a": "x\ny"}, yaml_out.PURE_PYTHON)
+
+
+def _unusual(rng: random.Random, depth: int = 0):
+    """A value with the strings PyYAML quotes, escapes or writes as blocks, and nesting of every kind."""
+    pieces = [*"ab :#-'\"\\?{}[]*&!|>%@`,01.e+~=_()/\n\t", "null", "true", "No", "0x1f", "1e3", "---", "...",
+              "2024-01-01", "<<", "é", "\x85", "\u2028", "\ufeff", "\x00", "😀", "  ", "\n\n"]
+
+    def text():
+        return "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+
+    roll = rng.random()
+    if depth < 3 and roll < 0.2:
+        return {text(): _unusual(rng, depth + 1) for _ in range(rng.randint(0, 3))}
+    if depth < 3 and roll < 0.35:
+        return [_unusual(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    if roll < 0.42:
+        return rng.choice([None, True, False, 0, -1, 10 ** 20, 1.5, 1e20, -0.0, float("inf"), float("nan")])
+    return text() * rng.choice([1, 1, 1, 60])
+
+
+def test_dump_writes_pyyamls_own_bytes_for_unusual_documents():
+    rng = random.Random(13)
+    compared = 0
+    for _ in range(5000):
+        document = ({_unusual(rng, 3): _unusual(rng) for _ in range(rng.randint(1, 4))} if rng.random() < 0.8
+                    else [_unusual(rng) for _ in range(rng.randint(1, 3))])
+        try:
+            expected = yaml_out.dump(document, yaml_out.PURE_PYTHON)
+        except yaml.YAMLError:  # a key PyYAML cannot write (a float nan, say): dump raises the same
+            with pytest.raises(yaml.YAMLError):
+                yaml_out.dump(document)
+            continue
+        assert yaml_out.dump(document) == expected, repr(document)
+        compared += 1
+    assert compared > 4000
+
+
+def test_dashboard_files_are_json_dumps_byte_for_byte():
+    dashboards = [*build_dashboards(inventory.load(ROOT / "inventory.yaml")).values(),
+                  *build_dashboards(inventory.load(GOLDEN / "inventory.yaml")).values()]
+    rng = random.Random(13)
+    values = [*dashboards, *(_unusual(rng) for _ in range(3000)), {"k": (1, 2.5)}, {"a": {1, 2}}, {1: "x", "b": 2},
+              {True: None}, {"\ud800": float("-inf")}]
+    for value in values:
+        try:
+            expected = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+        except TypeError:
+            with pytest.raises(TypeError):
+                json_out.indented(value)
+            continue
+        assert json_out.indented(value) == expected, repr(value)

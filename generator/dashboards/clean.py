@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from generator.grafana_facts import SAVED_KEYS, canonical
+from generator.grafana_facts import SAVED_KEYS, canonical, parsed
 
 JsonPath = tuple  # keys and list indexes from the dashboard root
 
@@ -66,16 +66,42 @@ class Violation:
 
 def clean(dashboard: dict) -> dict:
     """A copy of the dashboard without any of the violations."""
-    result = canonical(dashboard)  # a deep copy; JSON's C codec does it several times faster
+    return _cleaned(canonical(dashboard))  # a deep copy; JSON's C codec does it several times faster
+
+
+def clean_text(text: str) -> dict:
+    """`clean(json.loads(text))`, without copying what was just parsed."""
+    return _cleaned(parsed(text))
+
+
+def _cleaned(result: dict) -> dict:
+    """`result` without the violations, changed in place: the legacy keys `_dashboard` names and the nulls
+    `_nulls` names (a null has nothing under it, so removing those first leaves every legacy path)."""
     if isinstance(result.get("tags"), list):
         result["tags"] = sorted({str(t) for t in result["tags"]})  # as publish compares them: a set
-    for violation in sorted(violations(result), key=lambda v: len(v.path), reverse=True):
-        *parents, key = violation.path
+    legacy = sorted({v.path for v in _dashboard(result)}, key=len, reverse=True)  # found before anything goes
+    _drop_nulls(result, ())
+    for *parents, key in legacy:
         container = result
         for part in parents:
             container = container[part]
         container.pop(key, None)
     return result
+
+
+def _drop_nulls(node, path: JsonPath) -> None:
+    """Removes in place exactly the nulls `_nulls` reports; each dict's are decided before any goes."""
+    if isinstance(node, dict):
+        drop = [key for key, value in node.items() if value is None and not _null_allowed(node, (*path, key))]
+        for key in drop:
+            del node[key]
+        for key, value in node.items():
+            if isinstance(value, (dict, list)):
+                _drop_nulls(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            if isinstance(value, (dict, list)):
+                _drop_nulls(value, (*path, i))
 
 
 def violations(dashboard: dict) -> list[Violation]:

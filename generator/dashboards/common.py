@@ -25,7 +25,7 @@ from generator import conventions as c
 from generator import grafana_facts
 from generator.capabilities import Capabilities
 from generator.dashboards import panels as p
-from generator.dashboards.clean import clean
+from generator.dashboards.clean import clean_text
 from generator.dashboards.layout import Section, layout
 from generator.dashboards.panels import DATASOURCE
 from generator.inventory import Inventory
@@ -136,7 +136,7 @@ def dashboard(uid: str, title: str, description: str, tags: list[str], sections:
         templating=Templating(list=[datasource_variable(), *variables]),
         annotations=Annotations(list=list(annotations)),
     )
-    result = clean(json.loads(json.dumps(board.to_json_data(), cls=DashboardEncoder)))
+    result = clean_text(json.dumps(board.to_json_data(), cls=DashboardEncoder))
     return _scoped(result, cluster) if cluster else result
 
 
