@@ -26,17 +26,11 @@ from generator.kubernetes.names import ANNOTATION_LIMIT  # noqa: E402
 from generator.validate import validate  # noqa: E402
 
 
-def fleet(size: int, kubernetes: bool = True) -> str:
-    """The example inventory with its models repeated under new names until there are `size`.
-
-    `kubernetes=False` leaves out the manifests: from about 100 models the GPU fleet dashboard outgrows the
-    ConfigMap kubectl's client-side apply can annotate, and generate refuses to write it.
-    """
+def fleet(size: int) -> str:
+    """The example inventory with its models repeated under new names until there are `size`."""
     doc = yaml.safe_load((ROOT / "inventory.yaml").read_text())
     base = doc["models"]
     doc["models"] = [{**base[i % len(base)], "name": f"{base[i % len(base)]['name'][:36]}-{i}"} for i in range(size)]
-    if not kubernetes:
-        doc.pop("kubernetes", None)
     return yaml.safe_dump(doc, sort_keys=False)
 
 
@@ -139,7 +133,7 @@ def measure_commands(size: int) -> None:
     folder), check and validate, wall and CPU, against the serialisation floor of what generate wrote."""
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "inventory.yaml"
-        source.write_text(fleet(size, kubernetes=False))
+        source.write_text(fleet(size))
         common = ("--inventory", str(source), "--output", folder)
         generated = _command("generate", *common)
         floor = _floor(Path(folder))
@@ -160,12 +154,12 @@ def main() -> None:
         return
     measure("example inventory", (ROOT / "inventory.yaml").read_text(), repeat=5)
     for size in (50, 200, 1000):
-        measure(f"{size} models", fleet(size, kubernetes=False), repeat=3 if size < 1000 else 1)
+        measure(f"{size} models", fleet(size), repeat=3 if size < 1000 else 1)
     measure_write("example inventory", (ROOT / "inventory.yaml").read_text())
     for size in (200, 1000):
-        measure_write(f"{size} models", fleet(size, kubernetes=False))
+        measure_write(f"{size} models", fleet(size))
     for size in (50, 200):
-        measure_against_floor(f"{size} models", fleet(size, kubernetes=False))
+        measure_against_floor(f"{size} models", fleet(size))
     measure_commands(1000)
 
 

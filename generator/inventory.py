@@ -53,7 +53,9 @@ MAX_RULES_PER_GROUP = 20  # Mimir's and Cortex's ruler default (ruler.max-rules-
 class LatencySlo:
     threshold_seconds: Decimal
     objective: Decimal
-    origin: str  # key path the threshold came from, for error messages
+    # Key path the threshold came from, for error messages: where a value was said, not part of it (models
+    # alike in their SLOs compare equal, and share a promtool test file, whichever layer each inherits from).
+    origin: str = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -30,12 +30,15 @@ def test_models_that_differ_only_in_names_share_one_test_file_and_any_other_diff
                                                                                                     tmp_path):
     text = HEADER + "  search: {folder: Search, labels: {team: search}}\nmodels:\n" + model_yaml("a") + \
         model_yaml("b", served_name="org/other", namespace="other", team="search") + \
-        model_yaml("c", extra="    thresholds: {queue_depth: 10}\n") + model_yaml("d", replicas=(2, 4))
+        model_yaml("c", extra="    thresholds: {queue_depth: 10}\n") + model_yaml("d", replicas=(2, 4)) + \
+        "".join(model_yaml(name, extra="    slo: {ttft: {threshold_seconds: 0.5}}\n") for name in ("e", "f"))
     files = build(inventory.parse(text, "inventory.yaml"))
     tests = sorted(p for p in files if p.startswith("alerts/tests/") and not p.endswith("_collectors.test.yaml"))
-    assert tests == [c.rules_test_file("a"), c.rules_test_file("c"), c.rules_test_file("d")]
+    assert tests == [c.rules_test_file(name) for name in ("a", "c", "d", "e")]
     assert c.rules_file("b") in files
     assert "They prove the alerts of b too" in files[c.rules_test_file("a")]
+    # The same SLO said on each model (two places in the file) is one kind of model.
+    assert "They prove the alerts of f too" in files[c.rules_test_file("e")]
     assert "prove the alerts of" not in files[c.rules_test_file("c")]
     (tmp_path / "alerts" / "tests").mkdir(parents=True)
     for path in (c.rules_file("a"), c.rules_test_file("a")):
