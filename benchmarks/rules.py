@@ -6,7 +6,7 @@ fleet simulator and two Prometheus servers scraping it (Debian's `prometheus`), 
 the generated rules and one not, and after `--minutes` prints, for each, CPU seconds per
 evaluation interval, resident memory and head series, and for the one with rules the summed
 duration of its rule groups per interval (per kind of group: raw recording, derived windows,
-budget, alerts; from /api/v1/rules), as a share of the interval, and the iterations it missed.
+budget, alerts, each fast or slow; from /api/v1/rules), as a share of the interval, and the iterations it missed.
 `--baseline REV` adds a third server evaluating the rules that commit generates for the same
 fleet (`git archive` of its generator), for before/after figures from one run. The ratios between
 servers are the figures to compare across changes: they share the machine and its noise.
@@ -72,7 +72,7 @@ def own_metrics(url: str, name: str) -> list[float]:
 def group_kind(name: str) -> str:
     """`llm-<model>-slow-windows-2` -> `slow-windows`; other groups by their last word."""
     name = re.sub(r"-[0-9]+$", "", name)
-    for kind in ("slow-windows", "windows", "recording", "budget", "alerts"):
+    for kind in ("slow-windows", "slow-recording", "slow-alerts", "windows", "recording", "budget", "alerts"):
         if name.endswith("-" + kind):
             return kind
     return name

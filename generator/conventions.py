@@ -71,10 +71,12 @@ ENERGY_PER_TOKEN = "llm:gpu_energy_per_generated_token_joules:ratio_rate5m"
 COST_PER_HOUR = "llm:gpu_cost_per_hour:sum"  # the model's GPUs times the price of a GPU-hour of its type
 COST_PER_MILLION_TOKENS = "llm:cost_per_million_generated_tokens:ratio_rate5m"
 # SLO windows longer than RAW_WINDOW_MAX are derived from the recorded 5-minute good and total rates
-# (`sum_over_time`), never from raw histogram buckets; from SLOW_WINDOW up they are recorded every
-# `slo_policy.window_interval` (their own group), shorter derived windows every evaluation interval.
-RAW_WINDOW_MAX = "30m"
-SLOW_WINDOW = "6h"
+# (`sum_over_time`), never from raw histogram buckets.
+RAW_WINDOW_MAX = "5m"
+# Rules evaluate every evaluation interval where a fast alert needs them, else every
+# `slo_policy.window_interval` (the slow groups): an alert is slow when its `for` is at least
+# SLOW_ALERT_FOR times that interval, so a coarser evaluation delays it by at most a tenth of its `for`.
+SLOW_ALERT_FOR = 10
 XID_WINDOW = "10m"
 OOM_WINDOW = "10m"
 STALL_WINDOW = "2m"
@@ -92,13 +94,18 @@ def recording_group(model: str) -> str:
     return f"llm-{model}-recording"
 
 
+def slow_recording_group(model: str) -> str:
+    """Recording rules no fast alert reads (dashboards, slow alerts), every `slo_policy.window_interval`."""
+    return f"llm-{model}-slow-recording"
+
+
 def windows_group(model: str) -> str:
-    """Long SLO windows derived from the recorded 5-minute rates, every evaluation interval (1h, 2h)."""
+    """SLO windows derived from the recorded 5-minute rates that fast alerts read (1h), every evaluation interval."""
     return f"llm-{model}-windows"
 
 
 def slow_windows_group(model: str) -> str:
-    """Derived SLO windows from SLOW_WINDOW up (6h, 1d, 3d), every `slo_policy.window_interval`."""
+    """The other derived SLO windows (30m, 2h, 6h, 1d, 3d), every `slo_policy.window_interval`."""
     return f"llm-{model}-slow-windows"
 
 
@@ -107,7 +114,13 @@ def budget_group(model: str) -> str:
 
 
 def alert_group(model: str) -> str:
+    """Alerts that need fast reaction (`for` under SLOW_ALERT_FOR evaluations of the slow groups)."""
     return f"llm-{model}-alerts"
+
+
+def slow_alert_group(model: str) -> str:
+    """Alerts with a long `for`, every `slo_policy.window_interval`."""
+    return f"llm-{model}-slow-alerts"
 
 
 # The collector alerts' rule file: `_` keeps it apart from every model's (model ids are slugs).

@@ -11,10 +11,11 @@ from generator.build import build
 from generator.catalog import ENGINES, EXPORTERS, SIGNALS
 from generator.catalog.base import Counters, Custom, Gauge, Histogram
 from generator.errors import InventoryErrors
+from generator.prometheus_syntax import duration_seconds
 from generator.queries import ModelQueries
 from generator.rules.alert_table import NAMES as ALERT_NAMES
 from generator.rules.alerts import alert_rules
-from generator.rules.files import rule_file, rule_files, split_group
+from generator.rules.files import rule_file, rule_files, split_blocks, split_group
 from generator.rules.recording import budget_rules, recording_rules, window_rules
 
 from conftest import MINIMAL, WEIRD, WEIRD_YAML, header_for, model_yaml, run_promtool
@@ -152,8 +153,7 @@ TPOT = "    tpot: {threshold_seconds: 0.075, objective: 0.99}\n    availability:
 def test_a_default_tpot_slo_gets_rules_and_four_tiers_only_where_the_version_measures_it(engine, version, measured):
     inv = inventory.parse(model_text(engine, version).replace("    availability:", TPOT), "test.yaml")
     model = inv.models[0]
-    recorded = recording_rules(inv, model) + window_rules(inv, model, slow=False) + \
-        window_rules(inv, model, slow=True) + budget_rules(inv, model)
+    recorded = recording_rules(inv, model) + window_rules(inv, model) + budget_rules(inv, model)
     names = {sel.name for r in recorded for sel in selectors(r["expr"])}
     tiers = [r for r in alert_rules(inv, model) if r["alert"] == "LLMTimePerOutputTokenSLOBurn"]
     tpot_series = [r for r in recorded if r["labels"].get("slo") == "tpot" or "tpot" in r["record"]]
@@ -166,8 +166,11 @@ def test_a_default_tpot_slo_gets_rules_and_four_tiers_only_where_the_version_mea
     fast = tiers[0]["expr"]  # the same shape as every latency SLO: 14.4 x (1 - 0.99) of requests over 0.075 s
     assert "(1 - llm:tpot_within_slo:ratio_rate1h{" in fast and ") > 0.144" in fast
     assert "_bucket" not in fast  # alerts read the recorded ratio, never raw buckets
+    good = next(r for r in recorded if r["record"] == "llm:slo_good_requests:rate5m" and r["labels"]["slo"] == "tpot")
+    assert 'vllm:request_time_per_output_token_seconds_bucket{' in good["expr"] and 'le="0.075"' in good["expr"]
     within = next(r for r in recorded if r["record"] == "llm:tpot_within_slo:ratio_rate5m")
-    assert 'vllm:request_time_per_output_token_seconds_bucket{' in within["expr"] and 'le="0.075"' in within["expr"]
+    assert {sel.name for sel in selectors(within["expr"])} == {"llm:slo_good_requests:rate5m",
+                                                                "llm:slo_requests:rate5m"}
     description = tiers[0]["annotations"]["description"]
     assert "of the requests of" in description and "time per output token above 0.075 s" in description
 
@@ -354,16 +357,17 @@ def test_an_inventory_for_override_reaches_the_rule():
 
 # -- rule groups every ruler accepts ---------------------------------------------------------------------------
 
-def test_the_split_into_ruler_sized_groups_keeps_every_rule_in_order_under_unique_names(example):
+def test_the_split_into_ruler_sized_groups_keeps_every_rule_under_unique_names(example):
     # validate's rules/group-size checks that no group holds more than the ruler's limit.
     for model in example.models:
         groups = yaml.safe_load(rule_file(example, model))["groups"]
         assert len(groups) > 1, model.name
         names = [g["name"] for g in groups]
         assert len(names) == len(set(names)), model.name
-        assert [r for g in groups for r in g["rules"]] == \
-            recording_rules(example, model) + window_rules(example, model, slow=False) + \
-            window_rules(example, model, slow=True) + budget_rules(example, model) + alert_rules(example, model)
+        written = [r for g in groups for r in g["rules"]]
+        expected = recording_rules(example, model) + window_rules(example, model) + budget_rules(example, model) + \
+            alert_rules(example, model)
+        assert sorted(map(repr, written)) == sorted(map(repr, expected)), model.name
 
 
 @pytest.mark.parametrize("count, limit, sizes, names", [
@@ -379,48 +383,95 @@ def test_a_group_is_split_into_even_parts_and_keeps_its_name_when_it_fits(count,
     assert [r["record"] for g in groups for r in g["rules"]] == [f"r{i}" for i in range(count)]
 
 
-def test_no_recording_rule_reads_another_so_splitting_adds_no_evaluation_lag(example):
+@pytest.mark.parametrize("blocks, limit, sizes", [
+    ([1, 3, 3, 3], 5, [4, 3, 3]),  # the even split [4, 3, 3] of 10 rules would cut no block
+    ([3, 3, 3, 3], 5, [3, 3, 3, 3]),  # [3, 3] needs no cut, 6 > 5: one block per part
+    ([2, 1, 3, 1], 4, [3, 4]),
+    ([3, 3], 2, [2, 1, 2, 1]),  # a block larger than the limit is cut
+])
+def test_a_split_keeps_each_block_of_rules_in_one_part(blocks, limit, sizes):
+    rules = [[{"record": f"b{b}r{i}"} for i in range(n)] for b, n in enumerate(blocks)]
+    groups = split_blocks("g", rules, limit)
+    assert [len(g["rules"]) for g in groups] == sizes
+    assert [r for g in groups for r in g["rules"]] == [r for block in rules for r in block]
+    for block in rules:
+        if len(block) <= limit:
+            assert any(all(r in g["rules"] for r in block) for g in groups), block
+
+
+def test_a_recording_rule_reads_only_what_its_own_group_recorded_before_it(example):
     # Groups evaluate independently; a rule reading a series recorded in another group would lag one interval.
     for model in example.models:
-        rules = recording_rules(example, model)
-        recorded = {r["record"] for r in rules}
-        for rule in rules:
-            read = {s.name for s in selectors(rule["expr"]) if s.name}
-            assert not read & recorded, (model.name, rule["record"])
+        groups = yaml.safe_load(rule_file(example, model))["groups"]
+        recorded = {r["record"] for r in recording_rules(example, model)}
+        for group in groups:
+            if not group["name"].rstrip("-0123456789").endswith("recording"):
+                continue
+            before: set[str] = set()
+            for rule in group["rules"]:
+                read = {s.name for s in selectors(rule["expr"]) if s.name} & recorded
+                assert read <= before, (group["name"], rule["record"], read - before)
+                before.add(rule["record"])
+
+
+def test_the_5m_slo_ratios_read_the_recorded_total_rates(example):
+    for model in example.models:
+        for rule in recording_rules(example, model):
+            read = {s.name for s in selectors(rule["expr"])}
+            if rule["record"].endswith("within_slo:ratio_rate5m"):
+                assert read == {"llm:slo_good_requests:rate5m", "llm:slo_requests:rate5m"}, rule
+            if rule["record"] in ("llm:request_errors:ratio_rate5m", "llm:slo_good_requests:rate5m") and \
+                    rule["labels"].get("slo", "availability") == "availability":
+                assert "llm:slo_requests:rate5m" in read, rule  # the total once, raw; the failed rate raw
 
 
 def test_long_slo_windows_are_derived_from_the_recorded_5m_rates_never_from_raw_buckets(example):
     for model in example.models:
         raw = {r["record"] for r in recording_rules(example, model)}
-        assert not {r for r in raw if r.endswith(("rate1h", "rate2h", "rate6h", "rate1d", "rate3d"))}, model.name
-        assert {"llm:request_errors:ratio_rate30m", "llm:slo_requests:rate30m"} <= raw  # short windows stay raw
-        for slow in (False, True):
-            for rule in window_rules(example, model, slow):
-                read = {s.name for s in selectors(rule["expr"])}
-                assert read and read <= {"llm:slo_good_requests:rate5m", "llm:slo_requests:rate5m",
-                                         "llm:requests:rate5m"}, rule
-                assert read <= raw  # recorded by the raw group, so no chain of derived series
+        assert not {r for r in raw if r.endswith(("rate30m", "rate1h", "rate2h", "rate6h", "rate1d", "rate3d"))}, \
+            model.name
+        for rule in window_rules(example, model):
+            read = {s.name for s in selectors(rule["expr"])}
+            assert read and read <= {"llm:slo_good_requests:rate5m", "llm:slo_requests:rate5m",
+                                     "llm:requests:rate5m"}, rule
+            assert read <= raw  # recorded by the raw group, so no chain of derived series
     model = next(m for m in example.models if m.name == "llama-3-1-8b")
-    ttft = next(r for r in window_rules(example, model, slow=False)
-                if r["record"] == "llm:ttft_within_slo:ratio_rate1h")
+    ttft = next(r for r in window_rules(example, model) if r["record"] == "llm:ttft_within_slo:ratio_rate1h")
     inner = 'model="llama-3-1-8b", cluster="prod-eu", slo="ttft"'
     assert ttft["expr"] == (f'sum without (slo) (sum_over_time(llm:slo_good_requests:rate5m{{{inner}}}[1h])) / '
                             f'(sum without (slo) (sum_over_time(llm:slo_requests:rate5m{{{inner}}}[1h])) > 0)')
     assert ttft["labels"] == {"model": "llama-3-1-8b", "cluster": "prod-eu"}  # no `slo`, like the 5m ratio
 
 
-def test_slow_windows_are_evaluated_every_window_interval_and_fast_ones_every_evaluation(tmp_path):
+def test_groups_only_slow_alerts_and_dashboards_read_are_evaluated_every_window_interval(tmp_path):
     inv = inventory.parse(MINIMAL + "slo_policy: {window_interval: 2m, budget_interval: 10m}\n", "test.yaml")
     groups = yaml.safe_load(rule_file(inv, inv.models[0]))["groups"]
-    intervals = {g["name"].rsplit("-", 1)[0] if g["name"][-1].isdigit() else g["name"]: g.get("interval")
-                 for g in groups}
-    assert intervals == {"llm-small-recording": None, "llm-small-windows": None, "llm-small-slow-windows": "2m",
-                         "llm-small-budget": "10m", "llm-small-alerts": None}
-    windows = {g["name"]: {r["record"].rsplit("rate", 1)[1] for r in g["rules"]} for g in groups
-               if "windows" in g["name"]}
-    assert set().union(*(w for n, w in windows.items() if n.startswith("llm-small-windows"))) == {"1h", "2h"}
-    assert set().union(*(w for n, w in windows.items() if n.startswith("llm-small-slow-windows"))) == \
-        {"6h", "1d", "3d"}
+
+    def kind(name: str) -> str:
+        return name.rstrip("-0123456789").removeprefix("llm-small-")
+
+    intervals = {kind(g["name"]): g.get("interval") for g in groups}
+    assert intervals == {"recording": None, "slow-recording": "2m", "windows": None, "slow-windows": "2m",
+                         "budget": "10m", "alerts": None, "slow-alerts": "2m"}
+    rules = {k: [r for g in groups if kind(g["name"]) == k for r in g["rules"]] for k in intervals}
+    # the critical tiers (`for` 2m and 15m, under 10 x 2m) read 1h/5m and 6h/30m every evaluation interval
+    def windows(kind: str) -> set[str]:
+        return {r["record"].rsplit("rate", 1)[1] for r in rules[kind] if "ratio" in r["record"]}
+
+    assert windows("windows") == {"30m", "1h", "6h"} and windows("slow-windows") == {"2h", "1d", "3d"}
+    assert "llm:requests:rate1h" in {r["record"] for r in rules["slow-windows"]}  # dashboards only
+    # an alert is slow when its `for` is at least 10 slow intervals (20m): evaluating every 2m delays it <= 10%
+    assert all(duration_seconds(r["for"]) < 1200 for r in rules["alerts"])
+    assert all(duration_seconds(r["for"]) >= 1200 for r in rules["slow-alerts"])
+    assert {"LLMModelDown", "LLMEngineStalled", "LLMErrorBudgetBurn"} <= {r["alert"] for r in rules["alerts"]}
+    assert "llm:ttft_seconds:quantile_rate5m" in {r["record"] for r in rules["slow-recording"]}
+    fast = {r["record"] for k in ("recording", "windows") for r in rules[k]}
+    slow = {r["record"] for k in ("slow-recording", "slow-windows") for r in rules[k]}
+    for alert in rules["alerts"]:  # a fast alert never waits for a slow group's series
+        read = {s.name for s in selectors(alert["expr"]) if s.name}
+        assert read and not read & (slow - fast), alert["alert"]
+    for window in rules["windows"]:
+        assert not {s.name for s in selectors(window["expr"])} & (slow - fast), window["record"]
 
 
 def test_a_window_interval_that_is_no_duration_is_refused_by_key():

@@ -4,20 +4,23 @@ the ruler.
 Mimir's and Cortex's rulers refuse a group of more than 20 rules by default
 (`ruler.max-rules-per-rule-group`); the inventory's `ruler.max_rules_per_group`
 sets the limit. A group that fits keeps its name; a larger one becomes
-`<name>-1` … `<name>-n`, as even as possible, rules in their order. No rule of the
-recording group reads another recorded series, so splitting it changes no result;
-the derived windows, the budget and the alerts read recorded series, in groups of
-their own.
+`<name>-1` … `<name>-n`, as even as possible, rules in their order. A recording rule
+that reads another recorded series of its group (the 5-minute SLO ratios read the good
+and total rates just recorded) stays in the part of the rules it reads; the derived
+windows, the budget and the alerts read recorded series, in groups of their own.
 """
 from __future__ import annotations
+
+import re
 
 from generator import conventions as c
 from generator.catalog import EXPORTERS
 from generator.inventory import Inventory, Model
+from generator.prometheus_syntax import duration_seconds
 from generator.queries import ModelQueries
 from generator.rules.alerts import alert_rules
 from generator.rules.collectors import collector_rules
-from generator.rules.recording import budget_rules, recording_rules, window_rules
+from generator.rules.recording import budget_rules, recording_blocks, window_rules
 from generator.yaml_out import comment, dump
 
 
@@ -43,35 +46,83 @@ def rule_file(inventory: Inventory, model: Model) -> str:
 
 
 def rule_groups(inventory: Inventory, model: Model) -> list[dict]:
-    """The model's groups in the order they depend on one another (promtool tests evaluate them so):
-    raw recording rules, SLO windows derived from them, the budget and burn rates, alerts."""
+    """The model's groups in the order they depend on one another (promtool tests evaluate them so): raw
+    recording rules, SLO windows derived from them, the budget and burn rates, alerts; each kind in a fast
+    group (every evaluation interval) and a slow one (every `slo_policy.window_interval`).
+
+    An alert is slow when its `for` is at least `SLOW_ALERT_FOR` slow intervals (evaluating it every slow
+    interval delays it by at most a tenth of its `for`); a recording rule or derived window is fast when a
+    fast alert reads it, or a fast window reads it; the rest (dashboards, slow alerts) is slow."""
     limit, policy = inventory.max_rules_per_group, inventory.slo_policy
-
-    def every(interval: str, groups: list[dict]) -> list[dict]:
-        return [{"name": g["name"], "interval": interval, "rules": g["rules"]} for g in groups]
-
-    windows, slow = window_rules(inventory, model, slow=False), window_rules(inventory, model, slow=True)
-    return [
-        *split_group(c.recording_group(model.name), recording_rules(inventory, model), limit),
-        *(split_group(c.windows_group(model.name), windows, limit) if windows else []),
-        *(every(policy.window_interval, split_group(c.slow_windows_group(model.name), slow, limit)) if slow else []),
-        *every(policy.budget_interval, split_group(c.budget_group(model.name), budget_rules(inventory, model), limit)),
-        *split_group(c.alert_group(model.name), alert_rules(inventory, model), limit),
+    slow_every = duration_seconds(policy.window_interval)
+    alerts = alert_rules(inventory, model)
+    slow_alerts = [a for a in alerts if duration_seconds(a["for"]) >= c.SLOW_ALERT_FOR * slow_every]
+    fast_alerts = [a for a in alerts if a not in slow_alerts]
+    needed = read_series(fast_alerts)
+    windows = window_rules(inventory, model)
+    fast_windows = [r for r in windows if r["record"] in needed]
+    needed |= read_series(fast_windows)
+    blocks = recording_blocks(inventory, model)
+    fast = [b for b in blocks if any(r["record"] in needed for r in b)]
+    parts = [
+        (c.recording_group(model.name), None, fast),
+        (c.slow_recording_group(model.name), policy.window_interval, [b for b in blocks if b not in fast]),
+        (c.windows_group(model.name), None, [[r] for r in fast_windows]),
+        (c.slow_windows_group(model.name), policy.window_interval, [[r] for r in windows if r not in fast_windows]),
+        (c.budget_group(model.name), policy.budget_interval, [[r] for r in budget_rules(inventory, model)]),
+        (c.alert_group(model.name), None, [[a] for a in fast_alerts]),
+        (c.slow_alert_group(model.name), policy.window_interval, [[a] for a in slow_alerts]),
     ]
+    groups = []
+    for name, interval, group_blocks in parts:
+        if group_blocks:
+            for group in split_blocks(name, group_blocks, limit):
+                groups.append({"name": group["name"], **({"interval": interval} if interval else {}),
+                               "rules": group["rules"]})
+    return groups
+
+
+def read_series(rules: list[dict]) -> set[str]:
+    """The `llm:` series the rules' expressions read."""
+    return {name for r in rules for name in re.findall(r"llm:[A-Za-z0-9_:]+", r["expr"])}
 
 
 def split_group(name: str, rules: list[dict], limit: int) -> list[dict]:
     """The group, or its parts of at most `limit` rules each, sizes differing by at most one."""
-    count = max(1, -(-len(rules) // limit))
-    if count == 1:
-        return [{"name": name, "rules": rules}]
-    size, extra = divmod(len(rules), count)
-    groups, start = [], 0
-    for i in range(count):
-        end = start + size + (1 if i < extra else 0)
-        groups.append({"name": c.group_part(name, i + 1), "rules": rules[start:end]})
-        start = end
-    return groups
+    return split_blocks(name, [[r] for r in rules], limit)
+
+
+def split_blocks(name: str, blocks: list[list[dict]], limit: int) -> list[dict]:
+    """The group, or its parts of at most `limit` rules each, as even as the blocks allow, every block in one
+    part: a block's later rules read what its earlier ones recorded in the same evaluation. (A block larger
+    than `limit` is cut; its later rules then read the earlier ones' results one interval late.)"""
+    pieces = [b[i:i + limit] for b in blocks for i in range(0, len(b), limit)]
+    total = sum(map(len, pieces))
+    count = max(1, -(-total // limit))
+    while True:
+        packed = _pack(pieces, count, limit)
+        if packed is not None:
+            break
+        count += 1
+    if len(packed) == 1:
+        return [{"name": name, "rules": packed[0]}]
+    return [{"name": c.group_part(name, i + 1), "rules": rules} for i, rules in enumerate(packed)]
+
+
+def _pack(pieces: list[list[dict]], count: int, limit: int) -> list[list[dict]] | None:
+    """The pieces in order in `count` parts, each near an even share of what is left; None if they need more."""
+    parts: list[list[dict]] = []
+    left = sum(map(len, pieces))
+    i = 0
+    for remaining in range(count, 0, -1):
+        cap = min(limit, -(-left // remaining))
+        part: list[dict] = []
+        while i < len(pieces) and (not part or len(part) + len(pieces[i]) <= cap):
+            part += pieces[i]
+            i += 1
+        parts.append(part)
+        left -= len(part)
+    return parts if i == len(pieces) else None
 
 
 def rule_files(inventory: Inventory) -> dict[str, str]:

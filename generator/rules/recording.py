@@ -25,19 +25,32 @@ def raw_window(window: str) -> bool:
     return duration_seconds(window) <= duration_seconds(c.RAW_WINDOW_MAX)
 
 
-def derived_windows(inventory: Inventory, slow: bool) -> list[str]:
-    """The derived windows recorded every evaluation interval (`slow` False) or every `window_interval`."""
-    return [w for w in slo_windows(inventory)
-            if not raw_window(w) and (duration_seconds(w) >= duration_seconds(c.SLOW_WINDOW)) == slow]
+def derived_windows(inventory: Inventory) -> list[str]:
+    """The windows derived from the recorded 5-minute rates, shortest first."""
+    return [w for w in slo_windows(inventory) if not raw_window(w)]
 
 
 def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
+    return [rule for block in recording_blocks(inventory, model) for rule in block]
+
+
+def recording_blocks(inventory: Inventory, model: Model) -> list[list[dict]]:
+    """The model's recording rules from raw engine and exporter series, in blocks to keep in one group.
+
+    Rules of one group evaluate in order, and a later rule reads an earlier one's result of the same
+    evaluation; so a block's later rules read what its first ones recorded instead of the raw series again
+    (the 5-minute SLO ratios are the recorded good over the recorded total), and a group split to fit the
+    ruler keeps each block whole (`files.split_blocks`)."""
     q = ModelQueries(inventory, model)
     labels = base_labels(model)
-    rules: list[dict] = []
+    own = [(k, "=", v) for k, v in labels.items()]
+    blocks: list[list[dict]] = []
+
+    def rule(name: str, expr: str, **extra: str) -> dict:
+        return {"record": name, "expr": expr, "labels": {**labels, **extra}}
 
     def record(name: str, expr: str, **extra: str):
-        rules.append({"record": name, "expr": expr, "labels": {**labels, **extra}})
+        blocks.append([rule(name, expr, **extra)])
 
     record(c.MODEL_INFO, q.constant("1"), served_name=model.served_name, team=model.team.name,
            engine=model.engine, engine_version=str(model.engine_version), namespace=model.namespace,
@@ -51,20 +64,36 @@ def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
             record(c.SLO_THRESHOLD, q.constant(number(slo.threshold_seconds)), slo=signal)
     record(c.SLO_OBJECTIVE, q.constant(number(model.slo.availability)), slo="availability")
 
+    def recorded(name: str, slo: str) -> str:
+        return f"sum without (slo) ({selector(name, [*own, ('slo', '=', slo)])})"
+
     for window in filter(raw_window, slo_windows(inventory)):
         record(c.REQUESTS.format(window=window), q.rate("requests", window))
-        record(c.ERROR_RATIO.format(window=window), q.error_ratio(window))
-        record(c.SLO_REQUESTS.format(window=window), q.slo_requests("availability", window), slo="availability")
-        if window == "5m":
-            record(c.SLO_GOOD, q.slo_good("availability", None, window), slo="availability")
+        if window == "5m":  # good and total once from raw series, the ratio from what they recorded
+            # the failed rate is read raw (a few 5xx series) so the ratio is the same division as before
+            total, errors = recorded(c.SLO_REQUESTS.format(window=window), "availability"), q.rate("errors", window)
+            blocks.append([rule(c.SLO_REQUESTS.format(window=window), q.slo_requests("availability", window),
+                                slo="availability"),
+                           rule(c.ERROR_RATIO.format(window=window), f"({errors}) / {q.on()} ({total} > 0)"),
+                           rule(c.SLO_GOOD, f"{total} - {q.on()} ({errors})", slo="availability")])
+        else:  # a tier window shorter than 5 minutes: from raw series
+            record(c.ERROR_RATIO.format(window=window), q.error_ratio(window))
+            record(c.SLO_REQUESTS.format(window=window), q.slo_requests("availability", window),
+                   slo="availability")
         for signal in c.LATENCY_SIGNALS:
             if q.slo(signal) is not None:
                 threshold = q.slo(signal).threshold_seconds
-                record(c.LATENCY_WITHIN_SLO.format(signal=signal, window=window),
-                       q.within_ratio(signal, threshold, window))
-                record(c.SLO_REQUESTS.format(window=window), q.slo_requests(signal, window), slo=signal)
+                within = c.LATENCY_WITHIN_SLO.format(signal=signal, window=window)
                 if window == "5m":
-                    record(c.SLO_GOOD, q.slo_good(signal, threshold, window), slo=signal)
+                    total, good = recorded(c.SLO_REQUESTS.format(window=window), signal), \
+                        recorded(c.SLO_GOOD, signal)
+                    blocks.append([rule(c.SLO_REQUESTS.format(window=window), q.slo_requests(signal, window),
+                                        slo=signal),
+                                   rule(c.SLO_GOOD, q.slo_good(signal, threshold, window), slo=signal),
+                                   rule(within, f"{good} / ({total} > 0)")])
+                else:
+                    record(within, q.within_ratio(signal, threshold, window))
+                    record(c.SLO_REQUESTS.format(window=window), q.slo_requests(signal, window), slo=signal)
 
     for signal in c.LATENCY_SIGNALS:
         if q.has(signal):
@@ -110,16 +139,16 @@ def recording_rules(inventory: Inventory, model: Model) -> list[dict]:
     record(c.OOM_KILLS, q.oom_kills(c.OOM_WINDOW))
     record(c.ENGINE_VERSION, q.running_versions())
     record(c.NEW_PODS, q.new_pod_details(c.NEW_POD_SECONDS))
-    rules += _efficiency(inventory, q, labels)
+    blocks += [[r] for r in _efficiency(inventory, q, labels)]
     for item in telemetry(q):
         record(c.TELEMETRY, item.expr, signal=item.signal)
-    return rules
+    return blocks
 
 
 def _efficiency(inventory: Inventory, q: ModelQueries, labels: dict[str, str]) -> list[dict]:
     """Generated tokens per GPU, energy per token and, with a price for the model's GPU type, its cost per
-    hour and per million generated tokens. From raw series, not from other rules of the group: rules in a
-    group read the previous evaluation's results, which would put them one interval apart."""
+    hour and per million generated tokens. From raw series (dashboards read them; they evaluate every
+    `slo_policy.window_interval`)."""
     model = q.model
     gpus, energy = q.gpu_count(), q.gpu_energy("5m")
     result = [(c.GPU_ENERGY, energy)]
@@ -136,7 +165,7 @@ def _efficiency(inventory: Inventory, q: ModelQueries, labels: dict[str, str]) -
     return [{"record": name, "expr": expr, "labels": dict(labels)} for name, expr in result]
 
 
-def window_rules(inventory: Inventory, model: Model, slow: bool) -> list[dict]:
+def window_rules(inventory: Inventory, model: Model) -> list[dict]:
     """The SLO windows longer than `RAW_WINDOW_MAX`, from the recorded 5-minute rates instead of raw buckets.
 
     The share within an SLO over a window is the sum over the window of the recorded good rates over the
@@ -155,7 +184,7 @@ def window_rules(inventory: Inventory, model: Model, slow: bool) -> list[dict]:
     def record(name: str, expr: str, **extra: str):
         rules.append({"record": name, "expr": expr, "labels": {**labels, **extra}})
 
-    for window in derived_windows(inventory, slow):
+    for window in derived_windows(inventory):
         record(c.REQUESTS.format(window=window),
                f"avg_over_time({selector(c.REQUESTS.format(window='5m'), own)}[{window}])")
         for slo in slos:
