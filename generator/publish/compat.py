@@ -17,8 +17,9 @@ from generator.publish.errors import UnsupportedVersion
 log = logging.getLogger(__name__)
 
 MINIMUM = grafana_facts.MINIMUM_GRAFANA
-WHY = ("the generated dashboards declare dashboard schemaVersion 39, the schema Grafana 10.4 writes; an older "
-       "Grafana writes an older schema and cannot be trusted to render them")
+WHY = (f"the generated dashboards declare dashboard schemaVersion {grafana_facts.SCHEMA_VERSION}, the schema Grafana "
+       f"{'.'.join(map(str, MINIMUM))} writes; an older Grafana writes an older schema and cannot be trusted to render "
+       f"them")
 
 
 def check(build_info: dict) -> str:
