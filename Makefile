@@ -4,8 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INVENTORY ?= inventory.yaml
-# Parallel test processes, one per core: pytest workers (pytest-xdist; the end-to-end tests stay together in
-# one of them) and promtool test files at a time (largest first).
+# Parallel test processes, one per core: pytest workers (pytest-xdist) for all but the end-to-end tests, which
+# share one simulated fleet and run after them in one process; promtool test files at a time (largest first).
 TEST_WORKERS ?= $(shell nproc)
 
 .PHONY: setup generate check validate lint test test-fast golden publish demo clean
@@ -39,7 +39,8 @@ test: setup lint validate
 	@command -v prometheus-alertmanager >/dev/null || { echo "prometheus-alertmanager not found: apt-get install prometheus-alertmanager"; exit 1; }
 	promtool check rules alerts/*.rules.yaml
 	ls -S alerts/tests/*.test.yaml | xargs -P $(TEST_WORKERS) -n 1 promtool test rules
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest -n $(TEST_WORKERS) -m "not e2e"
+	$(PY) -m pytest -m e2e
 
 # Everything but the end-to-end suite (which starts Prometheus and Alertmanager).
 test-fast: setup

@@ -66,14 +66,6 @@ def pytest_configure(config):
                    "Debian prometheus and prometheus-alertmanager packages)")
 
 
-def pytest_collection_modifyitems(items):
-    """Under pytest-xdist (`make test` runs it), every end-to-end test in one worker: they share one simulated
-    fleet and its Prometheus and Alertmanager (session fixtures), which a second worker would start again."""
-    for item in items:
-        if item.get_closest_marker("e2e"):
-            item.add_marker(pytest.mark.xdist_group("e2e"))
-
-
 def pytest_terminal_summary(terminalreporter):
     if SUMMARY:
         terminalreporter.section("end-to-end summary")
