@@ -94,18 +94,23 @@ def measure_against_floor(label: str, text: str) -> None:
           f"(libyaml + json serialising the same output)")
 
 
-def _command(*args: str, findings_ok: bool = False) -> tuple[float, float]:
-    """Wall and CPU seconds of `python -m generator ARGS` in a fresh process, as a user runs it.
-    `findings_ok`: exit code 1 (validate reporting findings) counts as done."""
+def timed(command: list[str], cwd: str | Path = ROOT, ok: tuple[int, ...] = (0,)) -> tuple[float, float]:
+    """Wall and CPU seconds of `command` in a fresh process; an exit code outside `ok` stops the benchmark."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "generator", *args], cwd=ROOT, capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode not in ((0, 1) if findings_ok else (0,)):
-        raise SystemExit(f"python -m generator {' '.join(args)} failed: {done.stderr[-2000:]}")
+    if done.returncode not in ok:
+        raise SystemExit(f"{' '.join(command[:6])} failed ({done.returncode}): {done.stdout[-2000:]}"
+                         f"{done.stderr[-2000:]}")
     return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
+def _command(*args: str, findings_ok: bool = False) -> tuple[float, float]:
+    """`python -m generator ARGS` as a user runs it; `findings_ok`: exit code 1 (validate reporting findings)
+    counts as done."""
+    return timed([sys.executable, "-m", "generator", *args], ok=(0, 1) if findings_ok else (0,))
 
 
 def _floor(folder: Path) -> float:

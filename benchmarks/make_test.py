@@ -18,34 +18,16 @@ from __future__ import annotations
 import argparse
 import glob
 import os
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from generate import fleet  # noqa: E402
+from generate import fleet, timed  # noqa: E402
 
-PYTHON = str(ROOT / ".venv" / "bin" / "python")
-
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def timed(command: list[str], cwd: str) -> tuple[float, float]:
-    """Wall and CPU seconds of one command; its failure stops the benchmark with its output."""
-    cpu, started = children_cpu(), time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(command[:4])} ... failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-    return wall, children_cpu() - cpu
+PYTHON = sys.executable
 
 
 def measure(label: str, text: str) -> float:
