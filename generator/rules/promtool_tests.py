@@ -239,7 +239,7 @@ def _fire_value(cond: Condition) -> Decimal:
     if cond.signal in FRACTIONS:
         return (cond.threshold + 1) / 2
     if cond.threshold == 0:
-        return Decimal(79) if cond.signal == "gpu_xid" else Decimal(1)
+        return Decimal(1)
     return cond.threshold * 2
 
 
