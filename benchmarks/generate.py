@@ -27,10 +27,18 @@ from generator.validate import validate  # noqa: E402
 
 
 def fleet(size: int) -> str:
-    """The example inventory with its models repeated under new names until there are `size`."""
+    """The example inventory with its models repeated until there are `size`, each copy a model of its own: a
+    new id, served name and pods (the copies' selectors match only their own series, as distinct models'
+    do)."""
     doc = yaml.safe_load((ROOT / "inventory.yaml").read_text())
     base = doc["models"]
-    doc["models"] = [{**base[i % len(base)], "name": f"{base[i % len(base)]['name'][:36]}-{i}"} for i in range(size)]
+    models = []
+    for i in range(size):
+        model = {**base[i % len(base)], "name": f"{base[i % len(base)]['name'][:36]}-{i}"}
+        model["served_name"] = f"{model['served_name']}-{i}"
+        model.pop("pod_regex", None)  # pods named after the copy's id
+        models.append(model)
+    doc["models"] = models
     return yaml.safe_dump(doc, sort_keys=False)
 
 
