@@ -75,6 +75,13 @@ COST_PER_MILLION_TOKENS = "llm:cost_per_million_generated_tokens:ratio_rate5m"
 RAW_WINDOW_MAX = "5m"
 
 
+def sampled(series: str, interval: str) -> str:
+    """A shared copy of a recorded 5-minute rate, sampled every `interval` (`llm:slo_good_requests:rate5m` ->
+    `llm:slo_good_requests:rate5m_sampled1m`): the slow windows and the SLO period read it instead of the
+    series recorded every evaluation interval, `interval / evaluation interval` times fewer samples."""
+    return f"{series}_sampled{interval}"
+
+
 # Rules evaluate every evaluation interval where a fast alert needs them, else every
 # `slo_policy.window_interval` (the slow groups): an alert is slow when its `for` is at least
 # SLOW_ALERT_FOR times that interval, so a coarser evaluation delays it by at most a tenth of its `for`.
@@ -126,6 +133,7 @@ SLO_WINDOWS_FILE = "alerts/_slo_windows.rules.yaml"
 SLO_WINDOWS_OBJECT = "llm-fleet-slo-windows"  # its PrometheusRule
 WINDOWS_GROUP = "llm-slo-windows"  # the windows a fast alert reads (1h), every evaluation interval
 SLOW_WINDOWS_GROUP = "llm-slo-slow-windows"  # the others, every `slo_policy.window_interval`
+BUDGET_SAMPLES_GROUP = "llm-slo-budget-samples"  # the copies the SLO period reads, every `budget_interval`
 ALERTMANAGER_FILE = "alerts/alertmanager.yaml"
 
 

@@ -15,7 +15,7 @@ from generator.prometheus_syntax import duration_seconds
 from generator.queries import ModelQueries
 from generator.rules.alert_table import NAMES as ALERT_NAMES
 from generator.rules.alerts import alert_rules
-from generator.rules.files import rule_file, rule_files, split_blocks, split_group
+from generator.rules.files import rule_file, rule_files, shared_windows, split_blocks, split_group
 from generator.rules.recording import budget_rules, recording_rules, window_rules
 
 from conftest import MINIMAL, WEIRD, WEIRD_YAML, header_for, model_yaml, run_promtool
@@ -429,11 +429,12 @@ def test_long_slo_windows_are_derived_from_the_recorded_5m_rates_never_from_raw_
     raw = {r["record"] for model in example.models for r in recording_rules(example, model)}
     assert not {r for r in raw if r.endswith(("rate30m", "rate1h", "rate2h", "rate6h", "rate1d", "rate3d"))}
     for rule in window_rules(example):
-        read = {s.name for s in selectors(rule["expr"])}
+        read = {s.name.split("_sampled")[0] for s in selectors(rule["expr"])}  # the series or its copy
         assert read and read <= {"llm:slo_good_requests:rate5m", "llm:slo_requests:rate5m",
                                  "llm:requests:rate5m"}, rule
         assert read <= raw  # recorded by the raw group, so no chain of derived series
-    ttft = next(r for r in window_rules(example) if r["record"] == "llm:ttft_within_slo:ratio_rate1h")
+    ttft = next(r for r in window_rules(example, {"llm:ttft_within_slo:ratio_rate1h"})
+                if r["record"] == "llm:ttft_within_slo:ratio_rate1h")
     assert ttft["expr"] == ('sum without (slo) (sum_over_time(llm:slo_good_requests:rate5m{slo="ttft"}[1h])) / '
                             '(sum without (slo) (sum_over_time(llm:slo_requests:rate5m{slo="ttft"}[1h])) > 0)')
     assert "labels" not in ttft  # each model's result keeps its inputs' labels but `slo`, like the 5m ratio
@@ -457,8 +458,11 @@ def test_the_windows_are_shared_one_rule_per_series_window_and_slo_selecting_no_
         assert not {r.get("record") for g in yaml.safe_load(rule_file(example, model))["groups"] for r in g["rules"]} \
             & {r["record"] for r in rules}, model.name
     files = rule_files(example)
-    shared = [r for g in yaml.safe_load(files[c.SLO_WINDOWS_FILE])["groups"] for r in g["rules"]]
-    assert sorted(map(repr, shared)) == sorted(map(repr, rules))
+    shared = [r for g in yaml.safe_load(files[c.SLO_WINDOWS_FILE])["groups"] for r in g["rules"]
+              if "_sampled" not in r["record"]]  # but the copies the slow windows and the budget read
+    windows = shared_windows(example)
+    assert sorted(map(repr, shared)) == sorted(map(repr, windows.fast + windows.slow))
+    assert sorted(r["record"] for r in windows.fast + windows.slow) == sorted(r["record"] for r in rules)
 
 
 def test_a_latency_slo_no_model_has_gets_no_shared_window(tmp_path):
@@ -480,7 +484,7 @@ def test_groups_only_slow_alerts_and_dashboards_read_are_evaluated_every_window_
 
     intervals = {kind(g["name"]): g.get("interval") for g in groups}
     assert intervals == {"recording": None, "slow-recording": "2m", "windows": None, "slow-windows": "2m",
-                         "budget": "10m", "alerts": None, "slow-alerts": "2m"}
+                         "budget-samples": "10m", "budget": "10m", "alerts": None, "slow-alerts": "2m"}
     rules = {k: [r for g in groups if kind(g["name"]) == k for r in g["rules"]] for k in intervals}
     # the critical tiers (`for` 2m and 15m, under 10 x 2m) read 1h/5m and 6h/30m every evaluation interval
     def windows(kind: str) -> set[str]:
@@ -500,6 +504,48 @@ def test_groups_only_slow_alerts_and_dashboards_read_are_evaluated_every_window_
         assert read and not read & (slow - fast), alert["alert"]
     for window in rules["windows"]:
         assert not {s.name for s in selectors(window["expr"])} & (slow - fast), window["record"]
+
+
+def _reads(rule: dict) -> set[str]:
+    return {sel.name for sel in selectors(rule["expr"]) if sel.name}
+
+
+@pytest.mark.parametrize("policy, copies", [
+    ("{window_interval: 2m, budget_interval: 10m}", {"2m": "slow-windows", "10m": "budget-samples"}),
+    ("{window_interval: 5m, budget_interval: 5m}", {"5m": "slow-windows"}),  # one copy serves both
+])
+def test_slow_windows_and_the_slo_period_read_copies_sampled_as_often_as_they_are_evaluated(policy, copies):
+    inv = inventory.parse(MINIMAL + f"slo_policy: {policy}\n", "test.yaml")
+    files = rule_files(inv)
+    shared = yaml.safe_load(files[c.SLO_WINDOWS_FILE])["groups"]
+    window_every, budget_every = inv.slo_policy.window_interval, inv.slo_policy.budget_interval
+    base = {"llm:requests:rate5m", "llm:slo_requests:rate5m", "llm:slo_good_requests:rate5m"}
+    recorded_in: dict[str, str] = {}
+    seen: set[tuple] = set()
+    for group in shared:
+        kind = group["name"].rstrip("-0123456789").removeprefix("llm-slo-")
+        for rule in group["rules"]:
+            key = (rule["record"], rule.get("labels", {}).get("slo"))
+            assert key not in seen, key  # one rule per series, window and SLO; one copy per series and interval
+            seen.add(key)
+            recorded_in[rule["record"]] = kind
+            if "_sampled" in rule["record"]:  # the plain series, every model and label kept
+                assert rule["expr"] in base and rule["record"] == f"{rule['expr']}_sampled{group['interval']}"
+                assert "labels" not in rule
+            elif kind == "windows":  # a fast window reads what the fast recording group recorded
+                assert _reads(rule) <= base, rule
+            else:  # a slow window reads the copies its own group sampled before it, as often as it runs
+                assert kind == "slow-windows" and _reads(rule) <= {f"{b}_sampled{window_every}" for b in base}, rule
+    assert {r: k for r, k in recorded_in.items() if "_sampled" in r} == {
+        f"{b}_sampled{every}": kind for every, kind in copies.items() for b in sorted(base)
+        if kind == "slow-windows" or b != "llm:requests:rate5m"}
+    slow = next(g for g in shared if g["name"].startswith(c.SLOW_WINDOWS_GROUP))["rules"]
+    first_window = next(i for i, r in enumerate(slow) if "_sampled" not in r["record"])
+    assert all("_sampled" in r["record"] for r in slow[:first_window]) and first_window > 0
+    model = yaml.safe_load(files[c.rules_file("small")])["groups"]
+    periods = [r for g in model for r in g["rules"] if r.get("record") == c.SLO_GOOD_PERIOD]
+    assert periods and all(_reads(r) == {f"llm:slo_good_requests:rate5m_sampled{budget_every}",
+                                         f"llm:slo_requests:rate5m_sampled{budget_every}"} for r in periods)
 
 
 def test_a_window_interval_that_is_no_duration_is_refused_by_key():

@@ -22,7 +22,7 @@ from generator.prometheus_syntax import duration_seconds
 from generator.queries import ModelQueries
 from generator.rules.alerts import alert_rules
 from generator.rules.collectors import collector_rules
-from generator.rules.recording import budget_rules, recording_blocks, window_rules
+from generator.rules.recording import budget_rules, budget_series, recording_blocks, sample_rules, window_rules
 from generator.yaml_out import comment, dump
 
 
@@ -104,12 +104,22 @@ def shared_windows(inventory: Inventory) -> SharedWindows:
 
 
 def slo_window_groups(inventory: Inventory, windows: SharedWindows | None = None) -> list[dict]:
-    """The shared derived windows: the fast ones every evaluation interval, the slow ones every
-    `window_interval`."""
+    """The shared derived windows: the fast ones every evaluation interval; the slow ones every
+    `window_interval`, after the copies of the recorded 5-minute rates they read, sampled that often; and
+    the copies the models' SLO period reads, every `budget_interval` (in the slow group when the two
+    intervals are equal)."""
+    policy = inventory.slo_policy
     windows = windows or shared_windows(inventory)
+    slow_reads = read_series(windows.slow)
+    base = [c.REQUESTS.format(window="5m"), c.SLO_REQUESTS.format(window="5m"), c.SLO_GOOD]
+    slow_copies = sample_rules([s for s in base if c.sampled(s, policy.window_interval) in slow_reads],
+                               policy.window_interval)
+    copied = {r["record"] for r in slow_copies}
+    budget_copies = [r for r in sample_rules(budget_series(), policy.budget_interval) if r["record"] not in copied]
     return _groups([
         (c.WINDOWS_GROUP, None, [[r] for r in windows.fast]),
-        (c.SLOW_WINDOWS_GROUP, inventory.slo_policy.window_interval, [[r] for r in windows.slow]),
+        (c.SLOW_WINDOWS_GROUP, policy.window_interval, [[r] for r in slow_copies + windows.slow]),
+        (c.BUDGET_SAMPLES_GROUP, policy.budget_interval, [[r] for r in budget_copies]),
     ], inventory.max_rules_per_group)
 
 

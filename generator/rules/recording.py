@@ -186,18 +186,23 @@ def window_rules(inventory: Inventory, fast: Collection[str] = ()) -> list[dict]
 
     A rule selects its inputs by name and `slo` only and adds no label they lack: its results are each model's series
     with the labels of the model's inputs (`model` and the selector labels; `sum without (slo)` groups one
-    model's series as it groups all), exactly what one rule per model would record. `fast`: the windows a
-    fast alert reads.
+    model's series as it groups all), exactly what one rule per model would record. A window in `fast` (a
+    fast alert reads it) reads the series recorded every evaluation interval; the others read their copies
+    sampled every `slo_policy.window_interval` (`sample_rules`), as often as they are evaluated.
     """
+    every = inventory.slo_policy.window_interval
     rules: list[dict] = []
 
     def read(name: str, series: str) -> str:
-        return series
+        """What the rule recording `name` reads for `series`: the series itself where a fast alert reads
+        `name`, else its copy sampled as often as the rule is evaluated."""
+        return series if name in fast else c.sampled(series, every)
 
+    slos = window_slos(inventory)
     for window in derived_windows(inventory):
         name = c.REQUESTS.format(window=window)
         rules.append({"record": name, "expr": f"avg_over_time({read(name, c.REQUESTS.format(window='5m'))}[{window}])"})
-        for slo in window_slos(inventory):
+        for slo in slos:
             mine = [("slo", "=", slo)]
             name = c.ERROR_RATIO.format(window=window) if slo == "availability" else \
                 c.LATENCY_WITHIN_SLO.format(signal=slo, window=window)
@@ -212,26 +217,38 @@ def window_rules(inventory: Inventory, fast: Collection[str] = ()) -> list[dict]
     return rules
 
 
+def sample_rules(series: Collection[str], interval: str) -> list[dict]:
+    """Shared copies of recorded 5-minute rates, in a group evaluated every `interval`: each copy is the series
+    itself (every model, every label kept), one sample per `interval` instead of one per evaluation interval."""
+    return [{"record": c.sampled(name, interval), "expr": name} for name in series]
+
+
+def budget_series() -> list[str]:
+    """The recorded series the SLO period reads, as copies sampled every `slo_policy.budget_interval`."""
+    return [c.SLO_GOOD, c.SLO_REQUESTS.format(window="5m")]
+
+
 def budget_rules(inventory: Inventory, model: Model) -> list[dict]:
     """The error budget over the SLO period, from the recorded 5-minute good and total rates (cheap: no raw
-    buckets over 30 days), in a group of its own evaluated every `slo_policy.budget_interval`; and the
-    current burn rate per SLO and tier window, the recorded error ratio over the budget (1 - objective),
-    which reads recorded series too and so cannot sit in the recording group. Per model: each divides by
-    the model's objective."""
+    buckets over 30 days) sampled every `slo_policy.budget_interval` (shared copies, `sample_rules`), in a
+    group of its own evaluated every `budget_interval`; and the current burn rate per SLO and tier window, the
+    recorded error ratio over the budget (1 - objective), which reads recorded series too and so cannot sit
+    in the recording group. Per model: each divides by the model's objective."""
     q = ModelQueries(inventory, model)
     labels = base_labels(model)
     period = inventory.slo_policy.period
     # Groups evaluate in no fixed order: reading up to one budget interval ago keeps numerator and
     # denominator to the same samples (30 days against one interval of lag).
-    lag = inventory.slo_policy.budget_interval
+    lag = every = inventory.slo_policy.budget_interval
     objectives = {s: q.slo(s).objective for s in c.LATENCY_SIGNALS if q.slo(s) is not None}
     objectives["availability"] = model.slo.availability
     rules = []
     for slo, objective in objectives.items():
         own = {**labels, "slo": slo}
         inner = ", ".join(f"{k}={quote(v)}" for k, v in own.items())
-        good = f"sum_over_time({c.SLO_GOOD}{{{inner}}}[{period}] offset {lag})"
-        total = f"sum_over_time({c.SLO_REQUESTS.format(window='5m')}{{{inner}}}[{period}] offset {lag})"
+        good = f"sum_over_time({c.sampled(c.SLO_GOOD, every)}{{{inner}}}[{period}] offset {lag})"
+        total = f"sum_over_time({c.sampled(c.SLO_REQUESTS.format(window='5m'), every)}{{{inner}}}" \
+                f"[{period}] offset {lag})"
         rules.append({"record": c.SLO_GOOD_PERIOD, "expr": f"{good} / ({total} > 0)", "labels": own})
         rules.append({"record": c.BUDGET_REMAINING,
                       "expr": f"1 - (1 - {c.SLO_GOOD_PERIOD}{{{inner}}}) / {number(1 - objective)}", "labels": own})
