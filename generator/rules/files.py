@@ -65,7 +65,7 @@ def model_groups(inventory: Inventory, model: Model,
     it, or a fast window reads it; the rest (dashboards, slow alerts) is slow."""
     limit, policy = inventory.max_rules_per_group, inventory.slo_policy
     windows = windows or shared_windows(inventory)
-    fast_alerts, slow_alerts = alert_speeds(inventory, model)
+    fast_alerts, slow_alerts = windows.alerts.get(model.name) or alert_speeds(inventory, model)
     needed = read_series(fast_alerts) | read_series(windows.fast)
     blocks = recording_blocks(inventory, model)
     fast = [b for b in blocks if any(r["record"] in needed for r in b)]
@@ -91,16 +91,20 @@ def alert_speeds(inventory: Inventory, model: Model) -> tuple[list[dict], list[d
 
 @dataclass(frozen=True)
 class SharedWindows:
-    """The derived SLO windows of every model: those some model's fast alert reads, and the others."""
+    """The derived SLO windows of every model: those some model's fast alert reads, and the others; and each
+    model's fast and slow alerts they were told apart by (model id -> `alert_speeds`)."""
     fast: list[dict]
     slow: list[dict]
+    alerts: dict[str, tuple[list[dict], list[dict]]]
 
 
 def shared_windows(inventory: Inventory) -> SharedWindows:
     names = {r["record"] for r in window_rules(inventory)}
-    read = {n for m in inventory.models for n in read_series(alert_speeds(inventory, m)[0])} & names
+    alerts = {m.name: alert_speeds(inventory, m) for m in inventory.models}
+    read = {n for fast, _ in alerts.values() for n in read_series(fast)} & names
     rules = window_rules(inventory, read)
-    return SharedWindows([r for r in rules if r["record"] in read], [r for r in rules if r["record"] not in read])
+    return SharedWindows([r for r in rules if r["record"] in read], [r for r in rules if r["record"] not in read],
+                         alerts)
 
 
 def slo_window_groups(inventory: Inventory, windows: SharedWindows | None = None) -> list[dict]:
