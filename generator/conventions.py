@@ -73,6 +73,15 @@ COST_PER_MILLION_TOKENS = "llm:cost_per_million_generated_tokens:ratio_rate5m"
 # SLO windows longer than RAW_WINDOW_MAX are derived from the recorded 5-minute good and total rates
 # (`sum_over_time`), never from raw histogram buckets.
 RAW_WINDOW_MAX = "5m"
+
+
+def sampled(series: str, interval: str) -> str:
+    """A shared copy of a recorded 5-minute rate, sampled every `interval` (`llm:slo_good_requests:rate5m` ->
+    `llm:slo_good_requests:rate5m_sampled1m`): the slow windows and the SLO period read it instead of the
+    series recorded every evaluation interval, `interval / evaluation interval` times fewer samples."""
+    return f"{series}_sampled{interval}"
+
+
 # Rules evaluate every evaluation interval where a fast alert needs them, else every
 # `slo_policy.window_interval` (the slow groups): an alert is slow when its `for` is at least
 # SLOW_ALERT_FOR times that interval, so a coarser evaluation delays it by at most a tenth of its `for`.
@@ -99,16 +108,6 @@ def slow_recording_group(model: str) -> str:
     return f"llm-{model}-slow-recording"
 
 
-def windows_group(model: str) -> str:
-    """SLO windows derived from the recorded 5-minute rates that fast alerts read (1h), every evaluation interval."""
-    return f"llm-{model}-windows"
-
-
-def slow_windows_group(model: str) -> str:
-    """The other derived SLO windows (30m, 2h, 6h, 1d, 3d), every `slo_policy.window_interval`."""
-    return f"llm-{model}-slow-windows"
-
-
 def budget_group(model: str) -> str:
     return f"llm-{model}-budget"
 
@@ -127,6 +126,14 @@ def slow_alert_group(model: str) -> str:
 COLLECTORS_FILE = "alerts/_collectors.rules.yaml"
 COLLECTORS_TEST_FILE = "alerts/tests/_collectors.test.yaml"
 COLLECTORS_GROUP = "llm-collectors"
+# The SLO windows derived from the recorded 5-minute rates, one rule per series, window and SLO for every model
+# (no model matcher: each output series keeps the labels of the series it reads). The group names end in no
+# kind of a model's group (`-recording`, `-budget`, `-alerts`, ...), so no model id makes them collide.
+SLO_WINDOWS_FILE = "alerts/_slo_windows.rules.yaml"
+SLO_WINDOWS_OBJECT = "llm-fleet-slo-windows"  # its PrometheusRule
+WINDOWS_GROUP = "llm-slo-windows"  # the windows a fast alert reads (1h), every evaluation interval
+SLOW_WINDOWS_GROUP = "llm-slo-slow-windows"  # the others, every `slo_policy.window_interval`
+BUDGET_SAMPLES_GROUP = "llm-slo-budget-samples"  # the copies the SLO period reads, every `budget_interval`
 ALERTMANAGER_FILE = "alerts/alertmanager.yaml"
 
 

@@ -150,7 +150,9 @@ tests:
 def test_a_sustained_burn_raises_the_ticket_tiers_and_a_slower_one_nothing(promtool, tmp_path, burn, fires):
     inv = inventory.parse(MINIMAL, "inv.yaml")
     model = inv.models[0]
-    (tmp_path / "rules.yaml").write_text(build(inv)[c.rules_file("small")])
+    files = build(inv)
+    (tmp_path / "rules.yaml").write_text(files[c.rules_file("small")])
+    (tmp_path / "windows.yaml").write_text(files[c.SLO_WINDOWS_FILE])  # the 1d, 3d, 2h and 6h windows
     per_minute = Decimal(600)  # 10 requests/s, `burn` times the 0.5% budget failing
     failed = per_minute * burn * (1 - model.slo.availability)
     http = 'handler="/v1/chat/completions", method="POST", namespace="llm", pod="small-x", cluster="test"'
@@ -163,7 +165,7 @@ def test_a_sustained_burn_raises_the_ticket_tiers_and_a_slower_one_nothing(promt
                                           sorted({**labels, "long": w, "short": windows[w]}.items())) + "}'\n"
         "            value: 1" for w in fires) or " []"
     (tmp_path / "test.yaml").write_text(f"""\
-rule_files: [rules.yaml]
+rule_files: [rules.yaml, windows.yaml]
 evaluation_interval: 5m
 tests:
   - interval: 5m

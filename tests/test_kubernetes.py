@@ -46,13 +46,15 @@ def example():
 def test_one_prometheusrule_per_rule_file_holding_its_groups_with_the_rule_selector_labels(example):
     rules = of_kind(example, "PrometheusRule")
     inv = inventory.load(ROOT / "inventory.yaml")
-    assert sorted(rules) == sorted(c.rule_object_name(m.name) for m in inv.models)
-    for model in inv.models:
-        obj = rules[c.rule_object_name(model.name)]
+    files = {c.rule_object_name(m.name): c.rules_file(m.name) for m in inv.models}
+    files[c.SLO_WINDOWS_OBJECT] = c.SLO_WINDOWS_FILE  # the shared SLO windows the models' rules read
+    assert sorted(rules) == sorted(files)
+    for name, rel in files.items():
+        obj = rules[name]
         assert obj["apiVersion"] == "monitoring.coreos.com/v1"
         assert obj["metadata"]["namespace"] == "monitoring"
         assert obj["metadata"]["labels"]["release"] == "kube-prometheus-stack"
-        assert obj["spec"]["groups"] == yaml.safe_load(example[c.rules_file(model.name)])["groups"]
+        assert obj["spec"]["groups"] == yaml.safe_load(example[rel])["groups"]
 
 
 def test_one_configmap_per_dashboard_for_the_sidecar_with_its_folder(example):

@@ -41,7 +41,7 @@ def test_models_that_differ_only_in_names_share_one_test_file_and_any_other_diff
     assert "They prove the alerts of f too" in files[c.rules_test_file("e")]
     assert "prove the alerts of" not in files[c.rules_test_file("c")]
     (tmp_path / "alerts" / "tests").mkdir(parents=True)
-    for path in (c.rules_file("a"), c.rules_test_file("a")):
+    for path in (c.rules_file("a"), c.SLO_WINDOWS_FILE, c.rules_test_file("a")):
         (tmp_path / path).write_text(files[path])
     result = run_promtool(promtool, "test", "rules", c.rules_test_file("a"), cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr
@@ -52,7 +52,7 @@ def test_a_model_whose_minimum_traffic_is_above_the_usual_test_rate_gets_cases_t
     text = MINIMAL.replace("cold_start_seconds: 600}", "cold_start_seconds: 600, min_request_rate: 150}")
     files = build(inventory.parse(text, "inventory.yaml"))
     (tmp_path / "alerts" / "tests").mkdir(parents=True)
-    for path in (c.rules_file("small"), c.rules_test_file("small")):
+    for path in (c.rules_file("small"), c.SLO_WINDOWS_FILE, c.rules_test_file("small")):
         (tmp_path / path).write_text(files[path])
     assert "silent below the minimum traffic, at 75 requests/s" in files[c.rules_test_file("small")]
     result = run_promtool(promtool, "test", "rules", c.rules_test_file("small"), cwd=tmp_path)

@@ -15,7 +15,7 @@ from generator.prometheus_syntax import duration_seconds
 from generator.queries import ModelQueries
 from generator.rules.alert_table import NAMES as ALERT_NAMES
 from generator.rules.alerts import alert_rules
-from generator.rules.files import rule_file, rule_files, split_blocks, split_group
+from generator.rules.files import rule_file, rule_files, shared_windows, split_blocks, split_group
 from generator.rules.recording import budget_rules, recording_rules, window_rules
 
 from conftest import MINIMAL, WEIRD, WEIRD_YAML, header_for, model_yaml, run_promtool
@@ -153,10 +153,11 @@ TPOT = "    tpot: {threshold_seconds: 0.075, objective: 0.99}\n    availability:
 def test_a_default_tpot_slo_gets_rules_and_four_tiers_only_where_the_version_measures_it(engine, version, measured):
     inv = inventory.parse(model_text(engine, version).replace("    availability:", TPOT), "test.yaml")
     model = inv.models[0]
-    recorded = recording_rules(inv, model) + window_rules(inv, model) + budget_rules(inv, model)
+    recorded = recording_rules(inv, model) + window_rules(inv) + budget_rules(inv, model)
     names = {sel.name for r in recorded for sel in selectors(r["expr"])}
     tiers = [r for r in alert_rules(inv, model) if r["alert"] == "LLMTimePerOutputTokenSLOBurn"]
-    tpot_series = [r for r in recorded if r["labels"].get("slo") == "tpot" or "tpot" in r["record"]]
+    tpot_series = [r for r in recorded if r.get("labels", {}).get("slo") == "tpot" or "tpot" in r["record"]
+                   or 'slo="tpot"' in r["expr"]]
     if not measured:
         assert not tiers and not tpot_series and "vllm:request_time_per_output_token_seconds_bucket" not in names
         return
@@ -220,7 +221,7 @@ def test_every_generated_rule_file_passes_promtool_check(example, promtool, tmp_
         paths.append(str(path))
     result = run_promtool(promtool, "check", "rules", *paths)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("SUCCESS") == len(example.models) + 1  # and the collector alerts
+    assert result.stdout.count("SUCCESS") == len(example.models) + 2  # and the collector alerts, the SLO windows
 
 
 # Hand-written PromQL spellings, independent of generator.promql.
@@ -365,8 +366,7 @@ def test_the_split_into_ruler_sized_groups_keeps_every_rule_under_unique_names(e
         names = [g["name"] for g in groups]
         assert len(names) == len(set(names)), model.name
         written = [r for g in groups for r in g["rules"]]
-        expected = recording_rules(example, model) + window_rules(example, model) + budget_rules(example, model) + \
-            alert_rules(example, model)
+        expected = recording_rules(example, model) + budget_rules(example, model) + alert_rules(example, model)
         assert sorted(map(repr, written)) == sorted(map(repr, expected)), model.name
 
 
@@ -426,33 +426,65 @@ def test_the_5m_slo_ratios_read_the_recorded_total_rates(example):
 
 
 def test_long_slo_windows_are_derived_from_the_recorded_5m_rates_never_from_raw_buckets(example):
+    raw = {r["record"] for model in example.models for r in recording_rules(example, model)}
+    assert not {r for r in raw if r.endswith(("rate30m", "rate1h", "rate2h", "rate6h", "rate1d", "rate3d"))}
+    for rule in window_rules(example):
+        read = {s.name.split("_sampled")[0] for s in selectors(rule["expr"])}  # the series or its copy
+        assert read and read <= {"llm:slo_good_requests:rate5m", "llm:slo_requests:rate5m",
+                                 "llm:requests:rate5m"}, rule
+        assert read <= raw  # recorded by the raw group, so no chain of derived series
+    ttft = next(r for r in window_rules(example, {"llm:ttft_within_slo:ratio_rate1h"})
+                if r["record"] == "llm:ttft_within_slo:ratio_rate1h")
+    assert ttft["expr"] == ('sum without (slo) (sum_over_time(llm:slo_good_requests:rate5m{slo="ttft"}[1h])) / '
+                            '(sum without (slo) (sum_over_time(llm:slo_requests:rate5m{slo="ttft"}[1h])) > 0)')
+    assert "labels" not in ttft  # each model's result keeps its inputs' labels but `slo`, like the 5m ratio
+
+
+def test_the_windows_are_shared_one_rule_per_series_window_and_slo_selecting_no_model(example):
+    rules = window_rules(example)
+    keys = [(r["record"], r.get("labels", {}).get("slo")) for r in rules]
+    assert len(keys) == len(set(keys))
+    # 6 windows x (the request rate + availability and 4 latency SLOs x (ratio + traffic guard))
+    assert len(rules) == 6 * (1 + 5 * 2)
+    for rule in rules:
+        for sel in selectors(rule["expr"]):
+            assert {m.name for m in sel.matchers.matchers if m.name != "__name__"} <= {"slo"}, rule
+        # a rule adds no label its inputs lack: `slo` only where the expression keeps it, set to what it selects
+        if "labels" in rule:
+            assert rule["labels"] == {"slo": rule["expr"].split('slo="')[1].split('"')[0]}
+            assert rule["expr"].startswith("avg_over_time(")
+    # no model's rule file records a window any more; the shared file records each once
     for model in example.models:
-        raw = {r["record"] for r in recording_rules(example, model)}
-        assert not {r for r in raw if r.endswith(("rate30m", "rate1h", "rate2h", "rate6h", "rate1d", "rate3d"))}, \
-            model.name
-        for rule in window_rules(example, model):
-            read = {s.name for s in selectors(rule["expr"])}
-            assert read and read <= {"llm:slo_good_requests:rate5m", "llm:slo_requests:rate5m",
-                                     "llm:requests:rate5m"}, rule
-            assert read <= raw  # recorded by the raw group, so no chain of derived series
-    model = next(m for m in example.models if m.name == "llama-3-1-8b")
-    ttft = next(r for r in window_rules(example, model) if r["record"] == "llm:ttft_within_slo:ratio_rate1h")
-    inner = 'model="llama-3-1-8b", cluster="prod-eu", slo="ttft"'
-    assert ttft["expr"] == (f'sum without (slo) (sum_over_time(llm:slo_good_requests:rate5m{{{inner}}}[1h])) / '
-                            f'(sum without (slo) (sum_over_time(llm:slo_requests:rate5m{{{inner}}}[1h])) > 0)')
-    assert ttft["labels"] == {"model": "llama-3-1-8b", "cluster": "prod-eu"}  # no `slo`, like the 5m ratio
+        assert not {r.get("record") for g in yaml.safe_load(rule_file(example, model))["groups"] for r in g["rules"]} \
+            & {r["record"] for r in rules}, model.name
+    files = rule_files(example)
+    shared = [r for g in yaml.safe_load(files[c.SLO_WINDOWS_FILE])["groups"] for r in g["rules"]
+              if "_sampled" not in r["record"]]  # but the copies the slow windows and the budget read
+    windows = shared_windows(example)
+    assert sorted(map(repr, shared)) == sorted(map(repr, windows.fast + windows.slow))
+    assert sorted(r["record"] for r in windows.fast + windows.slow) == sorted(r["record"] for r in rules)
+
+
+def test_a_latency_slo_no_model_has_gets_no_shared_window(tmp_path):
+    inv = inventory.parse(MINIMAL, "test.yaml")
+    slos = {r["expr"].split('slo="')[1].split('"')[0] for r in window_rules(inv) if 'slo="' in r["expr"]}
+    model_slos = {"availability", *(s for s in c.LATENCY_SIGNALS
+                                    if any(r.get("labels", {}).get("slo") == s
+                                           for r in recording_rules(inv, inv.models[0])))}
+    assert slos == model_slos
 
 
 def test_groups_only_slow_alerts_and_dashboards_read_are_evaluated_every_window_interval(tmp_path):
     inv = inventory.parse(MINIMAL + "slo_policy: {window_interval: 2m, budget_interval: 10m}\n", "test.yaml")
-    groups = yaml.safe_load(rule_file(inv, inv.models[0]))["groups"]
+    files = rule_files(inv)
+    groups = [g for rel in (c.rules_file("small"), c.SLO_WINDOWS_FILE) for g in yaml.safe_load(files[rel])["groups"]]
 
     def kind(name: str) -> str:
-        return name.rstrip("-0123456789").removeprefix("llm-small-")
+        return name.rstrip("-0123456789").removeprefix("llm-small-").removeprefix("llm-slo-")
 
     intervals = {kind(g["name"]): g.get("interval") for g in groups}
     assert intervals == {"recording": None, "slow-recording": "2m", "windows": None, "slow-windows": "2m",
-                         "budget": "10m", "alerts": None, "slow-alerts": "2m"}
+                         "budget-samples": "10m", "budget": "10m", "alerts": None, "slow-alerts": "2m"}
     rules = {k: [r for g in groups if kind(g["name"]) == k for r in g["rules"]] for k in intervals}
     # the critical tiers (`for` 2m and 15m, under 10 x 2m) read 1h/5m and 6h/30m every evaluation interval
     def windows(kind: str) -> set[str]:
@@ -472,6 +504,48 @@ def test_groups_only_slow_alerts_and_dashboards_read_are_evaluated_every_window_
         assert read and not read & (slow - fast), alert["alert"]
     for window in rules["windows"]:
         assert not {s.name for s in selectors(window["expr"])} & (slow - fast), window["record"]
+
+
+def _reads(rule: dict) -> set[str]:
+    return {sel.name for sel in selectors(rule["expr"]) if sel.name}
+
+
+@pytest.mark.parametrize("policy, copies", [
+    ("{window_interval: 2m, budget_interval: 10m}", {"2m": "slow-windows", "10m": "budget-samples"}),
+    ("{window_interval: 5m, budget_interval: 5m}", {"5m": "slow-windows"}),  # one copy serves both
+])
+def test_slow_windows_and_the_slo_period_read_copies_sampled_as_often_as_they_are_evaluated(policy, copies):
+    inv = inventory.parse(MINIMAL + f"slo_policy: {policy}\n", "test.yaml")
+    files = rule_files(inv)
+    shared = yaml.safe_load(files[c.SLO_WINDOWS_FILE])["groups"]
+    window_every, budget_every = inv.slo_policy.window_interval, inv.slo_policy.budget_interval
+    base = {"llm:requests:rate5m", "llm:slo_requests:rate5m", "llm:slo_good_requests:rate5m"}
+    recorded_in: dict[str, str] = {}
+    seen: set[tuple] = set()
+    for group in shared:
+        kind = group["name"].rstrip("-0123456789").removeprefix("llm-slo-")
+        for rule in group["rules"]:
+            key = (rule["record"], rule.get("labels", {}).get("slo"))
+            assert key not in seen, key  # one rule per series, window and SLO; one copy per series and interval
+            seen.add(key)
+            recorded_in[rule["record"]] = kind
+            if "_sampled" in rule["record"]:  # the plain series, every model and label kept
+                assert rule["expr"] in base and rule["record"] == f"{rule['expr']}_sampled{group['interval']}"
+                assert "labels" not in rule
+            elif kind == "windows":  # a fast window reads what the fast recording group recorded
+                assert _reads(rule) <= base, rule
+            else:  # a slow window reads the copies its own group sampled before it, as often as it runs
+                assert kind == "slow-windows" and _reads(rule) <= {f"{b}_sampled{window_every}" for b in base}, rule
+    assert {r: k for r, k in recorded_in.items() if "_sampled" in r} == {
+        f"{b}_sampled{every}": kind for every, kind in copies.items() for b in sorted(base)
+        if kind == "slow-windows" or b != "llm:requests:rate5m"}
+    slow = next(g for g in shared if g["name"].startswith(c.SLOW_WINDOWS_GROUP))["rules"]
+    first_window = next(i for i, r in enumerate(slow) if "_sampled" not in r["record"])
+    assert all("_sampled" in r["record"] for r in slow[:first_window]) and first_window > 0
+    model = yaml.safe_load(files[c.rules_file("small")])["groups"]
+    periods = [r for g in model for r in g["rules"] if r.get("record") == c.SLO_GOOD_PERIOD]
+    assert periods and all(_reads(r) == {f"llm:slo_good_requests:rate5m_sampled{budget_every}",
+                                         f"llm:slo_requests:rate5m_sampled{budget_every}"} for r in periods)
 
 
 def test_a_window_interval_that_is_no_duration_is_refused_by_key():

@@ -163,7 +163,7 @@ def test_the_example_output_reads_every_rule_dashboard_and_query():
     ctx = load(ROOT / "inventory.yaml", ROOT)
     assert ctx.inventory is not None and not ctx.problems
     assert {r.model.name for r in ctx.rules if r.model} == {m.name for m in ctx.inventory.models}
-    assert {r.file for r in ctx.rules if r.model is None} == {c.COLLECTORS_FILE}
+    assert {r.file for r in ctx.rules if r.model is None} == {c.COLLECTORS_FILE, c.SLO_WINDOWS_FILE}
     assert len(ctx.dashboards) == len(ctx.inventory.models) + 2
     assert all(q.parsed.ast is not None for q in ctx.queries)
     assert sum(q.kind == "target" for q in ctx.queries) > 100

@@ -1,7 +1,7 @@
 """The Kubernetes manifests of the generated output, one object per file under kubernetes/, and a kustomization.
 
-- a `PrometheusRule` per rule file, its `spec.groups` the file's groups, labelled for the Prometheus
-  `ruleSelector` (`kubernetes.rule_labels`);
+- a `PrometheusRule` per model's rule file and one for the shared SLO windows, its `spec.groups` the file's
+  groups, labelled for the Prometheus `ruleSelector` (`kubernetes.rule_labels`);
 - a `ConfigMap` per dashboard holding the dashboard file byte for byte; with the sidecar it carries the
   sidecar's label and its folder annotation (the Grafana folder);
 - with grafana-operator, a `GrafanaFolder` per folder and a `GrafanaDashboard` per dashboard, reading the
@@ -64,6 +64,10 @@ def prometheus_rules(inventory: Inventory, k8s: Kubernetes, files: dict[str, str
         groups = yaml.load(files[c.rules_file(model.name)], Loader=_LOADER)["groups"]
         objects.append(_object("monitoring.coreos.com/v1", "PrometheusRule", c.rule_object_name(model.name), k8s,
                                {**dict(k8s.rule_labels), **MANAGED_BY}, spec={"groups": groups}))
+    # the SLO windows every model's burn alerts and budget read
+    groups = yaml.load(files[c.SLO_WINDOWS_FILE], Loader=_LOADER)["groups"]
+    objects.append(_object("monitoring.coreos.com/v1", "PrometheusRule", c.SLO_WINDOWS_OBJECT, k8s,
+                           {**dict(k8s.rule_labels), **MANAGED_BY}, spec={"groups": groups}))
     return objects
 
 

@@ -24,7 +24,7 @@ from generator.rules.alert_table import Condition
 from generator.rules.alerts import Alert, alerts
 from generator.rules.collectors import collector_jobs, collector_rules, sites
 from generator.rules.fault_cases import fault_cases
-from generator.rules.files import rule_groups
+from generator.rules.files import SharedWindows, model_groups, shared_windows, slo_window_groups
 from generator.rules.recording import base_labels, raw_window
 from generator.rules.rendering import render
 from generator.rules.test_inputs import LATENCY, Inputs, Series
@@ -56,7 +56,8 @@ def shapes(inventory: Inventory) -> list[tuple[Model, tuple[Model, ...]]]:
 
 
 def test_files(inventory: Inventory) -> dict[str, str]:
-    files = {c.rules_test_file(m.name): test_file(inventory, m, alike) for m, alike in shapes(inventory)}
+    windows = shared_windows(inventory)
+    files = {c.rules_test_file(m.name): test_file(inventory, m, alike, windows) for m, alike in shapes(inventory)}
     files[c.COLLECTORS_TEST_FILE] = collector_test_file(inventory)
     return files
 
@@ -104,8 +105,11 @@ def collector_test_file(inventory: Inventory) -> str:
     return comment(c.GENERATED_HEADER) + comment(f"promtool tests for {c.COLLECTORS_FILE}.") + dump(doc)
 
 
-def test_file(inventory: Inventory, model: Model, alike: tuple[Model, ...] = ()) -> str:
-    """`alike`: the models of the same kind whose alerts these cases prove too."""
+def test_file(inventory: Inventory, model: Model, alike: tuple[Model, ...] = (),
+              windows: SharedWindows | None = None) -> str:
+    """`alike`: the models of the same kind whose alerts these cases prove too. The tests load the model's rule
+    file and the shared SLO windows (`conventions.SLO_WINDOWS_FILE`), whose rules see only this model's series."""
+    windows = windows or shared_windows(inventory)
     inputs = Inputs(inventory, model)
     rules = alerts(inventory, model)
     tests = [_baseline(inventory, model, inputs)]
@@ -118,8 +122,12 @@ def test_file(inventory: Inventory, model: Model, alike: tuple[Model, ...] = ())
     tests += fault_cases(inventory, model, rules, inputs)
     # promtool evaluates every group each minute (it ignores a group's own interval) in this order: rules
     # that read recorded series see this minute's values, as the hand-computed expectations assume.
-    order = [g["name"] for g in rule_groups(inventory, model)]
-    doc = {"rule_files": [f"../{c.rules_file(model.name).split('/', 1)[1]}"], "evaluation_interval": "1m",
+    # The shared windows (and the copies the slow windows and the SLO period read, then equal to the series
+    # they copy) come after the model's recording groups and before its budget and alerts.
+    recording, reading = model_groups(inventory, model, windows)
+    order = [g["name"] for g in recording + slo_window_groups(inventory, windows) + reading]
+    doc = {"rule_files": [f"../{c.rules_file(model.name).split('/', 1)[1]}",
+                          f"../{c.SLO_WINDOWS_FILE.split('/', 1)[1]}"], "evaluation_interval": "1m",
            "group_eval_order": order, "tests": tests}
     also = ""
     if alike:

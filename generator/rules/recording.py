@@ -1,6 +1,8 @@
 """Recording rules that normalise one model's engine metrics onto the `llm:` vocabulary."""
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from generator import conventions as c
 from generator.inventory import Inventory, Model
 from generator.prometheus_syntax import duration_seconds
@@ -165,8 +167,15 @@ def _efficiency(inventory: Inventory, q: ModelQueries, labels: dict[str, str]) -
     return [{"record": name, "expr": expr, "labels": dict(labels)} for name, expr in result]
 
 
-def window_rules(inventory: Inventory, model: Model) -> list[dict]:
-    """The SLO windows longer than `RAW_WINDOW_MAX`, from the recorded 5-minute rates instead of raw buckets.
+def window_slos(inventory: Inventory) -> list[str]:
+    """Every SLO some model has: availability, then the latency SLOs in vocabulary order."""
+    return ["availability", *(s for s in c.LATENCY_SIGNALS
+                              if any(ModelQueries(inventory, m).slo(s) is not None for m in inventory.models))]
+
+
+def window_rules(inventory: Inventory, fast: Collection[str] = ()) -> list[dict]:
+    """The SLO windows longer than `RAW_WINDOW_MAX`, from the recorded 5-minute rates instead of raw buckets,
+    one rule per series, window and SLO for all models (the shared file `conventions.SLO_WINDOWS_FILE`).
 
     The share within an SLO over a window is the sum over the window of the recorded good rates over the
     sum of the recorded total rates: traffic-weighted like `rate(good[w]) / rate(total[w])`, but reading
@@ -174,51 +183,72 @@ def window_rules(inventory: Inventory, model: Model) -> list[dict]:
     and the request rate over a window are the mean of the recorded 5-minute rates. Each 5-minute rate
     looks 5 minutes back, so a window's edges are smoothed over 5 minutes; a gap in the recorded series
     (Prometheus down, a missed evaluation) drops the same samples from numerator and denominator.
+
+    A rule selects its inputs by name and `slo` only and adds no label they lack: its results are each model's series
+    with the labels of the model's inputs (`model` and the selector labels; `sum without (slo)` groups one
+    model's series as it groups all), exactly what one rule per model would record. A window in `fast` (a
+    fast alert reads it) reads the series recorded every evaluation interval; the others read their copies
+    sampled every `slo_policy.window_interval` (`sample_rules`), as often as they are evaluated.
     """
-    q = ModelQueries(inventory, model)
-    labels = base_labels(model)
-    own = [(k, "=", v) for k, v in labels.items()]
-    slos = ["availability", *(s for s in c.LATENCY_SIGNALS if q.slo(s) is not None)]
+    every = inventory.slo_policy.window_interval
     rules: list[dict] = []
 
-    def record(name: str, expr: str, **extra: str):
-        rules.append({"record": name, "expr": expr, "labels": {**labels, **extra}})
+    def read(name: str, series: str) -> str:
+        """What the rule recording `name` reads for `series`: the series itself where a fast alert reads
+        `name`, else its copy sampled as often as the rule is evaluated."""
+        return series if name in fast else c.sampled(series, every)
 
+    slos = window_slos(inventory)
     for window in derived_windows(inventory):
-        record(c.REQUESTS.format(window=window),
-               f"avg_over_time({selector(c.REQUESTS.format(window='5m'), own)}[{window}])")
+        name = c.REQUESTS.format(window=window)
+        rules.append({"record": name, "expr": f"avg_over_time({read(name, c.REQUESTS.format(window='5m'))}[{window}])"})
         for slo in slos:
-            mine = [*own, ("slo", "=", slo)]
-            total = selector(c.SLO_REQUESTS.format(window="5m"), mine)
-            good = (f"sum without (slo) (sum_over_time({selector(c.SLO_GOOD, mine)}[{window}])) "
-                    f"/ (sum without (slo) (sum_over_time({total}[{window}])) > 0)")
-            if slo == "availability":
-                record(c.ERROR_RATIO.format(window=window), f"1 - ({good})")
-            else:
-                record(c.LATENCY_WITHIN_SLO.format(signal=slo, window=window), good)
-            record(c.SLO_REQUESTS.format(window=window), f"avg_over_time({total}[{window}])", slo=slo)
+            mine = [("slo", "=", slo)]
+            name = c.ERROR_RATIO.format(window=window) if slo == "availability" else \
+                c.LATENCY_WITHIN_SLO.format(signal=slo, window=window)
+            total = selector(read(name, c.SLO_REQUESTS.format(window="5m")), mine)
+            ratio = (f"sum without (slo) (sum_over_time({selector(read(name, c.SLO_GOOD), mine)}[{window}])) "
+                     f"/ (sum without (slo) (sum_over_time({total}[{window}])) > 0)")
+            rules.append({"record": name, "expr": f"1 - ({ratio})" if slo == "availability" else ratio})
+            name = c.SLO_REQUESTS.format(window=window)
+            total = selector(read(name, c.SLO_REQUESTS.format(window="5m")), mine)
+            # `slo` as the input has it: rules of one name differ in their labels (validate's rules/duplicate)
+            rules.append({"record": name, "expr": f"avg_over_time({total}[{window}])", "labels": {"slo": slo}})
     return rules
+
+
+def sample_rules(series: Collection[str], interval: str) -> list[dict]:
+    """Shared copies of recorded 5-minute rates, in a group evaluated every `interval`: each copy is the series
+    itself (every model, every label kept), one sample per `interval` instead of one per evaluation interval."""
+    return [{"record": c.sampled(name, interval), "expr": name} for name in series]
+
+
+def budget_series() -> list[str]:
+    """The recorded series the SLO period reads, as copies sampled every `slo_policy.budget_interval`."""
+    return [c.SLO_GOOD, c.SLO_REQUESTS.format(window="5m")]
 
 
 def budget_rules(inventory: Inventory, model: Model) -> list[dict]:
     """The error budget over the SLO period, from the recorded 5-minute good and total rates (cheap: no raw
-    buckets over 30 days), in a group of its own evaluated every `slo_policy.budget_interval`; and the
-    current burn rate per SLO and tier window, the recorded error ratio over the budget (1 - objective),
-    which reads recorded series too and so cannot sit in the recording group."""
+    buckets over 30 days) sampled every `slo_policy.budget_interval` (shared copies, `sample_rules`), in a
+    group of its own evaluated every `budget_interval`; and the current burn rate per SLO and tier window, the
+    recorded error ratio over the budget (1 - objective), which reads recorded series too and so cannot sit
+    in the recording group. Per model: each divides by the model's objective."""
     q = ModelQueries(inventory, model)
     labels = base_labels(model)
     period = inventory.slo_policy.period
     # Groups evaluate in no fixed order: reading up to one budget interval ago keeps numerator and
     # denominator to the same samples (30 days against one interval of lag).
-    lag = inventory.slo_policy.budget_interval
+    lag = every = inventory.slo_policy.budget_interval
     objectives = {s: q.slo(s).objective for s in c.LATENCY_SIGNALS if q.slo(s) is not None}
     objectives["availability"] = model.slo.availability
     rules = []
     for slo, objective in objectives.items():
         own = {**labels, "slo": slo}
         inner = ", ".join(f"{k}={quote(v)}" for k, v in own.items())
-        good = f"sum_over_time({c.SLO_GOOD}{{{inner}}}[{period}] offset {lag})"
-        total = f"sum_over_time({c.SLO_REQUESTS.format(window='5m')}{{{inner}}}[{period}] offset {lag})"
+        good = f"sum_over_time({c.sampled(c.SLO_GOOD, every)}{{{inner}}}[{period}] offset {lag})"
+        total = f"sum_over_time({c.sampled(c.SLO_REQUESTS.format(window='5m'), every)}{{{inner}}}" \
+                f"[{period}] offset {lag})"
         rules.append({"record": c.SLO_GOOD_PERIOD, "expr": f"{good} / ({total} > 0)", "labels": own})
         rules.append({"record": c.BUDGET_REMAINING,
                       "expr": f"1 - (1 - {c.SLO_GOOD_PERIOD}{{{inner}}}) / {number(1 - objective)}", "labels": own})

@@ -32,7 +32,7 @@ def test_every_simulated_target_is_scraped(healthy):
 
 def test_every_rule_group_loads_and_evaluates_without_errors(stack, healthy):
     groups = {g["name"]: g for g in healthy.rules}
-    expected = {g["name"] for path in [*(c.rules_file(m) for m in MODELS), c.COLLECTORS_FILE]
+    expected = {g["name"] for path in [*(c.rules_file(m) for m in MODELS), c.COLLECTORS_FILE, c.SLO_WINDOWS_FILE]
                 for g in yaml.safe_load(stack.files[path])["groups"]}
     assert len(expected) > 2 * len(MODELS)  # recording groups split to at most 20 rules each
     assert set(groups) == expected

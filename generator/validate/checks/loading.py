@@ -112,7 +112,7 @@ class OutputCoverage(Check):
                                           f"belongs in {c.dashboard_file(board.uid, folder.title)} (Grafana folder "
                                           f"{folder.title!r}): file provisioning and Git Sync take the folder from "
                                           f"the directory; run `make generate`"))
-        owned = {c.rules_file(m.name) for m in ctx.inventory.models} | {c.COLLECTORS_FILE}
+        owned = {c.rules_file(m.name) for m in ctx.inventory.models} | {c.COLLECTORS_FILE, c.SLO_WINDOWS_FILE}
         for rel in ctx.rule_files:
             if rel not in owned and not any(r.file == rel and r.model for r in ctx.rules):
                 found.append(self.finding(Location(rel), "no inventory model owns this rule file (stale output?)",
