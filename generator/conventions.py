@@ -130,11 +130,12 @@ COLLECTORS_GROUP = "llm-collectors"
 # (no model matcher: each output series keeps the labels of the series it reads). The group names end in no
 # kind of a model's group (`-recording`, `-budget`, `-alerts`, ...), so no model id makes them collide.
 SLO_WINDOWS_FILE = "alerts/_slo_windows.rules.yaml"
-SLO_WINDOWS_OBJECT = "llm-fleet-slo-windows"  # its PrometheusRule
 WINDOWS_GROUP = "llm-slo-windows"  # the windows a fast alert reads (1h), every evaluation interval
 SLOW_WINDOWS_GROUP = "llm-slo-slow-windows"  # the others, every `slo_policy.window_interval`
 BUDGET_SAMPLES_GROUP = "llm-slo-budget-samples"  # the copies the SLO period reads, every `budget_interval`
 ALERTMANAGER_FILE = "alerts/alertmanager.yaml"
+# The PrometheusRule of each rule file shared by all models (a model's is `rule_object_name`).
+SHARED_RULE_OBJECTS = {COLLECTORS_FILE: "llm-fleet-collectors", SLO_WINDOWS_FILE: "llm-fleet-slo-windows"}
 
 
 def group_part(group: str, index: int) -> str:

@@ -47,7 +47,7 @@ def test_one_prometheusrule_per_rule_file_holding_its_groups_with_the_rule_selec
     rules = of_kind(example, "PrometheusRule")
     inv = inventory.load(ROOT / "inventory.yaml")
     files = {c.rule_object_name(m.name): c.rules_file(m.name) for m in inv.models}
-    files[c.SLO_WINDOWS_OBJECT] = c.SLO_WINDOWS_FILE  # the shared SLO windows the models' rules read
+    files |= {name: path for path, name in c.SHARED_RULE_OBJECTS.items()}  # collector alerts, shared SLO windows
     assert sorted(rules) == sorted(files)
     for name, rel in files.items():
         obj = rules[name]

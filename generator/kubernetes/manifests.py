@@ -64,10 +64,10 @@ def prometheus_rules(inventory: Inventory, k8s: Kubernetes, files: dict[str, str
         groups = yaml.load(files[c.rules_file(model.name)], Loader=_LOADER)["groups"]
         objects.append(_object("monitoring.coreos.com/v1", "PrometheusRule", c.rule_object_name(model.name), k8s,
                                {**dict(k8s.rule_labels), **MANAGED_BY}, spec={"groups": groups}))
-    # the SLO windows every model's burn alerts and budget read
-    groups = yaml.load(files[c.SLO_WINDOWS_FILE], Loader=_LOADER)["groups"]
-    objects.append(_object("monitoring.coreos.com/v1", "PrometheusRule", c.SLO_WINDOWS_OBJECT, k8s,
-                           {**dict(k8s.rule_labels), **MANAGED_BY}, spec={"groups": groups}))
+    for path, name in c.SHARED_RULE_OBJECTS.items():  # the collector alerts, the SLO windows every model reads
+        groups = yaml.load(files[path], Loader=_LOADER)["groups"]
+        objects.append(_object("monitoring.coreos.com/v1", "PrometheusRule", name, k8s,
+                               {**dict(k8s.rule_labels), **MANAGED_BY}, spec={"groups": groups}))
     return objects
 
 

@@ -102,7 +102,7 @@ class KubernetesManifests(Check):
         """PrometheusRules hold the shipped rule files' groups, ConfigMaps the shipped dashboards, byte for byte."""
         found = []
         rules = {c.rule_object_name(m.name): c.rules_file(m.name) for m in ctx.inventory.models} \
-            | {c.SLO_WINDOWS_OBJECT: c.SLO_WINDOWS_FILE} if ctx.inventory is not None else {}
+            | {name: path for path, name in c.SHARED_RULE_OBJECTS.items()} if ctx.inventory is not None else {}
         boards = {Path(b.file).name: b.file for b in ctx.dashboards}
         seen_rules, seen_boards = set(), set()
         for rel, obj in objects.items():
