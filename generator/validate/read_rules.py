@@ -10,7 +10,6 @@ import yaml
 from generator import conventions as c
 from generator import located_yaml
 from generator.errors import InventoryError
-from generator.validate import expr as x
 from generator.validate.findings import ERROR, WARNING, Location
 from generator.validate.shipped import Query, Rule, type_of
 
@@ -48,8 +47,7 @@ def load_rule_file(ctx: Context, path: Path, rel: str):
         if key != "groups":
             ctx.problem("yaml/parse", ERROR, Location(rel, data.key_lines.get(key)),
                         f"unknown top-level key {key!r} (Prometheus rejects it)")
-    models = ctx.inventory.models if ctx.inventory else ()
-    model = next((m for m in models if c.rules_file(m.name) == rel), None)
+    model = ctx.model_of_rule_file(rel)
     seen_groups: dict[str, int] = {}
     rules_in_file: list[Rule] = []
     for gi, group in enumerate(data["groups"]):
@@ -96,7 +94,7 @@ def load_rule_file(ctx: Context, path: Path, rel: str):
     for rule in rules_in_file:
         text = rule.data.get("expr")
         if isinstance(text, str) and rule.kind:
-            ctx.queries.append(Query(text, x.parse(text), rule.location, model, rule.kind, rule=rule))
+            ctx.queries.append(Query(text, ctx.parse(text), rule.location, model, rule.kind, rule=rule))
 
 
 def _rule_shape(ctx: Context, rule: Rule) -> bool:
