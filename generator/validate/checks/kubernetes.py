@@ -7,11 +7,10 @@ import yaml
 
 from generator import conventions as c
 from generator.kubernetes import structure
+from generator.validate import fast_yaml
 from generator.validate.checks.base import Check
 from generator.validate.context import Context
 from generator.validate.findings import WARNING, Finding, Location
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: dashboards make large manifests
 
 
 class KubernetesManifests(Check):
@@ -48,7 +47,7 @@ class KubernetesManifests(Check):
 
     def _read(self, path: Path, rel: str, found: list[Finding]):
         try:
-            docs = [d for d in yaml.load_all(path.read_text(encoding="utf-8"), Loader=_LOADER) if d is not None]
+            docs = [d for d in fast_yaml.load_all(path.read_text(encoding="utf-8")) if d is not None]
         except (yaml.YAMLError, OSError, UnicodeDecodeError, RecursionError) as exc:
             found.append(self.finding(Location(rel), f"cannot read the manifest: {str(exc).splitlines()[0]}"))
             return None
@@ -60,7 +59,7 @@ class KubernetesManifests(Check):
     def _kustomization(self, root: Path, manifests: set[str]) -> list[Finding]:
         rel = c.KUSTOMIZATION_FILE
         try:
-            data = yaml.load((root / rel).read_text(encoding="utf-8"), Loader=_LOADER)
+            data = fast_yaml.load((root / rel).read_text(encoding="utf-8"))
         except FileNotFoundError:
             return [self.finding(Location(rel), "missing: Argo CD and Flux apply the folder through it")]
         except (yaml.YAMLError, OSError, UnicodeDecodeError, RecursionError) as exc:
@@ -143,7 +142,7 @@ def _unreadable(found: list[Finding]) -> set[str]:
 
 def _load_yaml(path: Path):
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+        return fast_yaml.load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, OSError, UnicodeDecodeError, RecursionError):
         return None
 
