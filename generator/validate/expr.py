@@ -8,6 +8,7 @@ tell `$__rate_interval` from a literal `[5m]`. Variables inside quoted strings
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,6 +31,20 @@ class Parsed:
     ast: object | None
     error: str | None
     text: str  # after substitution
+
+    @functools.cached_property
+    def calls(self) -> list:
+        """The function calls in the tree, in `walk` order: several checks look at each, walked once."""
+        return [node for node, _ in self._walked if isinstance(node, pp.Call)]
+
+    @functools.cached_property
+    def selectors(self) -> list:
+        """(vector selector, its ancestors, outermost first) in `walk` order."""
+        return [(node, parents) for node, parents in self._walked if isinstance(node, pp.VectorSelector)]
+
+    @property
+    def _walked(self):
+        return walk(self.ast) if self.ast is not None else ()
 
 
 def substitute(text: str) -> str:
