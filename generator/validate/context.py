@@ -39,6 +39,9 @@ class Context:
     dashboards: list[Dashboard] = field(default_factory=list)
     runbooks: set[str] = field(default_factory=set)  # file names under alerts/runbooks/
     queries: list[Query] = field(default_factory=list)
+    # rules file -> (its text, what located_yaml read from it), for a text without characters PyYAML refuses:
+    # where located_yaml read it, its data is what yaml.load gives (kubernetes/manifests compares it).
+    rule_documents: dict[str, tuple[str, object]] = field(default_factory=dict)
     problems: list[Finding] = field(default_factory=list)  # found while reading
     _recorded: dict = field(default_factory=dict)
     _recorded_cache: dict = field(default_factory=dict)

@@ -26,13 +26,16 @@ def load_rule_file(ctx: Context, path: Path, rel: str):
     ctx.rule_files.append(rel)
     where = Location(rel)
     try:
-        data = located_yaml.load(located_yaml.read(path, "rule file"), rel)
+        text = located_yaml.read(path, "rule file")
+        data = located_yaml.load(text, rel)
     except InventoryError as exc:
         ctx.problem("yaml/parse", ERROR, Location(rel, exc.line), exc.message)
         return
     except (OSError, UnicodeDecodeError, RecursionError, yaml.YAMLError) as exc:
         ctx.problem("yaml/parse", ERROR, where, f"cannot read the file: {exc}")
         return
+    if not yaml.reader.Reader.NON_PRINTABLE.search(text):  # read by libyaml, as yaml.load reads it
+        ctx.rule_documents[rel] = (text, data)
     if data is None:
         ctx.problem("yaml/parse", WARNING, where, "empty rule file: no groups, no rules")
         return
@@ -92,9 +95,9 @@ def load_rule_file(ctx: Context, path: Path, rel: str):
                 rule.model = model
     ctx.rules += rules_in_file
     for rule in rules_in_file:
-        text = rule.data.get("expr")
-        if isinstance(text, str) and rule.kind:
-            ctx.queries.append(Query(text, ctx.parse(text), rule.location, model, rule.kind, rule=rule))
+        expr = rule.data.get("expr")
+        if isinstance(expr, str) and rule.kind:
+            ctx.queries.append(Query(expr, ctx.parse(expr), rule.location, model, rule.kind, rule=rule))
 
 
 def _rule_shape(ctx: Context, rule: Rule) -> bool:
