@@ -32,19 +32,27 @@ class Parsed:
     error: str | None
     text: str  # after substitution
 
-    @functools.cached_property
+    @property
     def calls(self) -> list:
         """The function calls in the tree, in `walk` order: several checks look at each, walked once."""
-        return [node for node, _ in self._walked if isinstance(node, pp.Call)]
-
-    @functools.cached_property
-    def selectors(self) -> list:
-        """(vector selector, its ancestors, outermost first) in `walk` order."""
-        return [(node, parents) for node, parents in self._walked if isinstance(node, pp.VectorSelector)]
+        return self._found[0]
 
     @property
-    def _walked(self):
-        return walk(self.ast) if self.ast is not None else ()
+    def selectors(self) -> list:
+        """(vector selector, its ancestors, outermost first) in `walk` order."""
+        return self._found[1]
+
+    @functools.cached_property
+    def _found(self) -> tuple[list, list]:
+        calls: list = []
+        selectors: list = []
+        for node, parents in walk(self.ast) if self.ast is not None else ():
+            kind = type(node)
+            if kind is pp.Call:
+                calls.append(node)
+            elif kind is pp.VectorSelector:
+                selectors.append((node, parents))
+        return calls, selectors
 
 
 def substitute(text: str) -> str:
