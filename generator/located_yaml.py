@@ -23,6 +23,9 @@ _BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"), (code
          (codecs.BOM_UTF16_BE, "UTF-16"))
 
 
+_STR = "tag:yaml.org,2002:str"
+
+
 class LocatedMap(dict):
     """A mapping that remembers its own line and the line of each key."""
 
@@ -75,7 +78,10 @@ def load(text: str, file: str, duplicates: list[InventoryError] | None = None):
     if node is None:
         return None
     builder = _Builder(file, duplicates)
-    return builder.build(node, 0)
+    try:
+        return builder.build(node, 0)
+    finally:
+        builder.constructor.dispose()  # its parser state points back at it: freed now, not by the collector
 
 
 _NOT_FAST = object()
@@ -183,6 +189,8 @@ class _Builder:
             items.line = node.start_mark.line + 1
             items.item_lines = [item.start_mark.line + 1 for item in node.value]
             return items
+        if type(node) is yaml.ScalarNode and node.tag == _STR:
+            return node.value  # what the constructor gives a string, without remembering the node
         try:
             return self.constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:

@@ -6,6 +6,8 @@ first within each file. It never prints; `command.py` reports.
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 from pathlib import Path
 
 from generator.validate.checks import CHECKS
@@ -19,7 +21,22 @@ def run_checks(ctx: Context, checks=CHECKS) -> list[Finding]:
 
 
 def validate(inventory: str | Path, output: str | Path, checks=CHECKS) -> list[Finding]:
-    return run_checks(load(inventory, output), checks)
+    with _collector_paused():
+        return run_checks(load(inventory, output), checks)
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cycle collector off while validating: reading builds millions of objects that live until the
+    end (parsed files, queries, their syntax trees) and no reference cycles, so each of its passes over the
+    growing heap found nothing and, at a fleet's size, cost a third of the run."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 __all__ = ["CHECKS", "ERROR", "INFO", "WARNING", "Finding", "Location", "Severity", "load", "run_checks", "validate"]

@@ -34,7 +34,16 @@ def _owners() -> list[Engine | Exporter]:
 
 
 def _find(owner, name: str) -> Metric | None:
-    return next((m for m in owner.metrics if name in m.series()), None)
+    key = (id(owner), name)
+    found = _FOUND.get(key)
+    if found is None or found[0] is not owner:
+        found = _FOUND[key] = (owner, next((m for m in owner.metrics if name in m.series()), None))
+    return found[1]
+
+
+# (id(owner), series name) -> (owner, its metric or None): the catalog never changes, and every check asks
+# about every series of every query, a fleet's models asking about the same few hundred names.
+_FOUND: dict[tuple[int, str], tuple[object, Metric | None]] = {}
 
 
 def lookup(name: str, model: Model | None, inventory: Inventory | None) -> Known | None:

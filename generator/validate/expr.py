@@ -8,6 +8,7 @@ tell `$__rate_interval` from a literal `[5m]`. Variables inside quoted strings
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,9 +32,33 @@ class Parsed:
     error: str | None
     text: str  # after substitution
 
+    @property
+    def calls(self) -> list:
+        """The function calls in the tree, in `walk` order: several checks look at each, walked once."""
+        return self._found[0]
+
+    @property
+    def selectors(self) -> list:
+        """(vector selector, its ancestors, outermost first) in `walk` order."""
+        return self._found[1]
+
+    @functools.cached_property
+    def _found(self) -> tuple[list, list]:
+        calls: list = []
+        selectors: list = []
+        for node, parents in walk(self.ast) if self.ast is not None else ():
+            kind = type(node)
+            if kind is pp.Call:
+                calls.append(node)
+            elif kind is pp.VectorSelector:
+                selectors.append((node, parents))
+        return calls, selectors
+
 
 def substitute(text: str) -> str:
     """Replace Grafana variables: durations and numbers outside strings, placeholders inside."""
+    if "$" not in text and "[[" not in text:
+        return text  # no variable can match: the text comes back as it is (rule expressions)
     out, i, n = [], 0, len(text)
     while i < n:
         c = text[i]
@@ -70,12 +95,15 @@ def _outside(match: re.Match) -> str:
 MAX_NESTING = 64
 MAX_OPERATORS = 200
 MAX_LENGTH = 20_000
+_OPERATOR_CHARACTERS = "+-*/%^<>=!"
 
 
 def too_complex(text: str) -> str | None:
     """Why the query is refused before it reaches the parser, or None."""
     if len(text) > MAX_LENGTH:
         return f"the query is longer than the limit of {MAX_LENGTH:,} characters"
+    if sum(map(text.count, "([{")) <= MAX_NESTING and sum(map(text.count, _OPERATOR_CHARACTERS)) <= MAX_OPERATORS:
+        return None  # counted outside strings, neither can be more than in the whole text: walk only when it may be
     depth = deepest = operators = 0
     quote = None
     i = 0
@@ -94,7 +122,7 @@ def too_complex(text: str) -> str | None:
             deepest = max(deepest, depth)
         elif ch in ")]}":
             depth -= 1
-        elif ch in "+-*/%^<>=!":
+        elif ch in _OPERATOR_CHARACTERS:
             operators += 1
         i += 1
     if deepest > MAX_NESTING:
@@ -126,6 +154,11 @@ def parse(text) -> Parsed:
 
 
 def children(node) -> list:
+    of = _CHILDREN.get(type(node))
+    return of(node) if of is not None else _children(node)
+
+
+def _children(node) -> list:
     if isinstance(node, (pp.AggregateExpr,)):
         kids = [node.expr]
         if isinstance(node.param, pp.Expr):
@@ -142,11 +175,31 @@ def children(node) -> list:
     return []
 
 
+def _no_children(node) -> list:
+    return []
+
+
+# The parser's node classes, exactly (checked in this order by `_children` for anything else): every check
+# walks every query, so the common case is one dictionary lookup.
+_CHILDREN = {
+    pp.AggregateExpr: _children, pp.BinaryExpr: lambda node: [node.lhs, node.rhs],
+    pp.ParenExpr: lambda node: [node.expr], pp.UnaryExpr: lambda node: [node.expr],
+    pp.SubqueryExpr: lambda node: [node.expr], pp.Call: _children,
+    pp.MatrixSelector: lambda node: [node.vector_selector],
+    pp.VectorSelector: _no_children, pp.NumberLiteral: _no_children, pp.StringLiteral: _no_children,
+}
+
+
 def walk(node, parents: tuple = ()):
-    """Every node with its ancestors, outermost first."""
-    yield node, parents
-    for child in children(node):
-        yield from walk(child, parents + (node,))
+    """Every node with its ancestors, outermost first (depth first, children in order)."""
+    stack = [(node, parents)]
+    while stack:
+        node, parents = stack.pop()
+        yield node, parents
+        kids = children(node)
+        if kids:
+            inner = parents + (node,)
+            stack.extend((kid, inner) for kid in reversed(kids))
 
 
 def selectors(node) -> list:

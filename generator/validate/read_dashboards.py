@@ -6,8 +6,6 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator import conventions as c
-from generator.validate import expr as x
 from generator.validate.findings import ERROR, Location
 from generator.validate.shipped import Dashboard, Query, listed, type_of
 
@@ -28,9 +26,7 @@ def load_dashboard(ctx: Context, path: Path, rel: str):
         ctx.problem("dashboard/schema", ERROR, Location(rel), f"a dashboard is a JSON object, got {type_of(data)}")
         return
     board = Dashboard(rel, data, None)
-    if ctx.inventory is not None:
-        board.model = next((m for m in ctx.inventory.models if c.model_dashboard_uid(m.name) == board.uid), None) \
-            or next((m for m in ctx.inventory.models if Path(rel).stem == c.model_dashboard_uid(m.name)), None)
+    board.model = ctx.model_of_dashboard(board.uid, Path(rel).stem)
     ctx.dashboards.append(board)
     for panel in board.panels:
         for i, target in enumerate(panel.targets):
@@ -38,13 +34,13 @@ def load_dashboard(ctx: Context, path: Path, rel: str):
             if text is None:
                 continue
             ref = target.get("refId") if isinstance(target.get("refId"), str) else f"targets[{i}]"
-            ctx.queries.append(Query(text if isinstance(text, str) else "", x.parse(text), board.location(panel, ref),
+            ctx.queries.append(Query(text if isinstance(text, str) else "", ctx.parse(text), board.location(panel, ref),
                                      board.model, "target", dashboard=board, panel=panel))
     for i, annotation in enumerate(listed(data.get("annotations"))):
         if isinstance(annotation, dict) and "expr" in annotation:
             text = annotation["expr"]
             name = annotation.get("name") if isinstance(annotation.get("name"), str) else str(i)
-            ctx.queries.append(Query(text if isinstance(text, str) else "", x.parse(text),
+            ctx.queries.append(Query(text if isinstance(text, str) else "", ctx.parse(text),
                                      board.location(key=f"annotation {name!r}"), board.model, "annotation",
                                      dashboard=board))
     for variable in listed(data.get("templating")):
@@ -55,7 +51,7 @@ def load_dashboard(ctx: Context, path: Path, rel: str):
             query = query.get("query")
         inner = _variable_expr(query) if isinstance(query, str) else None
         if inner is not None:
-            ctx.queries.append(Query(inner, x.parse(inner),
+            ctx.queries.append(Query(inner, ctx.parse(inner),
                                      board.location(key=f"variable {variable.get('name')!r}"), board.model,
                                      "variable", dashboard=board))
 

@@ -10,7 +10,6 @@ import yaml
 from generator import conventions as c
 from generator import located_yaml
 from generator.errors import InventoryError
-from generator.validate import expr as x
 from generator.validate.findings import ERROR, WARNING, Location
 from generator.validate.shipped import Query, Rule, type_of
 
@@ -27,13 +26,16 @@ def load_rule_file(ctx: Context, path: Path, rel: str):
     ctx.rule_files.append(rel)
     where = Location(rel)
     try:
-        data = located_yaml.load(located_yaml.read(path, "rule file"), rel)
+        text = located_yaml.read(path, "rule file")
+        data = located_yaml.load(text, rel)
     except InventoryError as exc:
         ctx.problem("yaml/parse", ERROR, Location(rel, exc.line), exc.message)
         return
     except (OSError, UnicodeDecodeError, RecursionError, yaml.YAMLError) as exc:
         ctx.problem("yaml/parse", ERROR, where, f"cannot read the file: {exc}")
         return
+    if not yaml.reader.Reader.NON_PRINTABLE.search(text):  # read by libyaml, as yaml.load reads it
+        ctx.rule_documents[rel] = (text, data)
     if data is None:
         ctx.problem("yaml/parse", WARNING, where, "empty rule file: no groups, no rules")
         return
@@ -48,8 +50,7 @@ def load_rule_file(ctx: Context, path: Path, rel: str):
         if key != "groups":
             ctx.problem("yaml/parse", ERROR, Location(rel, data.key_lines.get(key)),
                         f"unknown top-level key {key!r} (Prometheus rejects it)")
-    models = ctx.inventory.models if ctx.inventory else ()
-    model = next((m for m in models if c.rules_file(m.name) == rel), None)
+    model = ctx.model_of_rule_file(rel)
     seen_groups: dict[str, int] = {}
     rules_in_file: list[Rule] = []
     for gi, group in enumerate(data["groups"]):
@@ -94,9 +95,9 @@ def load_rule_file(ctx: Context, path: Path, rel: str):
                 rule.model = model
     ctx.rules += rules_in_file
     for rule in rules_in_file:
-        text = rule.data.get("expr")
-        if isinstance(text, str) and rule.kind:
-            ctx.queries.append(Query(text, x.parse(text), rule.location, model, rule.kind, rule=rule))
+        expr = rule.data.get("expr")
+        if isinstance(expr, str) and rule.kind:
+            ctx.queries.append(Query(expr, ctx.parse(expr), rule.location, model, rule.kind, rule=rule))
 
 
 def _rule_shape(ctx: Context, rule: Rule) -> bool:

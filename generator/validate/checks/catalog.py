@@ -25,7 +25,7 @@ class UnknownMetric(Check):
         found, recorded = [], ctx.recorded_names()
         for q in parsed(ctx):
             seen = set()
-            for vs in x.selectors(q.parsed.ast):
+            for vs, _ in q.parsed.selectors:
                 name = x.metric_name(vs)
                 if not name or name in seen or name.startswith(catalog.LLM_PREFIX) or name in recorded:
                     continue
@@ -72,7 +72,7 @@ class UndefinedRecordingRule(Check):
         found = []
         for q in parsed(ctx):
             seen = set()
-            for vs in x.selectors(q.parsed.ast):
+            for vs, _ in q.parsed.selectors:
                 name = x.metric_name(vs)
                 if not name or not name.startswith(catalog.LLM_PREFIX):
                     continue

@@ -109,7 +109,7 @@ class RateInterval(Check):
     def check(self, ctx: Context) -> list[Finding]:
         found = []
         for q in parsed(ctx, ("target", "annotation")):
-            for node, _ in x.walk(q.parsed.ast):
+            for node in q.parsed.calls:
                 if x.call_name(node) not in x.RATE_FUNCTIONS or not node.args:
                     continue
                 arg = node.args[0]

@@ -44,7 +44,7 @@ class RateOnGauge(Check):
     def check(self, ctx: Context) -> list[Finding]:
         found = []
         for q in parsed(ctx, ("record", "alert", "target", "annotation")):
-            for node, _ in x.walk(q.parsed.ast):
+            for node in q.parsed.calls:
                 if x.call_name(node) not in x.RATE_FUNCTIONS or not node.args:
                     continue
                 arg = node.args[0]
@@ -69,9 +69,7 @@ class RawCounter(Check):
     def check(self, ctx: Context) -> list[Finding]:
         found = []
         for q in parsed(ctx, ("record", "alert", "target", "annotation")):
-            for node, parents in x.walk(q.parsed.ast):
-                if not isinstance(node, pp.VectorSelector):
-                    continue
+            for node, parents in q.parsed.selectors:
                 name = x.metric_name(node)
                 kind = catalog.series_kind(name, q.model, ctx.inventory)
                 if kind not in (catalog.COUNTER, "histogram-series") or _counter_safe(parents):
@@ -103,7 +101,7 @@ class HistogramQuantile(Check):
     def check(self, ctx: Context) -> list[Finding]:
         found = []
         for q in parsed(ctx):
-            for node, _ in x.walk(q.parsed.ast):
+            for node in q.parsed.calls:
                 if x.call_name(node) != "histogram_quantile" or len(node.args) != 2:
                     continue
                 inner = node.args[1]

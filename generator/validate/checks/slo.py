@@ -82,7 +82,7 @@ class BucketBoundary(Check):
         for q in parsed(ctx):
             if q.model is None:
                 continue
-            for vs in x.selectors(q.parsed.ast):
+            for vs, _ in q.parsed.selectors:
                 name = x.metric_name(vs)
                 if not name or not name.endswith("_bucket"):
                     continue
