@@ -104,28 +104,8 @@ class Stack:
         return {path: yaml.safe_load(text) for path, text in self.files.items() if path.endswith(".rules.yaml")}
 
     def recorded(self) -> dict[str, set[str]]:
-        """model -> names its recording rules record, the shared SLO windows included: a shared rule records a
-        series for every model with the SLO it selects (`slo="..."`), or for every model if it selects none."""
-        result: dict[str, set[str]] = {}
-        slos: dict[str, set[str]] = {}
-        shared = []
-        for path, doc in self.rule_files().items():
-            for group in doc["groups"]:
-                for rule in group["rules"]:
-                    if "record" not in rule:
-                        continue
-                    if path == c.SLO_WINDOWS_FILE:
-                        shared.append(rule)
-                        continue
-                    model = rule["labels"][c.MODEL_LABEL]
-                    result.setdefault(model, set()).add(rule["record"])
-                    slos.setdefault(model, set()).add(rule["labels"].get("slo"))
-        for rule in shared:
-            slo = re.search(r'slo="([^"]+)"', rule["expr"])
-            for model, names in result.items():
-                if slo is None or slo.group(1) in slos[model]:
-                    names.add(rule["record"])
-        return result
+        """model -> names its recording rules record, the shared SLO windows included."""
+        return recorded_by_model(self.rule_files())
 
     def generated_alerts(self) -> dict[str, set[str]]:
         """model -> alert names generated for it."""
@@ -148,6 +128,32 @@ class Stack:
         status, body = http("GET", f"{self.alertmanager}/api/v2/alerts")
         assert status == 200, f"GET /api/v2/alerts: {status} {body[:200]!r}"
         return json.loads(body)
+
+
+def recorded_by_model(rule_files: dict[str, dict]) -> dict[str, set[str]]:
+    """model -> names its recording rules record, from the parsed rule files (path -> document), the shared SLO
+    windows included: a shared rule records a series for every model with the SLO it selects (`slo="..."`), or
+    for every model if it selects none."""
+    result: dict[str, set[str]] = {}
+    slos: dict[str, set[str]] = {}
+    shared = []
+    for path, doc in rule_files.items():
+        for group in doc["groups"]:
+            for rule in group["rules"]:
+                if "record" not in rule:
+                    continue
+                if path == c.SLO_WINDOWS_FILE:
+                    shared.append(rule)
+                    continue
+                model = rule["labels"][c.MODEL_LABEL]
+                result.setdefault(model, set()).add(rule["record"])
+                slos.setdefault(model, set()).add(rule["labels"].get("slo"))
+    for rule in shared:
+        slo = re.search(r'slo="([^"]+)"', rule["expr"])
+        for model, names in result.items():
+            if slo is None or slo.group(1) in slos[model]:
+                names.add(rule["record"])
+    return result
 
 
 def key(alert: dict) -> tuple[str, str]:

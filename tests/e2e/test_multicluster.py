@@ -30,7 +30,7 @@ from generator.output import write
 from generator.simulate.stack import Processes, http, shortened_inventory, wait_for
 from generator.yaml_out import dump
 
-from .conftest import EVENT_SERIES, FOR, INTERVAL, RANGE, RATE_INTERVAL, SLOWER_FOR, _binary
+from .conftest import EVENT_SERIES, FOR, INTERVAL, RANGE, RATE_INTERVAL, SLOWER_FOR, _binary, recorded_by_model
 from .prometheus import Prometheus
 
 pytestmark = pytest.mark.e2e
@@ -47,15 +47,9 @@ class Topology:
         self.inventory = inventory
 
     def recorded(self) -> dict[str, set[str]]:
-        """model -> names its recording rules record."""
-        result: dict[str, set[str]] = {}
-        for path, text in self.files.items():
-            if path.endswith(".rules.yaml"):
-                for group in yaml.safe_load(text)["groups"]:
-                    for rule in group["rules"]:
-                        if "record" in rule:
-                            result.setdefault(rule["labels"][c.MODEL_LABEL], set()).add(rule["record"])
-        return result
+        """model -> names its recording rules record, the shared SLO windows included."""
+        return recorded_by_model({path: yaml.safe_load(text) for path, text in self.files.items()
+                                  if path.endswith(".rules.yaml")})
 
     def series_by_cluster(self) -> dict[tuple[str, str], set[str]]:
         """(model, cluster) -> the llm: names the central Prometheus holds for it."""
