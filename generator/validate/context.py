@@ -129,9 +129,7 @@ class Context:
         if self.inventory is None or not isinstance(name, str):
             return None
         if self._models is None:
-            self._models = {}
-            for model in self.inventory.models:
-                self._models.setdefault(model.name, model)
+            self._models = _first_by(self.inventory, lambda model_name: model_name)
         return self._models.get(name)
 
     def model_of_rule_file(self, rel: str) -> Model | None:
