@@ -1,5 +1,6 @@
 """The generated promtool tests: every alert rule covered by its four cases, and all of them pass."""
 import math
+import re
 
 import pytest
 import yaml
@@ -67,6 +68,16 @@ def _groups(example, model):
     return yaml.safe_load(pt.test_file(example, model))["tests"]
 
 
+def _cases(groups) -> dict[str, list[dict]]:
+    """Each case by its title (`<alert> (<tier>): <what>`), as the checks of its alert in the group holding it."""
+    cases = {}
+    for group in groups:
+        for title in group["name"].split(pt.CASE_SEPARATOR):
+            alert = title.split(":")[0].split(" (")[0]
+            cases[title] = [t for t in group.get("alert_rule_test", []) if t["alertname"] == alert]
+    return cases
+
+
 def _fired(check) -> list[dict]:
     return [a["exp_labels"] for a in check.get("exp_alerts") or []]
 
@@ -77,24 +88,24 @@ EXAMPLE_MODELS = [m.name for m in inventory.load(ROOT / "inventory.yaml").models
 @pytest.mark.parametrize("name", EXAMPLE_MODELS)
 def test_every_threshold_alert_rule_has_its_four_cases(example, name):
     model = next(m for m in example.models if m.name == name)
-    groups = _groups(example, model)
+    cases = _cases(_groups(example, model))
     rules = [a for a in alerts(example, model) if a.condition is not None]
     assert rules
     for alert in rules:
         name, labels = alert.rule["alert"], {**base_labels(model), **alert.rule["labels"]}
         siblings = [a for a in rules if a.rule["alert"] == name]
         prefix = f"{name} ({pt.tier_name(alert.rule)})" if len(siblings) > 1 else name
-        mine = {g["name"].split(": ", 1)[1].split(" ")[0]: g for g in groups if g["name"].startswith(prefix + ":")}
+        mine = {t.split(": ", 1)[1].split(" ")[0]: checks for t, checks in cases.items() if t.startswith(prefix + ":")}
         assert {"fires", "silent"} <= set(mine), f"{model.name} {prefix}: {sorted(mine)}"
-        before, after = mine["fires"]["alert_rule_test"]
+        before, after = mine["fires"]
         assert labels in _fired(after), f"{prefix} does not fire in its own test"
         assert labels not in _fired(before), f"{prefix} fires before its for"
         assert int(before["eval_time"][:-1]) < int(after["eval_time"][:-1])
-        near = [g for g in groups if g["name"].startswith(f"{prefix}: silent just under")]
-        assert near and labels not in _fired(near[0]["alert_rule_test"][0])
+        near = [checks for t, checks in cases.items() if t.startswith(f"{prefix}: silent just under")]
+        assert near and len(near[0]) == 1 and labels not in _fired(near[0][0])
         if alert.condition.guard:
-            quiet = [g for g in groups if g["name"].startswith(f"{prefix}: silent below the minimum traffic")]
-            assert quiet and quiet[0]["alert_rule_test"][0].get("exp_alerts") == []
+            quiet = [checks for t, checks in cases.items() if t.startswith(f"{prefix}: silent below the minimum traffic")]
+            assert quiet and len(quiet[0]) == 1 and quiet[0][0].get("exp_alerts") == []
 
 
 @pytest.mark.parametrize("name", EXAMPLE_MODELS)
@@ -185,3 +196,40 @@ def test_slis_read_one_source_and_the_cases_that_prove_it_exist(example):
             assert any("polls GET /v1/models" in t for t in titles)
         streams = any("after their HTTP 200" in t for t in titles)
         assert streams == (model.engine == "vllm" and model.engine_version >= v("0.13.0"))
+
+
+def test_burn_alert_cases_of_one_kind_share_a_group_and_each_alert_reads_only_its_own_slo(example):
+    # promtool evaluates every rule at every minute of every group: one group per tier and kind of case
+    # instead of one per alert, tier and kind.
+    model = next(m for m in example.models if m.name == "llama-3-1-8b")
+    groups = _groups(example, model)
+    packed = [g for g in groups if pt.CASE_SEPARATOR in g["name"]]
+    slos = ["availability", *c.LATENCY_SIGNALS]
+    tiers = example.slo_policy.tiers
+    assert len(packed) == 3 * len(tiers) and all(len(g["name"].split(pt.CASE_SEPARATOR)) == len(slos) for g in packed)
+    for group in packed:
+        names = [t["alertname"] for t in group["alert_rule_test"]]
+        assert len(set(names)) == len(slos), group["name"]  # one case of each alert
+        keys = [s["series"] for s in group["input_series"]]
+        assert len(keys) == len(set(keys))
+    # Cases in one state cannot tell which SLO's series an alert reads: the expressions say it.
+    for alert in alerts(example, model):
+        cond = alert.condition
+        if cond is None or cond.signal not in pt.SLO_SIGNALS:
+            continue
+        slo = "availability" if cond.signal == "error_ratio" else cond.signal.removesuffix("_miss")
+        own = c.ERROR_RATIO.split(":")[1] if slo == "availability" else f"{slo}_within_slo"
+        for name, matchers in re.findall(r"(llm:[a-z0-9_]+:[a-z0-9_]+)\{([^}]*)\}", alert.rule["expr"]):
+            assert name.split(":")[1] == own or f'slo="{slo}"' in matchers, (alert.rule["alert"], name, matchers)
+            assert not any(f'slo="{other}"' in matchers for other in slos if other != slo)
+
+
+def test_cases_whose_shared_metrics_differ_keep_their_own_groups(example):
+    # TGI: the availability cases set tgi_request_success to the successful share, the latency cases to every
+    # request: together, the error ratio would read the wrong successes.
+    model = next(m for m in example.models if m.engine == "tgi")
+    cases = [g for g in _groups(example, model) if "SLOBurn" in g["name"] or "BudgetBurn" in g["name"]]
+    assert cases
+    for group in cases:
+        names = {t["alertname"] for t in group["alert_rule_test"]}
+        assert not {"LLMErrorBudgetBurn", "LLMEndToEndLatencySLOBurn"} <= names, group["name"]

@@ -5,13 +5,15 @@ does not fire before `for` elapses; it does not fire just under its threshold;
 and, for ratio and latency alerts, it does not fire below the minimum-traffic
 guard. Inputs are raw engine and exporter series (`test_inputs.py`), so each
 test runs the model's recording rules too. A baseline test checks recorded
-values against numbers computed by hand from the inputs.
+values against numbers computed by hand from the inputs. The burn-rate alerts'
+cases of one kind share test groups (`_pack`): a group costs promtool its length
+in evaluations of every rule, whatever it holds.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from generator import conventions as c
@@ -34,6 +36,8 @@ RATE = Decimal(100)  # requests per second in every test with traffic: the 3d gu
 RATE_SIGNALS = {*LATENCY, "error_ratio", "preemptions"}
 FRACTIONS = {*LATENCY, "error_ratio", "kv_cache", "gpu_utilization", "gpu_memory"}
 MISSES = {"ttft": Decimal("0.1"), "itl": Decimal("0.2"), "tpot": Decimal("0.15"), "e2e": Decimal("0.05")}
+SLO_SIGNALS = {*LATENCY, "error_ratio"}  # the burn-rate alerts' conditions: their cases are packed (`_pack`)
+CASE_SEPARATOR = "; "  # between the titles of the cases one test group holds
 
 
 # Fields in which two models may differ and still share every alert's logic: their names, where their
@@ -115,10 +119,16 @@ def test_file(inventory: Inventory, model: Model, alike: tuple[Model, ...] = (),
     tests = [_baseline(inventory, model, inputs)]
     if ModelQueries(inventory, model).has("generation_tokens"):
         tests.append(_efficiency(inventory, model, inputs))
+    slo_cases: list[Case] = []
     for alert in rules:
         if alert.condition is not None:
             siblings = [a for a in rules if a.rule["alert"] == alert.rule["alert"]]
-            tests += _alert_tests(alert.rule, alert.condition, siblings, model, inputs)
+            cases = _alert_cases(alert.rule, alert.condition, siblings, model, inputs)
+            if alert.condition.signal in SLO_SIGNALS:
+                slo_cases += cases
+            else:
+                tests += [_group([case]) for case in cases]
+    tests += [_group(bundle) for bundle in _pack(slo_cases)]
     tests += fault_cases(inventory, model, rules, inputs)
     # promtool evaluates every group each minute (it ignores a group's own interval) in this order: rules
     # that read recorded series see this minute's values, as the hand-computed expectations assume.
@@ -145,7 +155,21 @@ def tier_name(rule: dict) -> str:
     return f"{labels['severity']}, {labels['long']}/{labels['short']}" if "long" in labels else labels["severity"]
 
 
-def _alert_tests(rule: dict, cond: Condition, siblings: list[Alert], model: Model, inputs: Inputs) -> list[dict]:
+@dataclass(frozen=True)
+class Case:
+    """One case of one alert rule: its input series and what promtool is to see of the alert.
+
+    `kind` is what the case shows (it fires after `for` and not before, it is silent just under the threshold,
+    or silent below the traffic guard); `minutes` is how long its series run."""
+    kind: str
+    title: str
+    alert: str
+    series: tuple[Series, ...]
+    checks: tuple[dict, ...]
+    minutes: int
+
+
+def _alert_cases(rule: dict, cond: Condition, siblings: list[Alert], model: Model, inputs: Inputs) -> list[Case]:
     name = rule["alert"]
     tier = f" ({tier_name(rule)})" if len(siblings) > 1 else ""
     hold = _minutes(rule["for"])
@@ -155,28 +179,69 @@ def _alert_tests(rule: dict, cond: Condition, siblings: list[Alert], model: Mode
     start = _first_minute(cond, fire, rate, model)
     assert start is not None, f"{name}: the fire value {fire} at {rate} requests/s never fires"
     before, after = start + hold - 1, start + hold + 1
-    length = after + 2
 
-    def group(title: str, value: Decimal, rate: Decimal, checks: list[tuple[int, Decimal | None]]) -> dict:
-        series = inputs.signal(cond.signal, value, rate)
-        return {
-            "name": f"{name}{tier}: {title}",
-            "interval": "1m",
-            "input_series": [{"series": s.text(), "values": s.values(length)} for s in series],
-            "alert_rule_test": [{"eval_time": f"{t}m", "alertname": name,
-                                 "exp_alerts": _expected(siblings, v, t, rate, model)} for t, v in checks],
-        }
+    def case(kind: str, title: str, value: Decimal, rate: Decimal, checks: list[tuple[int, Decimal | None]]) -> Case:
+        return Case(kind, f"{name}{tier}: {title}", name, tuple(inputs.signal(cond.signal, value, rate)),
+                    tuple({"eval_time": f"{t}m", "alertname": name,
+                           "exp_alerts": _expected(siblings, v, t, rate, model)} for t, v in checks),
+                    after + 2)
 
-    tests = [
-        group(f"fires after {rule['for']} at {number(fire)}, not before", fire, rate,
-              [(max(before, 0), fire), (after, fire)]),
-        group(f"silent just under the threshold, at {number(near)}", near, rate, [(after, near)]),
+    cases = [
+        case("fires", f"fires after {rule['for']} at {number(fire)}, not before", fire, rate,
+             [(max(before, 0), fire), (after, fire)]),
+        case("near", f"silent just under the threshold, at {number(near)}", near, rate, [(after, near)]),
     ]
     if cond.guard:
         quiet = model.thresholds["min_request_rate"] / 2
-        tests.append(group(f"silent below the minimum traffic, at {number(quiet)} requests/s", fire, quiet,
-                           [(after, None)]))
-    return tests
+        cases.append(case("guard", f"silent below the minimum traffic, at {number(quiet)} requests/s", fire, quiet,
+                          [(after, None)]))
+    return cases
+
+
+def _group(cases: list[Case]) -> dict:
+    """One promtool test group holding `cases` (their series side by side, as long as the longest): named by
+    their titles, one per case, joined by `CASE_SEPARATOR`."""
+    minutes = max(case.minutes for case in cases)
+    series = list(dict.fromkeys(s for case in cases for s in case.series))
+    return {
+        "name": CASE_SEPARATOR.join(case.title for case in cases),
+        "interval": "1m",
+        "input_series": [{"series": s.text(), "values": s.values(minutes)} for s in series],
+        "alert_rule_test": [check for case in cases for check in case.checks],
+    }
+
+
+def _pack(cases: list[Case]) -> list[list[Case]]:
+    """The SLO alerts' cases packed into as few promtool test groups as keep each case as it is alone.
+
+    promtool evaluates every rule of the model's files at every minute of every group, so a group costs its
+    length whatever it holds. Cases of one kind and length share a group when no two are of one alert (each
+    check names its alert) and the metrics they share are the same series with the same values: then a case's
+    alert reads what it reads alone (each SLO has series of its own; the request counters every case carries
+    run at one rate within a kind). That a burn alert reads its own SLO's series only, which cases in one
+    state cannot tell apart, is checked on the expressions (tests/test_promtool_tests.py) and by the
+    recording-rules case, which gives each SLO a different miss ratio."""
+    bundles: list[list[Case]] = []
+    for case in cases:
+        fit = next((b for b in bundles if _fits(b, case)), None)
+        if fit is None:
+            bundles.append([case])
+        else:
+            fit.append(case)
+    return bundles
+
+
+def _fits(bundle: list[Case], case: Case) -> bool:
+    first = bundle[0]
+    if (first.kind, first.minutes) != (case.kind, case.minutes) or any(b.alert == case.alert for b in bundle):
+        return False
+    held: dict[str, set[Series]] = {}
+    for s in (s for b in bundle for s in b.series):
+        held.setdefault(s.name, set()).add(s)
+    mine: dict[str, set[Series]] = {}
+    for s in case.series:
+        mine.setdefault(s.name, set()).add(s)
+    return all(held[name] == series for name, series in mine.items() if name in held)
 
 
 def _expected(siblings: list[Alert], value: Decimal | None, minute: int, rate: Decimal, model: Model) -> list[dict]:
