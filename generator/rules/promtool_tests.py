@@ -212,7 +212,7 @@ def _group(cases: list[Case]) -> dict:
 
 
 def _pack(cases: list[Case]) -> list[list[Case]]:
-    """The SLO alerts' cases packed into as few promtool test groups as keep each case as it is alone.
+    """The SLO alerts' cases packed into shared promtool test groups (first fit), each case as it is alone.
 
     promtool evaluates every rule of the model's files at every minute of every group, so a group costs its
     length whatever it holds. Cases of one kind and length share a group when no two are of one alert (each
