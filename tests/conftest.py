@@ -222,7 +222,7 @@ def promtool_subset_failures(promtool: str, root: Path, model: str, keep) -> tup
     from generator import conventions as c
 
     path = root / c.rules_test_file(model)
-    doc = yaml.safe_load(path.read_text())
+    doc = load_yaml(path.read_text())
     kept = keep(doc["tests"])
     subset = path.with_name(path.name.replace(".test.yaml", ".subset.test.yaml"))
     subset.write_text(yaml.safe_dump({**doc, "tests": kept}, sort_keys=False, width=10_000))
