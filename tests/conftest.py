@@ -191,7 +191,11 @@ def fired_in(group: dict) -> set[tuple[str, str]]:
              for t in group.get("alert_rule_test", []) for a in t["exp_alerts"]}
     for t in group.get("promql_expr_test", []):
         if t["expr"].startswith("ALERTS"):
-            fired |= {(re.search(r'alertname="(\w+)"', s["labels"])[1], s["labels"]) for s in t.get("exp_samples") or []}
+            for sample in t.get("exp_samples") or []:
+                labels = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', sample["labels"]))
+                alert = labels.pop("alertname")
+                labels.pop("alertstate", None)
+                fired.add((alert, repr(sorted(labels.items()))))
     return fired
 
 
