@@ -76,11 +76,11 @@ def test_with_exported_labels_declared_every_generated_gpu_case_passes_in_promto
             or any("DCGM_" in t["expr"] or any(reads(t["expr"], n) for n in gpu)
                    for t in g.get("promql_expr_test", [])))]
 
-    failures, kept, groups = promtool_subset_failures(promtool, tmp_path, "small", gpu_cases)
+    failures, kept, _ = promtool_subset_failures(promtool, tmp_path, "small", gpu_cases)
     assert failures == ""
     fired = {alert for g in kept for alert, _ in fired_in(g)}
     assert {"LLMGPUMemoryNearFull", "LLMGPUXidErrors", "LLMGPUSaturated"} <= fired
-    assert any(expects_recorded_values(g) for g in kept) and len(kept) < len(groups)
+    assert any(expects_recorded_values(g) for g in kept)
 
 
 def test_the_generated_alertmanager_configuration_passes_amtool(amtool, tmp_path):
