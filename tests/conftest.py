@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 from pathlib import Path
@@ -104,6 +105,33 @@ def example():
     return inventory.load(ROOT / "inventory.yaml")
 
 
+@functools.cache
+def _built(path: Path) -> dict[str, str]:
+    from generator.build import build
+
+    return build(inventory.load(path))
+
+
+def built(path: Path) -> dict[str, str]:
+    """What `build` makes of the inventory file at path (a copy the caller may change): built once per test
+    process, as build() is pure and several test modules check the example's and the golden inventory's output."""
+    return dict(_built(path))
+
+
+def load_yaml(text: str):
+    """yaml.safe_load with libyaml's parser where it is installed (CSafeLoader: the same safe constructor and
+    resolver, only the parser in C), about 7x faster on the large generated files."""
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def load_yaml_all(text: str) -> list:
+    import yaml
+
+    return list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+
+
 @pytest.fixture
 def minimal():
     return MINIMAL
@@ -139,3 +167,68 @@ def promtool_test_failures(promtool: str, root: Path, model: str) -> str:
     """What `promtool test rules` says against the model's generated tests under root; "" when they pass."""
     result = run_promtool(promtool, "test", "rules", f"alerts/tests/{model}.test.yaml", cwd=root)
     return "" if result.returncode == 0 else result.stdout[-3000:] + result.stderr
+
+
+# -- promtool on part of a generated test file ----------------------------------------------------------------
+# A generated test file runs every rule of its rule files at each evaluation step of each test group, about a
+# minute of CPU per model. A test whose claim is about one kind of case (one naming, one collector setting) runs
+# promtool on a copy holding just the groups that can show it, with the file's own rule_files,
+# evaluation_interval and group_eval_order, and says in its docstring why those groups suffice.
+
+def case_steps(group: dict) -> int:
+    """Seconds of evaluation a test group costs promtool: its latest eval_time."""
+    from generator.prometheus_syntax import duration_seconds
+
+    return max(duration_seconds(t["eval_time"]) for key in ("alert_rule_test", "promql_expr_test")
+               for t in group.get(key, []))
+
+
+def fired_in(group: dict) -> set[tuple[str, str]]:
+    """(alertname, labels) of each alert the group expects to fire, from alert_rule_test or an ALERTS query."""
+    import re
+
+    fired = {(t["alertname"], repr(sorted(a.get("exp_labels", {}).items())))
+             for t in group.get("alert_rule_test", []) for a in t["exp_alerts"]}
+    for t in group.get("promql_expr_test", []):
+        if t["expr"].startswith("ALERTS"):
+            for sample in t.get("exp_samples") or []:
+                labels = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', sample["labels"]))
+                alert = labels.pop("alertname")
+                labels.pop("alertstate", None)
+                fired.add((alert, repr(sorted(labels.items()))))
+    return fired
+
+
+def expects_recorded_values(group: dict) -> bool:
+    """Whether the group checks recorded values (samples of a query other than ALERTS), not only silence."""
+    return any(t.get("exp_samples") and not t["expr"].startswith("ALERTS") for t in group.get("promql_expr_test", []))
+
+
+def cheapest_firing_cases(groups: list[dict], *, per_labels: bool) -> list[dict]:
+    """Every group that checks recorded values, and for each alert that some group expects to fire (each label set
+    of it, with per_labels: each SLO window pair apart) the group that shows it in the fewest evaluation steps;
+    in the groups' order. Silent cases are left out: they are the ones a selector matching nothing also passes."""
+    best: dict = {}
+    for group in groups:
+        for alert, labels in fired_in(group):
+            key = (alert, labels) if per_labels else alert
+            if key not in best or case_steps(group) < case_steps(best[key]):
+                best[key] = group
+    chosen = {id(g) for g in best.values()}
+    return [g for g in groups if id(g) in chosen or expects_recorded_values(g)]
+
+
+def promtool_subset_failures(promtool: str, root: Path, model: str, keep) -> tuple[str, list[dict], list[dict]]:
+    """promtool on a copy of the model's generated test file under root holding the groups `keep(groups)` returns
+    (written beside it, so its rule_files resolve): what promtool says ("" when they pass), the kept groups and all."""
+    import yaml
+
+    from generator import conventions as c
+
+    path = root / c.rules_test_file(model)
+    doc = load_yaml(path.read_text())
+    kept = keep(doc["tests"])
+    subset = path.with_name(path.name.replace(".test.yaml", ".subset.test.yaml"))
+    subset.write_text(yaml.safe_dump({**doc, "tests": kept}, sort_keys=False, width=10_000))
+    result = run_promtool(promtool, "test", "rules", subset.name, cwd=subset.parent)
+    return ("" if result.returncode == 0 else result.stdout[-3000:] + result.stderr), kept, doc["tests"]

@@ -19,12 +19,10 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from generator import inventory as inventory_mod
-from generator.build import build
 from generator.cli import main
 from generator.validate import ERROR, validate
 
-from conftest import ROOT, run_promtool
+from conftest import ROOT, built, run_promtool
 
 GOLDEN = ROOT / "tests" / "golden"
 BASE = yaml.safe_load((GOLDEN / "inventory.yaml").read_text())
@@ -158,7 +156,7 @@ def test_generate_exits_0_with_valid_output_or_1_with_a_located_error(tmp_path_f
     shutil.rmtree(work)
 
 
-SHIPPED = build(inventory_mod.load(GOLDEN / "inventory.yaml"))
+SHIPPED = built(GOLDEN / "inventory.yaml")
 RULES = "alerts/chat.rules.yaml"
 BOARD = next(rel for rel in SHIPPED if rel.endswith("/llm-model-chat.json"))  # dashboards/<folder>/
 

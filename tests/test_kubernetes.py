@@ -14,7 +14,7 @@ from generator.errors import GeneratorError, InventoryError, InventoryErrors
 from generator.kubernetes import names, structure
 from generator.kubernetes.manifests import manifests
 
-from conftest import MINIMAL, ROOT
+from conftest import MINIMAL, ROOT, built, load_yaml
 
 BLOCK = """\
 kubernetes:
@@ -30,7 +30,7 @@ def generated(text: str) -> dict[str, str]:
 
 
 def objects(files: dict[str, str]) -> dict[str, dict]:
-    return {rel: yaml.safe_load(text) for rel, text in files.items()
+    return {rel: load_yaml(text) for rel, text in files.items()
             if rel.startswith("kubernetes/") and rel != c.KUSTOMIZATION_FILE}
 
 
@@ -38,9 +38,9 @@ def of_kind(files, kind) -> dict[str, dict]:
     return {o["metadata"]["name"]: o for o in objects(files).values() if o["kind"] == kind}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def example():
-    return build(inventory.load(ROOT / "inventory.yaml"))
+    return built(ROOT / "inventory.yaml")
 
 
 def test_one_prometheusrule_per_rule_file_holding_its_groups_with_the_rule_selector_labels(example):
@@ -54,7 +54,7 @@ def test_one_prometheusrule_per_rule_file_holding_its_groups_with_the_rule_selec
         assert obj["apiVersion"] == "monitoring.coreos.com/v1"
         assert obj["metadata"]["namespace"] == "monitoring"
         assert obj["metadata"]["labels"]["release"] == "kube-prometheus-stack"
-        assert obj["spec"]["groups"] == yaml.safe_load(example[rel])["groups"]
+        assert obj["spec"]["groups"] == load_yaml(example[rel])["groups"]
 
 
 def test_one_configmap_per_dashboard_for_the_sidecar_with_its_folder(example):

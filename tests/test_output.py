@@ -19,7 +19,7 @@ from generator.cli import main
 from generator.conventions import GENERATED_HEADER
 from generator.dashboards import build_dashboards
 
-from conftest import ROOT
+from conftest import ROOT, built, load_yaml_all
 
 GOLDEN = ROOT / "tests" / "golden"
 
@@ -174,7 +174,7 @@ def test_a_run_killed_half_way_is_refused_by_check_and_completed_by_generate(tmp
     args = ["--inventory", str(one_model_inventory(tmp_path)), "--output", str(out)]
     main(["generate", *args])
     # As a run of the two-model inventory leaves it when killed after writing one file: that file and its journal.
-    files = build(inventory.load(GOLDEN / "inventory.yaml"))
+    files = built(GOLDEN / "inventory.yaml")
     written = out / "alerts" / "trt.rules.yaml"
     written.write_text(files["alerts/trt.rules.yaml"])
     digest = hashlib.sha256(written.read_bytes()).hexdigest()
@@ -247,7 +247,7 @@ def test_check_fails_with_a_diff_when_the_output_is_stale(tmp_path, capsys, edit
 
 
 def test_every_generated_file_is_marked_as_generated():
-    for rel, content in build(inventory.load(GOLDEN / "inventory.yaml")).items():
+    for rel, content in built(GOLDEN / "inventory.yaml").items():
         assert "Do not edit" in content[:2000], rel
 
 
@@ -282,7 +282,7 @@ def test_a_real_kill_9_mid_write_is_caught_by_check_and_a_rerun_converges(tmp_pa
         assert "interrupted" in capsys.readouterr().err
     # A rerun of either inventory converges; here the other one, so the killed run's new files must go too.
     assert main(["generate", "--inventory", str(GOLDEN / "inventory.yaml"), "--output", str(out)]) == 0
-    assert tree(out) == {k: v.encode() for k, v in build(inventory.load(GOLDEN / "inventory.yaml")).items()}
+    assert tree(out) == {k: v.encode() for k, v in built(GOLDEN / "inventory.yaml").items()}
     assert not (out / output.JOURNAL).exists()
     assert main(["check", "--inventory", str(GOLDEN / "inventory.yaml"), "--output", str(out)]) == 0
 
@@ -305,12 +305,12 @@ def test_a_damaged_manifest_is_a_clear_error_and_nothing_is_touched(tmp_path, ca
 def test_dump_writes_pyyamls_own_bytes_for_every_generated_yaml_file():
     """`yaml_out.dump` lays out the blocks itself: the bytes are those of PyYAML's own (pure-Python) emitter,
     whether or not libyaml is installed."""
-    files = build(inventory.load(ROOT / "inventory.yaml"))
-    files.update(build(inventory.load(GOLDEN / "inventory.yaml")))
+    files = built(ROOT / "inventory.yaml")
+    files.update(built(GOLDEN / "inventory.yaml"))
     compared = 0
     for rel, text in sorted(files.items()):
         if rel.endswith((".yaml", ".yml")):
-            for document in yaml.safe_load_all(text):
+            for document in load_yaml_all(text):
                 assert yaml_out.dump(document) == yaml_out.dump(document, yaml_out.PURE_PYTHON), rel
                 compared += 1
     assert compared > 50 and yaml_out.dump({"a": "x\ny"}) == yaml_out.dump({"a": "x\ny"}, yaml_out.PURE_PYTHON)

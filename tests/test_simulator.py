@@ -22,7 +22,7 @@ from generator.simulate.simulation import Simulation
 from generator.simulate.targets import scrape_configs
 from generator.versions import v
 
-from conftest import ROOT
+from conftest import ROOT, built
 
 EXAMPLE = inventory_mod.load(ROOT / "inventory.yaml")
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
@@ -426,10 +426,9 @@ def test_collectors_down_answer_503_and_the_rest_keeps_serving():
 def test_the_webhook_is_added_to_every_generated_receiver_and_the_timings_shortened():
     import yaml
 
-    from generator.build import build
     from generator.simulate.stack import with_webhook
 
-    generated = yaml.safe_load(build(EXAMPLE)[c.ALERTMANAGER_FILE])
+    generated = yaml.safe_load(built(ROOT / "inventory.yaml")[c.ALERTMANAGER_FILE])
     config = with_webhook(generated, "http://127.0.0.1:1/alerts", "1s", "2s")
     assert [r["name"] for r in config["receivers"]] == [r["name"] for r in generated["receivers"]]
     for receiver in config["receivers"]:
