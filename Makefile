@@ -51,7 +51,7 @@ test-offline: setup lint validate
 	ls -S alerts/tests/*.test.yaml | xargs -P $(TEST_WORKERS) -n 1 promtool test rules
 	$(PY) -m pytest -n $(TEST_WORKERS) -m "not e2e"
 
-# Everything but the end-to-end suite (which starts Prometheus and Alertmanager).
+# The pytest suite alone, without the end-to-end tests (which start Prometheus and Alertmanager).
 test-fast: setup
 	$(PY) -m pytest -n $(TEST_WORKERS) -m "not e2e"
 
