@@ -34,8 +34,8 @@ lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
-# The end-to-end suite mostly waits on real time (scrapes, `for` durations, notifications): it starts first and runs
-# beside the rest, which is niced so that its Prometheus, Alertmanager and simulator keep their timing. Its output
+# The end-to-end suite's length is set by real time (scrapes, `for` durations, the 2-minute stall window), not by
+# CPU: it starts first and runs beside the rest, which is niced so that its Prometheus, Alertmanager and simulator keep their timing. Its output
 # is printed when it ends; `make test` fails if either part does.
 test: setup
 	@command -v promtool >/dev/null || { echo "promtool not found: install Debian's prometheus package (apt-get install prometheus)"; exit 1; }
