@@ -35,8 +35,8 @@ lint: setup
 	$(PY) -m mypy
 
 # The end-to-end suite's length is set by real time (scrapes, `for` durations, the 2-minute stall window), not by
-# CPU: it starts first and runs beside the rest, which is niced so that its Prometheus, Alertmanager and simulator keep their timing. Its output
-# is printed when it ends; `make test` fails if either part does.
+# CPU: it starts first and runs beside the rest, which is niced so that its Prometheus, Alertmanager and simulator
+# keep their timing. Its output is printed when it ends; `make test` fails if either part does.
 test: setup
 	@command -v promtool >/dev/null || { echo "promtool not found: install Debian's prometheus package (apt-get install prometheus)"; exit 1; }
 	@command -v prometheus-alertmanager >/dev/null || { echo "prometheus-alertmanager not found: apt-get install prometheus-alertmanager"; exit 1; }
