@@ -183,6 +183,13 @@ def case_steps(group: dict) -> int:
                for t in group.get(key, []))
 
 
+def reads(expr: str, name: str) -> bool:
+    """Whether the PromQL `expr` names the series `name` (not as part of a longer name)."""
+    import re
+
+    return re.search(r"(?<![\w:.])" + re.escape(name) + r"(?![\w:.])", expr) is not None
+
+
 def fired_in(group: dict) -> set[tuple[str, str]]:
     """(alertname, labels) of each alert the group expects to fire, from alert_rule_test or an ALERTS query."""
     import re

@@ -1,6 +1,5 @@
 """The fault model's settings end to end through promtool and amtool: exporter labels, routing, inhibitions."""
 import json
-import re
 import subprocess
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +21,7 @@ from conftest import (
     load_yaml,
     model_yaml,
     promtool_subset_failures,
+    reads,
     run_promtool,
 )
 
@@ -36,10 +36,6 @@ def test_gpu_queries_read_the_workload_labels_the_inventory_names():
     assert 'exported_namespace="llm"' in gpu["expr"] and 'exported_pod=~"small-.*"' in gpu["expr"]
     xid = next(r for g in rules["groups"] for r in g["rules"] if r.get("record") == c.GPU_XID_NEW)
     assert 'label_replace' in xid["expr"] and '"pod", "$1", "exported_pod"' in xid["expr"]
-
-
-def reads(expr: str, name: str) -> bool:
-    return re.search(r"(?<![\w:.])" + re.escape(name) + r"(?![\w:.])", expr) is not None
 
 
 def gpu_dependent(rule_docs: list[dict]) -> set[str]:

@@ -12,7 +12,7 @@ in evaluations of every rule, whatever it holds.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
@@ -235,13 +235,15 @@ def _fits(bundle: list[Case], case: Case) -> bool:
     first = bundle[0]
     if (first.kind, first.minutes) != (case.kind, case.minutes) or any(b.alert == case.alert for b in bundle):
         return False
-    held: dict[str, set[Series]] = {}
-    for s in (s for b in bundle for s in b.series):
-        held.setdefault(s.name, set()).add(s)
-    mine: dict[str, set[Series]] = {}
-    for s in case.series:
-        mine.setdefault(s.name, set()).add(s)
+    held, mine = _by_metric(s for b in bundle for s in b.series), _by_metric(case.series)
     return all(held[name] == series for name, series in mine.items() if name in held)
+
+
+def _by_metric(series: Iterable[Series]) -> dict[str, set[Series]]:
+    result: dict[str, set[Series]] = {}
+    for s in series:
+        result.setdefault(s.name, set()).add(s)
+    return result
 
 
 def _expected(siblings: list[Alert], value: Decimal | None, minute: int, rate: Decimal, model: Model) -> list[dict]:
