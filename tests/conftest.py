@@ -163,12 +163,6 @@ def run_promtool(promtool: str, *args: str, cwd: Path | None = None) -> subproce
     return subprocess.run([promtool, *args], capture_output=True, text=True, cwd=cwd, timeout=PROMTOOL_TIMEOUT)
 
 
-def promtool_test_failures(promtool: str, root: Path, model: str) -> str:
-    """What `promtool test rules` says against the model's generated tests under root; "" when they pass."""
-    result = run_promtool(promtool, "test", "rules", f"alerts/tests/{model}.test.yaml", cwd=root)
-    return "" if result.returncode == 0 else result.stdout[-3000:] + result.stderr
-
-
 # -- promtool on part of a generated test file ----------------------------------------------------------------
 # A generated test file runs every rule of its rule files at each evaluation step of each test group, about a
 # minute of CPU per model. A test whose claim is about one kind of case (one naming, one collector setting) runs
@@ -223,6 +217,17 @@ def cheapest_firing_cases(groups: list[dict], *, per_labels: bool) -> list[dict]
                 best[key] = group
     chosen = {id(g) for g in best.values()}
     return [g for g in groups if id(g) in chosen or expects_recorded_values(g)]
+
+
+def firing_and_quiet_cases(groups: list[dict], *, per_labels: bool) -> list[dict]:
+    """`cheapest_firing_cases`, and each group that checks every alert the file checks and expects none to fire
+    (healthy, busy, idle, a collector gone): the silent cases that a rule firing where it must not would fail."""
+    every = {t["alertname"] for g in groups for t in g.get("alert_rule_test", [])}
+    quiet = {id(g) for g in groups if {t["alertname"] for t in g.get("alert_rule_test", [])} == every
+             and not fired_in(g)}
+    assert quiet, "no case checks that nothing fires"
+    chosen = {id(g) for g in cheapest_firing_cases(groups, per_labels=per_labels)} | quiet
+    return [g for g in groups if id(g) in chosen]
 
 
 def promtool_subset_failures(promtool: str, root: Path, model: str, keep) -> tuple[str, list[dict], list[dict]]:
