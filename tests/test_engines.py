@@ -138,8 +138,7 @@ def test_a_new_engine_needs_no_edit_outside_its_two_modules(toy, tmp_path, promt
     # in its shortest case, which a series the generator missed would fail, and those where nothing may fire. A
     # selector matching nothing leaves the other silent cases silent; the burn tiers read the same recorded
     # series through other windows.
-    failures, kept, groups = promtool_subset_failures(
-        promtool, out, "toy-model", lambda groups: firing_and_quiet_cases(groups, per_labels=False))
+    failures, kept, groups = promtool_subset_failures(promtool, out, "toy-model", firing_and_quiet_cases)
     assert failures == ""
     assert {a for g in kept for a, _ in fired_in(g)} == {a for g in groups for a, _ in fired_in(g)}
     assert validation_errors(out / "inventory.yaml", out) == []
