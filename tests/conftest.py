@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -160,7 +161,9 @@ PROMTOOL_TIMEOUT = 900
 
 
 def run_promtool(promtool: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([promtool, *args], capture_output=True, text=True, cwd=cwd, timeout=PROMTOOL_TIMEOUT)
+    """promtool with Go's garbage collector at GOGC=1000, as `make test` runs it (see the Makefile)."""
+    return subprocess.run([promtool, *args], capture_output=True, text=True, cwd=cwd, timeout=PROMTOOL_TIMEOUT,
+                          env={**os.environ, "GOGC": "1000"})
 
 
 # -- promtool on part of a generated test file ----------------------------------------------------------------
