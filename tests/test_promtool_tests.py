@@ -31,10 +31,10 @@ from conftest import (
 def test_the_golden_tree_s_promtool_tests_pass_where_its_inventory_differs_from_the_example(promtool, tmp_path):
     """Unlike the example's, the golden inventory's models run in several clusters, the cluster an external label
     (alert descriptions read `$externalLabels`). `make test` runs every case of the example's files. Here
-    promtool runs the cases that difference can fail: each recorded value, each alert
-    firing in its shortest case, with its rendered annotations (its other burn tiers read the same recorded
-    series through other windows), and the cases that expect nothing to fire, which a rule matching too much
-    would fail. The collector alerts' file runs whole."""
+    promtool runs the cases that difference can fail: each recorded value, each alert firing in its shortest
+    case, with its rendered annotations (its other burn tiers read the same recorded series through other
+    windows), and the cases that expect nothing to fire, which a rule matching too much would fail. The
+    collector alerts' file runs whole."""
     shutil.copytree(ROOT / "tests" / "golden" / "alerts", tmp_path / "alerts")
     files = sorted(p.name for p in (tmp_path / "alerts" / "tests").glob("*.test.yaml"))
     assert files == ["_collectors.test.yaml", "chat.test.yaml", "trt.test.yaml"]  # two models and the collectors
