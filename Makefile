@@ -7,8 +7,8 @@ INVENTORY ?= inventory.yaml
 # Parallel test processes, one per core: pytest workers (pytest-xdist) for all but the end-to-end tests, which
 # share one simulated fleet and run beside them in one process; promtool test files at a time (largest first).
 TEST_WORKERS ?= $(shell nproc)
-# promtool is a Go program: its garbage collector runs once the heap has grown tenfold since the last collection
-# (GOGC=1000), not Go's default of once it has doubled. At the default, collecting took 15 % of its CPU on the
+# promtool is a Go program: its garbage collector runs once the heap has grown by ten times what the last collection
+# left (GOGC=1000), not Go's default of once it has doubled. At the default, collecting took 15 % of its CPU on the
 # example's test files, CPU the rest of `make test` waits for; its heap stays near 300 MB.
 # tests/conftest.py runs promtool likewise.
 PROMTOOL_ENV := GOGC=1000

@@ -223,8 +223,8 @@ def cheapest_firing_cases(groups: list[dict], *, per_labels: bool) -> list[dict]
 
 
 def firing_and_quiet_cases(groups: list[dict]) -> list[dict]:
-    """`cheapest_firing_cases` (one per alert), and each group that checks every alert the file checks and expects none to fire
-    (healthy, busy, idle, a collector gone): the silent cases that a rule firing where it must not would fail."""
+    """`cheapest_firing_cases` (one per alert), and each group that checks every alert the file checks and expects
+    none to fire (healthy, busy, idle, a collector gone): the silent cases a rule firing where it must not fails."""
     every = {t["alertname"] for g in groups for t in g.get("alert_rule_test", [])}
     quiet = {id(g) for g in groups if {t["alertname"] for t in g.get("alert_rule_test", [])} == every
              and not fired_in(g)}
