@@ -203,6 +203,11 @@ def fired_in(group: dict) -> set[tuple[str, str]]:
     return fired
 
 
+def fired_alerts(groups: list[dict]) -> set[str]:
+    """The names of the alerts some of the groups expect to fire."""
+    return {alert for group in groups for alert, _ in fired_in(group)}
+
+
 def expects_recorded_values(group: dict) -> bool:
     """Whether the group checks recorded values (samples of a query other than ALERTS), not only silence."""
     return any(t.get("exp_samples") and not t["expr"].startswith("ALERTS") for t in group.get("promql_expr_test", []))

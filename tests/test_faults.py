@@ -17,7 +17,7 @@ from conftest import (
     ROOT,
     built,
     expects_recorded_values,
-    fired_in,
+    fired_alerts,
     load_yaml,
     model_yaml,
     promtool_subset_failures,
@@ -74,7 +74,7 @@ def test_with_exported_labels_declared_every_generated_gpu_case_passes_in_promto
 
     failures, kept, _ = promtool_subset_failures(promtool, tmp_path, "small", gpu_cases)
     assert failures == ""
-    fired = {alert for g in kept for alert, _ in fired_in(g)}
+    fired = fired_alerts(kept)
     assert {"LLMGPUMemoryNearFull", "LLMGPUXidErrors", "LLMGPUSaturated"} <= fired
     assert any(expects_recorded_values(g) for g in kept)
 

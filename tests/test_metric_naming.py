@@ -26,7 +26,7 @@ from generator.simulate.targets import targets
 from conftest import (
     HEADER,
     cheapest_firing_cases,
-    fired_in,
+    fired_alerts,
     generate_into,
     model_yaml,
     promtool_subset_failures,
@@ -64,8 +64,8 @@ def naming_cases_pass_promtool(promtool, root, inv: inventory.Inventory) -> None
     failures, kept, groups = promtool_subset_failures(
         promtool, root, model.name, lambda groups: cheapest_firing_cases(groups, per_labels=False))
     assert failures == ""
-    fired = {alert for g in groups for alert, _ in fired_in(g)}
-    assert fired and fired == {alert for g in kept for alert, _ in fired_in(g)}
+    fired = fired_alerts(groups)
+    assert fired and fired == fired_alerts(kept)
 
 
 def errors_of(text: str) -> list[InventoryError]:

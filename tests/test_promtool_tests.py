@@ -19,7 +19,7 @@ from conftest import (
     HEADER,
     MINIMAL,
     ROOT,
-    fired_in,
+    fired_alerts,
     firing_and_quiet_cases,
     load_yaml,
     model_yaml,
@@ -43,7 +43,7 @@ def test_the_golden_tree_s_promtool_tests_pass_where_its_inventory_differs_from_
     for model in ("chat", "trt"):
         failures, kept, groups = promtool_subset_failures(promtool, tmp_path, model, firing_and_quiet_cases)
         assert failures == "", model
-        assert {a for g in kept for a, _ in fired_in(g)} == {a for g in groups for a, _ in fired_in(g)}
+        assert fired_alerts(kept) == fired_alerts(groups)
 
 
 def test_models_that_differ_only_in_names_share_one_test_file_and_any_other_difference_gets_its_own(promtool,
@@ -85,7 +85,7 @@ def test_a_model_whose_minimum_traffic_is_above_the_usual_test_rate_gets_cases_t
              if a.condition is not None and a.condition.signal in pt.SLO_SIGNALS}
 
     def at_the_guard(groups):
-        return [g for g in groups if not g["name"].startswith("fault: ") or {a for a, _ in fired_in(g)} & burns]
+        return [g for g in groups if not g["name"].startswith("fault: ") or fired_alerts([g]) & burns]
 
     failures, kept, groups = promtool_subset_failures(promtool, tmp_path, "small", at_the_guard)
     assert failures == ""
